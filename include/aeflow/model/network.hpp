@@ -1,0 +1,86 @@
+// The autoencoder as a stack of fully connected layers on oneDNN CPU primitives.
+//
+// Every layer is one matmul: forward_training is z = x W^T + b with the activation fused as a
+// post-op (only its output y is kept); backward is an eltwise backward that needs only y, then
+// backward-data (dz W) and backward-weights (dz^T x) as two more matmuls over strided views of
+// the same weight memory. Tied decoder layers read the encoder's [out,in] matrix through a
+// transposed view, so tying costs no copy. Parameters and gradients live in ONE flat buffer
+// each (ModelSpec::layers() gives the offsets), so the optimizer and the all-reduce are one
+// loop or call over a span. Primitives are built once per batch size and reused.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "aeflow/model/model_spec.hpp"
+
+namespace aeflow::model {
+
+// Keys dropout masks to global positions, so the same model trains identically on any number
+// of ranks: the mask of a row depends on (seed, step, global row), not on who computes it.
+struct DropoutKey {
+  uint64_t seed = 0;
+  uint64_t step = 0;
+  uint64_t first_global_row = 0;
+};
+
+class Network {
+ public:
+  // With output_logits, the output layer applies no activation (the loss fuses its sigmoid,
+  // as BCE from logits does); reconstruct() applies it when images are wanted.
+  Network(const ModelSpec& spec, bool output_logits);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  const ModelSpec& spec() const { return spec_; }
+  bool output_logits() const { return output_logits_; }
+  std::span<float> parameters() { return parameters_; }
+  std::span<const float> parameters() const { return parameters_; }
+  std::span<float> gradients() { return gradients_; }
+  const std::vector<LayerSpec>& layers() const { return layers_; }
+
+  // Fills the parameters from the spec's init, from streams keyed by (seed, layer).
+  void initialize(uint64_t seed);
+
+  // input is [batch, input_width]. Returns the output [batch, input_width] (logits when
+  // output_logits), valid until the next forward. training enables dropout and keeps what
+  // backward needs.
+  const float* forward(const float* input, int batch, bool training, const DropoutKey& key = {});
+
+  // diff_output is d loss / d output of the last forward (training) over the same input.
+  // Overwrites gradients() with d loss / d parameters.
+  void backward(const float* input, const float* diff_output, int batch);
+
+  // The bottleneck activations of the last forward, [batch, code_width].
+  const float* code() const;
+
+  // Applies the output activation to logits in place (identity unless output_logits).
+  void reconstruct(float* output, size_t count) const;
+
+  // Encoder only: input [batch, input_width] -> code [batch, code_width] into out.
+  void encode(const float* input, int batch, float* out);
+  // Decoder only: code [batch, code_width] -> reconstruction [batch, input_width] into out.
+  void decode(const float* code, int batch, float* out);
+
+ private:
+  struct Plan;  // oneDNN primitives and buffers for one batch size
+  Plan& plan_for(int batch);
+  void run_layers(Plan& plan, const float* input, int first, int last, bool training,
+                  const DropoutKey& key);
+
+  ModelSpec spec_;
+  bool output_logits_;
+  std::vector<LayerSpec> layers_;
+  std::vector<float> parameters_;
+  std::vector<float> gradients_;
+  struct Engine;
+  std::unique_ptr<Engine> engine_;
+  std::map<int, std::unique_ptr<Plan>> plans_;
+  Plan* last_plan_ = nullptr;
+};
+
+}  // namespace aeflow::model

@@ -1,0 +1,135 @@
+#include "aeflow/model/model_spec.hpp"
+
+#include <charconv>
+#include <sstream>
+
+#include "aeflow/base/error.hpp"
+
+namespace aeflow::model {
+
+Activation parse_activation(std::string_view name) {
+  if (name == "sigmoid") return Activation::kSigmoid;
+  if (name == "relu") return Activation::kRelu;
+  if (name == "elu") return Activation::kElu;
+  if (name == "tanh") return Activation::kTanh;
+  if (name == "linear") return Activation::kLinear;
+  throw InputError("unknown activation '" + std::string(name) +
+                   "': expected one of sigmoid, relu, elu, tanh, linear");
+}
+
+std::string to_string(Activation activation) {
+  switch (activation) {
+    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kRelu: return "relu";
+    case Activation::kElu: return "elu";
+    case Activation::kTanh: return "tanh";
+    case Activation::kLinear: return "linear";
+  }
+  return "?";
+}
+
+InitSpec parse_init(std::string_view name, float stddev, float bias) {
+  InitSpec init;
+  init.stddev = stddev;
+  init.bias = bias;
+  if (name == "glorot" || name == "glorot_uniform") {
+    init.kind = InitKind::kGlorotUniform;
+  } else if (name == "truncated_normal" || name == "normal") {
+    init.kind = InitKind::kTruncatedNormal;
+  } else {
+    throw InputError("unknown init '" + std::string(name) +
+                     "': expected glorot_uniform or truncated_normal");
+  }
+  if (!(stddev > 0)) throw InputError("--init-stddev must be positive");
+  return init;
+}
+
+std::string to_string(InitKind kind) {
+  return kind == InitKind::kGlorotUniform ? "glorot_uniform" : "truncated_normal";
+}
+
+std::vector<LayerSpec> ModelSpec::layers() const {
+  const int n = encoder_layers();
+  std::vector<LayerSpec> result;
+  size_t offset = 0;
+  for (int i = 0; i < 2 * n; ++i) {
+    LayerSpec layer;
+    const bool decoder = i >= n;
+    const int mirror = 2 * n - 1 - i;  // the encoder layer a decoder layer mirrors
+    layer.in = decoder ? encoder[mirror + 1] : encoder[i];
+    layer.out = decoder ? encoder[mirror] : encoder[i + 1];
+    if (i == n - 1) {
+      layer.activation = code;
+    } else if (i == 2 * n - 1) {
+      layer.activation = output;
+    } else {
+      layer.activation = hidden;
+      layer.dropout = dropout > 0;
+    }
+    if (decoder && tied) {
+      layer.tied_to = mirror;
+      layer.weight_offset = result[mirror].weight_offset;
+    } else {
+      layer.weight_offset = offset;
+      offset += size_t(layer.in) * layer.out;
+    }
+    layer.bias_offset = offset;
+    offset += layer.out;
+    result.push_back(layer);
+  }
+  return result;
+}
+
+size_t ModelSpec::parameter_count() const {
+  const auto all = layers();
+  return all.empty() ? 0 : all.back().bias_offset + all.back().out;
+}
+
+void ModelSpec::validate() const {
+  if (encoder.size() < 2)
+    throw InputError("--encoder needs at least two widths, the input and the code: e.g. 784,128,10");
+  for (int w : encoder)
+    if (w <= 0) throw InputError("--encoder widths must be positive: " + format_widths(encoder));
+  if (!(dropout >= 0 && dropout < 1))
+    throw InputError("--dropout must be in [0, 1), got " + std::to_string(dropout));
+}
+
+std::string ModelSpec::describe() const {
+  std::ostringstream out;
+  std::vector<int> all = encoder;
+  for (int i = int(encoder.size()) - 2; i >= 0; --i) all.push_back(encoder[i]);
+  for (size_t i = 0; i < all.size(); ++i) out << (i ? "-" : "") << all[i];
+  out << " " << to_string(hidden) << "/" << to_string(code) << "/" << to_string(output);
+  if (tied) out << " tied";
+  if (dropout > 0) out << " dropout " << dropout;
+  out << ", " << parameter_count() << " parameters";
+  return out.str();
+}
+
+std::vector<int> parse_widths(std::string_view text) {
+  std::vector<int> widths;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(pos, comma - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    int value = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || value <= 0)
+      throw InputError("--encoder '" + std::string(text) +
+                       "': expected comma-separated positive widths, e.g. 784,512,128,10");
+    widths.push_back(value);
+    pos = comma + 1;
+  }
+  return widths;
+}
+
+std::string format_widths(const std::vector<int>& widths) {
+  std::string out;
+  for (size_t i = 0; i < widths.size(); ++i) out += (i ? "," : "") + std::to_string(widths[i]);
+  return out;
+}
+
+}  // namespace aeflow::model

@@ -1,0 +1,319 @@
+// Shapes, for a layer with `in` inputs, `out` outputs and a batch of B rows:
+//   x [B,in]   W [out,in] (a tied decoder layer reads its encoder layer's [in,out] matrix)
+//   z = x W^T + b [B,out]   y = act(z) [B,out]   (z is never stored: act is a post-op)
+//   dz = act'(y) * dy [B,out]   db = sum_rows(dz)   dW = dz^T x   dx = dz W
+#include "aeflow/model/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "aeflow/base/error.hpp"
+#include "aeflow/base/random.hpp"
+
+namespace aeflow::model {
+namespace {
+
+using dnnl::memory;
+using dt = memory::data_type;
+
+memory::desc matrix(memory::dim rows, memory::dim cols, memory::dim row_stride,
+                    memory::dim col_stride) {
+  return memory::desc({rows, cols}, dt::f32, memory::dims{row_stride, col_stride});
+}
+memory::desc plain(memory::dim rows, memory::dim cols) { return matrix(rows, cols, cols, 1); }
+
+struct EltwiseAlgs {
+  dnnl::algorithm forward;
+  dnnl::algorithm backward;  // the variant that needs only the output y
+  float alpha;
+};
+
+EltwiseAlgs eltwise_algs(Activation activation) {
+  switch (activation) {
+    case Activation::kSigmoid:
+      return {dnnl::algorithm::eltwise_logistic, dnnl::algorithm::eltwise_logistic_use_dst_for_bwd,
+              0.f};
+    case Activation::kRelu:
+      return {dnnl::algorithm::eltwise_relu, dnnl::algorithm::eltwise_relu_use_dst_for_bwd, 0.f};
+    case Activation::kElu:
+      return {dnnl::algorithm::eltwise_elu, dnnl::algorithm::eltwise_elu_use_dst_for_bwd, 1.f};
+    case Activation::kTanh:
+      return {dnnl::algorithm::eltwise_tanh, dnnl::algorithm::eltwise_tanh_use_dst_for_bwd, 0.f};
+    case Activation::kLinear: break;
+  }
+  return {dnnl::algorithm::undef, dnnl::algorithm::undef, 0.f};
+}
+
+}  // namespace
+
+struct Network::Engine {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+};
+
+// Everything one batch size needs: primitives with their memory descriptors, and buffers.
+struct Network::Plan {
+  struct Layer {
+    bool activated = false;  // an activation is applied (fused forward, eltwise backward)
+    memory::desc x_md, y_md, bias_md, w_forward_md, w_backward_md;
+    memory::desc dw_a_md, dw_b_md, dw_md;  // backward weights: dW = A B
+    dnnl::matmul forward;
+    dnnl::eltwise_backward activation_backward;
+    dnnl::matmul backward_weights;
+    dnnl::matmul backward_data;  // absent for the first layer: no one needs d loss / d input
+    std::vector<float> y;        // activation output
+    std::vector<float> dropped;  // y * mask, what the next layer reads (dropout layers only)
+    std::vector<float> mask;     // 0 or 1/(1-rate)
+    std::vector<float> dy;       // d loss / d (this layer's output as the next layer read it)
+    std::vector<float> dz;       // d loss / d pre-activation
+    const float* output() const { return dropped.empty() ? y.data() : dropped.data(); }
+  };
+  int batch = 0;
+  std::vector<Layer> layers;
+  bool dropout_applied = false;  // the last forward was a training one with dropout
+};
+
+Network::Network(const ModelSpec& spec, bool output_logits)
+    : spec_(spec), output_logits_(output_logits), engine_(std::make_unique<Engine>()) {
+  spec_.validate();
+  layers_ = spec_.layers();
+  parameters_.assign(spec_.parameter_count(), 0.f);
+  gradients_.assign(spec_.parameter_count(), 0.f);
+}
+
+Network::~Network() = default;
+
+void Network::initialize(uint64_t seed) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerSpec& layer = layers_[i];
+    RandomStream rng(seed, RandomPurpose::kInit, i);
+    if (layer.tied_to < 0) {
+      float* w = parameters_.data() + layer.weight_offset;
+      const size_t n = size_t(layer.in) * layer.out;
+      if (spec_.init.kind == InitKind::kGlorotUniform) {
+        const float limit = std::sqrt(6.0f / float(layer.in + layer.out));
+        for (size_t k = 0; k < n; ++k) w[k] = (2.0f * rng.uniform() - 1.0f) * limit;
+      } else {
+        for (size_t k = 0; k < n; ++k) {
+          float v;
+          do v = rng.normal();
+          while (std::fabs(v) > 2.0f);  // truncated at two standard deviations
+          w[k] = v * spec_.init.stddev;
+        }
+      }
+    }
+    std::fill_n(parameters_.data() + layer.bias_offset, layer.out, spec_.init.bias);
+  }
+}
+
+Network::Plan& Network::plan_for(int batch) {
+  auto found = plans_.find(batch);
+  if (found != plans_.end()) return *found->second;
+  auto plan = std::make_unique<Plan>();
+  plan->batch = batch;
+  const dnnl::engine& eng = engine_->engine;
+  const memory::dim B = batch;
+  const int count = int(layers_.size());
+  for (int i = 0; i < count; ++i) {
+    const LayerSpec& spec = layers_[i];
+    const memory::dim in = spec.in, out = spec.out;
+    const bool tied = spec.tied_to >= 0;
+    Plan::Layer layer;
+    layer.activated =
+        spec.activation != Activation::kLinear && !(i == count - 1 && output_logits_);
+    layer.x_md = plain(B, in);
+    layer.y_md = plain(B, out);
+    layer.bias_md = plain(1, out);
+
+    // Forward reads W [out,in] (or the tied encoder matrix [in,out]) as an [in,out] view.
+    layer.w_forward_md = tied ? matrix(in, out, out, 1) : matrix(in, out, 1, in);
+    dnnl::primitive_attr forward_attr;
+    if (layer.activated) {
+      const EltwiseAlgs algs = eltwise_algs(spec.activation);
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, algs.forward, algs.alpha, 0.0f);
+      forward_attr.set_post_ops(ops);
+      // oneDNN wants a forward hint for a backward primitive: the use-dst variant's.
+      dnnl::eltwise_forward::primitive_desc hint(
+          {dnnl::prop_kind::forward_training, algs.backward, layer.y_md, algs.alpha, 0.0f}, eng);
+      layer.activation_backward = dnnl::eltwise_backward(
+          {{algs.backward, layer.y_md, layer.y_md, algs.alpha, 0.0f}, eng, hint});
+    }
+    layer.forward = dnnl::matmul(
+        {{layer.x_md, layer.w_forward_md, layer.bias_md, layer.y_md}, forward_attr, eng});
+
+    // Backward weights. Untied: dW[out,in] = dz^T x. Tied: dWenc[in,out] = x^T dz.
+    // A tied encoder matrix gets gradients from two layers; the decoder's comes first
+    // (backward runs in reverse), so the encoder layer accumulates with a sum post-op.
+    bool accumulate = false;
+    for (int j = i + 1; j < count; ++j) accumulate |= layers_[j].tied_to == i;
+    dnnl::primitive_attr weights_attr;
+    if (accumulate) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.0f);
+      weights_attr.set_post_ops(ops);
+    }
+    if (tied) {
+      layer.dw_a_md = matrix(in, B, 1, in);  // x^T
+      layer.dw_b_md = plain(B, out);         // dz
+      layer.dw_md = plain(in, out);
+    } else {
+      layer.dw_a_md = matrix(out, B, 1, out);  // dz^T
+      layer.dw_b_md = plain(B, in);            // x
+      layer.dw_md = plain(out, in);
+    }
+    layer.backward_weights =
+        dnnl::matmul({{layer.dw_a_md, layer.dw_b_md, layer.dw_md}, weights_attr, eng});
+
+    // Backward data: dx[B,in] = dz[B,out] W, the weight viewed as [out,in].
+    if (i > 0) {
+      layer.w_backward_md = tied ? matrix(out, in, 1, out) : matrix(out, in, in, 1);
+      layer.backward_data = dnnl::matmul({{layer.y_md, layer.w_backward_md, layer.x_md}, eng});
+    }
+
+    const size_t n = size_t(B) * out;
+    layer.y.assign(n, 0.f);
+    layer.dy.assign(n, 0.f);
+    layer.dz.assign(n, 0.f);
+    if (spec.dropout) {
+      layer.dropped.assign(n, 0.f);
+      layer.mask.assign(n, 0.f);
+    }
+    plan->layers.push_back(std::move(layer));
+  }
+  Plan& result = *plan;
+  plans_.emplace(batch, std::move(plan));
+  return result;
+}
+
+void Network::run_layers(Plan& plan, const float* input, int first, int last, bool training,
+                         const DropoutKey& key) {
+  const dnnl::engine& eng = engine_->engine;
+  dnnl::stream& stream = engine_->stream;
+  plan.dropout_applied = training && spec_.dropout > 0;
+  const float keep = 1.0f - spec_.dropout;
+  const float scale = 1.0f / keep;
+  const float* x = input;
+  for (int i = first; i < last; ++i) {
+    const LayerSpec& spec = layers_[i];
+    Plan::Layer& layer = plan.layers[i];
+    float* w = parameters_.data() + spec.weight_offset;
+    float* b = parameters_.data() + spec.bias_offset;
+    layer.forward.execute(
+        stream, {{DNNL_ARG_SRC, memory(layer.x_md, eng, const_cast<float*>(x))},
+                 {DNNL_ARG_WEIGHTS, memory(layer.w_forward_md, eng, w)},
+                 {DNNL_ARG_BIAS, memory(layer.bias_md, eng, b)},
+                 {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}});
+    if (spec.dropout) {
+      if (plan.dropout_applied) {
+        // Inverted dropout: scale at training time so inference needs nothing.
+        const size_t out = size_t(spec.out);
+        for (int r = 0; r < plan.batch; ++r) {
+          RandomStream rng(key.seed, RandomPurpose::kDropout, key.step * 256 + uint64_t(i),
+                           key.first_global_row + uint64_t(r));
+          float* m = layer.mask.data() + r * out;
+          for (size_t j = 0; j < out; ++j) m[j] = rng.uniform() < keep ? scale : 0.0f;
+        }
+        for (size_t k = 0; k < layer.y.size(); ++k) layer.dropped[k] = layer.y[k] * layer.mask[k];
+      } else {
+        std::copy(layer.y.begin(), layer.y.end(), layer.dropped.begin());
+      }
+    }
+    x = layer.output();
+  }
+  stream.wait();
+}
+
+const float* Network::forward(const float* input, int batch, bool training,
+                              const DropoutKey& key) {
+  if (batch <= 0) return nullptr;
+  Plan& plan = plan_for(batch);
+  run_layers(plan, input, 0, int(layers_.size()), training, key);
+  last_plan_ = &plan;
+  return plan.layers.back().output();
+}
+
+void Network::backward(const float* input, const float* diff_output, int batch) {
+  std::fill(gradients_.begin(), gradients_.end(), 0.0f);
+  if (batch <= 0) return;
+  Plan& plan = plan_for(batch);
+  if (last_plan_ != &plan) throw RunError("Network::backward without a matching forward");
+  const dnnl::engine& eng = engine_->engine;
+  dnnl::stream& stream = engine_->stream;
+  const int count = int(layers_.size());
+  for (int i = count - 1; i >= 0; --i) {
+    const LayerSpec& spec = layers_[i];
+    Plan::Layer& layer = plan.layers[i];
+    const size_t n = layer.y.size();
+    // d loss / d y: the loss's gradient for the output layer, else what layer i+1 wrote.
+    float* dy = layer.dy.data();
+    if (i == count - 1) std::copy_n(diff_output, n, dy);
+    if (spec.dropout && plan.dropout_applied)
+      for (size_t k = 0; k < n; ++k) dy[k] *= layer.mask[k];
+    float* dz = dy;
+    if (layer.activated) {
+      dz = layer.dz.data();
+      layer.activation_backward.execute(
+          stream, {{DNNL_ARG_DIFF_DST, memory(layer.y_md, eng, dy)},
+                   {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())},
+                   {DNNL_ARG_DIFF_SRC, memory(layer.y_md, eng, dz)}});
+      stream.wait();
+    }
+    // db = column sums of dz.
+    float* db = gradients_.data() + spec.bias_offset;
+    for (int r = 0; r < plan.batch; ++r) {
+      const float* row = dz + size_t(r) * spec.out;
+#pragma omp simd
+      for (int j = 0; j < spec.out; ++j) db[j] += row[j];
+    }
+    const float* x = i == 0 ? input : plan.layers[i - 1].output();
+    float* dw = gradients_.data() + spec.weight_offset;
+    const bool tied = spec.tied_to >= 0;
+    layer.backward_weights.execute(
+        stream, {{DNNL_ARG_SRC, memory(layer.dw_a_md, eng, tied ? const_cast<float*>(x) : dz)},
+                 {DNNL_ARG_WEIGHTS, memory(layer.dw_b_md, eng, tied ? dz : const_cast<float*>(x))},
+                 {DNNL_ARG_DST, memory(layer.dw_md, eng, dw)}});
+    if (i > 0) {
+      float* w = parameters_.data() + spec.weight_offset;
+      layer.backward_data.execute(
+          stream, {{DNNL_ARG_SRC, memory(layer.y_md, eng, dz)},
+                   {DNNL_ARG_WEIGHTS, memory(layer.w_backward_md, eng, w)},
+                   {DNNL_ARG_DST, memory(layer.x_md, eng, plan.layers[i - 1].dy.data())}});
+    }
+    stream.wait();
+  }
+}
+
+const float* Network::code() const {
+  if (!last_plan_) return nullptr;
+  return last_plan_->layers[spec_.encoder_layers() - 1].y.data();
+}
+
+void Network::reconstruct(float* output, size_t count) const {
+  if (!output_logits_) return;
+  for (size_t k = 0; k < count; ++k) output[k] = 1.0f / (1.0f + std::exp(-output[k]));
+}
+
+void Network::encode(const float* input, int batch, float* out) {
+  if (batch <= 0) return;
+  Plan& plan = plan_for(batch);
+  const int n = spec_.encoder_layers();
+  run_layers(plan, input, 0, n, false, {});
+  last_plan_ = nullptr;
+  std::copy(plan.layers[n - 1].y.begin(), plan.layers[n - 1].y.end(), out);
+}
+
+void Network::decode(const float* code, int batch, float* out) {
+  if (batch <= 0) return;
+  Plan& plan = plan_for(batch);
+  const int n = spec_.encoder_layers();
+  run_layers(plan, code, n, 2 * n, false, {});
+  last_plan_ = nullptr;
+  const auto& y = plan.layers.back().y;
+  std::copy(y.begin(), y.end(), out);
+  reconstruct(out, y.size());
+}
+
+}  // namespace aeflow::model

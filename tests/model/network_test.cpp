@@ -1,0 +1,138 @@
+// Gradients of every layer kind against central finite differences, computed in double from the
+// network's own float forward pass.
+#include "aeflow/model/network.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "aeflow/base/random.hpp"
+#include "aeflow/model/loss.hpp"
+
+namespace aeflow::model {
+namespace {
+
+struct Case {
+  const char* name;
+  std::vector<int> encoder;
+  Activation hidden, code, output;
+  bool tied;
+  LossKind loss;
+  float step = 1e-2f;  // finite-difference step; small for L1, whose kinks a large step crosses
+};
+
+std::vector<float> random_input(int batch, int width, uint64_t seed) {
+  RandomStream rng(seed, RandomPurpose::kTest);
+  std::vector<float> x(size_t(batch) * width);
+  for (float& v : x) v = rng.uniform();
+  return x;
+}
+
+double loss_of(Network& net, const Loss& loss, const std::vector<float>& x, int batch) {
+  const float* out = net.forward(x.data(), batch, false);
+  const double count = double(x.size());
+  return loss.value(loss.sum(out, x.data(), x.size()), count);
+}
+
+void check_gradients(const Case& c) {
+  ModelSpec spec;
+  spec.encoder = c.encoder;
+  spec.hidden = c.hidden;
+  spec.code = c.code;
+  spec.output = c.output;
+  spec.tied = c.tied;
+  const Loss loss(c.loss);
+  Network net(spec, loss.takes_logits());
+  net.initialize(7);
+  const int batch = 5;
+  const auto x = random_input(batch, spec.input_width(), 3);
+
+  const float* out = net.forward(x.data(), batch, true);
+  const double total = loss.sum(out, x.data(), x.size());
+  std::vector<float> diff(x.size());
+  loss.gradient(out, x.data(), x.size(), total, double(x.size()), diff.data());
+  net.backward(x.data(), diff.data(), batch);
+  const std::vector<float> analytic(net.gradients().begin(), net.gradients().end());
+
+  // Probe a spread of parameters: every layer's weights and biases get several.
+  auto params = net.parameters();
+  int checked = 0;
+  for (size_t k = 0; k < params.size(); k += std::max<size_t>(1, params.size() / 97)) {
+    const float saved = params[k];
+    const float h = c.step * std::max(1.0f, std::fabs(saved));
+    params[k] = saved + h;
+    const double up = loss_of(net, loss, x, batch);
+    params[k] = saved - h;
+    const double down = loss_of(net, loss, x, batch);
+    params[k] = saved;
+    const double numeric = (up - down) / (double(params[k] + h) - double(params[k] - h));
+    const double tolerance = 2e-3 * std::max(1.0, std::fabs(numeric)) + 2e-4;
+    EXPECT_NEAR(analytic[k], numeric, tolerance) << c.name << " parameter " << k;
+    ++checked;
+  }
+  EXPECT_GT(checked, 50);
+}
+
+TEST(NetworkGradients, SigmoidUntiedMse) {
+  check_gradients({"sigmoid", {12, 8, 3}, Activation::kSigmoid, Activation::kSigmoid,
+                   Activation::kSigmoid, false, LossKind::kMse});
+}
+TEST(NetworkGradients, ReluRmse) {
+  check_gradients({"relu", {12, 8, 3}, Activation::kRelu, Activation::kLinear,
+                   Activation::kSigmoid, false, LossKind::kRmse});
+}
+TEST(NetworkGradients, EluLinearOutputMse) {
+  check_gradients({"elu", {12, 8, 3}, Activation::kElu, Activation::kElu, Activation::kLinear,
+                   false, LossKind::kMse});
+}
+TEST(NetworkGradients, L1) {
+  check_gradients({"l1", {12, 8, 3}, Activation::kRelu, Activation::kRelu, Activation::kSigmoid,
+                   false, LossKind::kL1, 1e-3f});
+}
+TEST(NetworkGradients, TanhLinearCodeMse) {
+  check_gradients({"tanh", {12, 9, 6, 2}, Activation::kTanh, Activation::kLinear,
+                   Activation::kLinear, false, LossKind::kMse});
+}
+TEST(NetworkGradients, BceFromLogits) {
+  check_gradients({"bce", {12, 5}, Activation::kRelu, Activation::kRelu, Activation::kSigmoid,
+                   false, LossKind::kBce});
+}
+TEST(NetworkGradients, TiedWeightsSumBothUses) {
+  check_gradients({"tied", {12, 8, 3}, Activation::kSigmoid, Activation::kSigmoid,
+                   Activation::kSigmoid, true, LossKind::kMse});
+}
+TEST(NetworkGradients, TiedDeepRmse) {
+  check_gradients({"tied-deep", {12, 10, 7, 2}, Activation::kElu, Activation::kTanh,
+                   Activation::kSigmoid, true, LossKind::kRmse});
+}
+
+TEST(Network, TiedSpecHasNoDecoderWeights) {
+  ModelSpec spec;
+  spec.encoder = {784, 128, 10};
+  spec.tied = true;
+  EXPECT_EQ(spec.parameter_count(), size_t(784 * 128 + 128 + 128 * 10 + 10 + 128 + 784));
+  spec.tied = false;
+  EXPECT_EQ(spec.parameter_count(), size_t(2 * (784 * 128 + 128 * 10) + 128 + 10 + 128 + 784));
+}
+
+TEST(Network, DropoutIsOffAtInferenceAndKeyedByRow) {
+  ModelSpec spec;
+  spec.encoder = {12, 8, 3};
+  spec.dropout = 0.5f;
+  Network net(spec, false);
+  net.initialize(1);
+  const auto x = random_input(4, 12, 5);
+  const std::vector<float> a(net.forward(x.data(), 4, false), net.forward(x.data(), 4, false) + 48);
+  const std::vector<float> b(net.forward(x.data(), 4, false), net.forward(x.data(), 4, false) + 48);
+  EXPECT_EQ(a, b);
+  // Rows 2..3 of a batch starting at global row 0 equal rows 0..1 of one starting at row 2.
+  const float* full = net.forward(x.data(), 4, true, {9, 1, 0});
+  const std::vector<float> whole(full, full + 48);
+  const float* half = net.forward(x.data() + 24, 2, true, {9, 1, 2});
+  for (int k = 0; k < 24; ++k) EXPECT_EQ(whole[24 + k], half[k]);
+  EXPECT_NE(std::vector<float>(whole.begin(), whole.begin() + 24), a.size() ? std::vector<float>(a.begin(), a.begin() + 24) : a);
+}
+
+}  // namespace
+}  // namespace aeflow::model

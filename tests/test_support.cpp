@@ -1,0 +1,133 @@
+#include "test_support.hpp"
+
+#include <zlib.h>
+
+#include <array>
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "aeflow/base/random.hpp"
+
+namespace aeflow::test {
+
+std::string make_temp_dir(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  const char* base = std::getenv("TMPDIR");
+  std::filesystem::path dir = std::filesystem::path(base ? base : "/tmp") /
+                              ("aeflow-test-" + tag + "-" + std::to_string(getpid()) + "-" +
+                               std::to_string(counter++));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) throw std::runtime_error("popen failed for: " + command);
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::string aeflow_binary() { return AEFLOW_BINARY; }
+std::string source_dir() { return AEFLOW_SOURCE_DIR; }
+
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes, bool gzip) {
+  if (gzip) {
+    gzFile file = gzopen(path.c_str(), "wb");
+    if (!file) throw std::runtime_error("cannot write " + path);
+    if (!bytes.empty() && gzwrite(file, bytes.data(), unsigned(bytes.size())) != int(bytes.size()))
+      throw std::runtime_error("gzwrite failed: " + path);
+    gzclose(file);
+    return;
+  }
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+namespace {
+void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(uint8_t(v >> shift));
+}
+}  // namespace
+
+std::vector<uint8_t> idx_images(const std::vector<uint8_t>& pixels, uint32_t count, uint32_t rows,
+                                uint32_t cols) {
+  std::vector<uint8_t> out;
+  put_u32(out, 0x00000803);
+  put_u32(out, count);
+  put_u32(out, rows);
+  put_u32(out, cols);
+  out.insert(out.end(), pixels.begin(), pixels.end());
+  return out;
+}
+
+std::vector<uint8_t> idx_labels(const std::vector<uint8_t>& labels) {
+  std::vector<uint8_t> out;
+  put_u32(out, 0x00000801);
+  put_u32(out, uint32_t(labels.size()));
+  out.insert(out.end(), labels.begin(), labels.end());
+  return out;
+}
+
+void synthetic_images(uint32_t count, uint32_t rows, uint32_t cols, uint64_t seed,
+                      std::vector<uint8_t>& pixels, std::vector<uint8_t>& labels) {
+  // Ten class prototypes: two Gaussian blobs each, placed by a fixed stream.
+  RandomStream layout(12345, RandomPurpose::kTest, 1);
+  std::array<std::array<float, 4>, 10> blobs;  // y1, x1, y2, x2
+  for (auto& b : blobs)
+    for (float& v : b) v = 6.0f + layout.uniform() * float(std::min(rows, cols) - 12);
+  RandomStream rng(seed, RandomPurpose::kTest, 2);
+  pixels.assign(size_t(count) * rows * cols, 0);
+  labels.resize(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t label = uint32_t(rng.below(10));
+    labels[i] = uint8_t(label);
+    const float dy = float(rng.below(5)) - 2.0f, dx = float(rng.below(5)) - 2.0f;
+    for (uint32_t r = 0; r < rows; ++r)
+      for (uint32_t c = 0; c < cols; ++c) {
+        float v = 0;
+        for (int k = 0; k < 2; ++k) {
+          const float y = float(r) - blobs[label][2 * k] - dy;
+          const float x = float(c) - blobs[label][2 * k + 1] - dx;
+          v += std::exp(-(x * x + y * y) / 8.0f);
+        }
+        v = std::min(1.0f, v + 0.05f * rng.uniform());
+        pixels[(size_t(i) * rows + r) * cols + c] = uint8_t(v * 255.0f + 0.5f);
+      }
+  }
+}
+
+std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count,
+                                  uint32_t test_count, bool gzip) {
+  std::filesystem::create_directories(dir);
+  const std::string suffix = gzip ? ".gz" : "";
+  std::vector<uint8_t> pixels, labels;
+  synthetic_images(train_count, 28, 28, 1, pixels, labels);
+  write_file(dir + "/train-images-idx3-ubyte" + suffix, idx_images(pixels, train_count, 28, 28), gzip);
+  write_file(dir + "/train-labels-idx1-ubyte" + suffix, idx_labels(labels), gzip);
+  synthetic_images(test_count, 28, 28, 2, pixels, labels);
+  write_file(dir + "/t10k-images-idx3-ubyte" + suffix, idx_images(pixels, test_count, 28, 28), gzip);
+  write_file(dir + "/t10k-labels-idx1-ubyte" + suffix, idx_labels(labels), gzip);
+  return dir;
+}
+
+}  // namespace aeflow::test

@@ -1,0 +1,44 @@
+// Helpers shared by the tests: temporary directories, running the aeflow binary, and small
+// synthetic MNIST-format data sets written as real IDX files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace aeflow::test {
+
+// A fresh directory under $TMPDIR (or /tmp), unique per call.
+std::string make_temp_dir(const std::string& tag);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+// Runs COMMAND with /bin/sh, capturing stdout and stderr.
+CommandResult run_command(const std::string& command);
+
+// The aeflow binary built with the tests, and the source tree.
+std::string aeflow_binary();
+std::string source_dir();
+
+// Writes raw bytes, optionally gzip-compressed.
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes, bool gzip = false);
+std::vector<uint8_t> read_file(const std::string& path);
+
+// IDX encodings (big-endian header) of images [count, rows, cols] and labels [count].
+std::vector<uint8_t> idx_images(const std::vector<uint8_t>& pixels, uint32_t count, uint32_t rows,
+                                uint32_t cols);
+std::vector<uint8_t> idx_labels(const std::vector<uint8_t>& labels);
+
+// Learnable synthetic digits: each of 10 classes is a fixed blob pattern, each example that
+// pattern shifted by a pixel or two with a little noise. Deterministic for a seed.
+void synthetic_images(uint32_t count, uint32_t rows, uint32_t cols, uint64_t seed,
+                      std::vector<uint8_t>& pixels, std::vector<uint8_t>& labels);
+
+// Writes train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+// t10k-labels-idx1-ubyte (28x28) into DIR; returns DIR.
+std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count,
+                                  uint32_t test_count, bool gzip = false);
+
+}  // namespace aeflow::test
