@@ -1,0 +1,46 @@
+// The only place in aeflow that calls MPI. A Comm is a communicator with the few collectives
+// training needs; without MPI_Init (unit tests, tools) it behaves as a world of one.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace aeflow::dist {
+
+class Comm {
+ public:
+  // MPI_COMM_WORLD when MPI is initialized, else a single-process communicator.
+  static Comm world();
+  // This process alone (MPI_COMM_SELF), e.g. to compute a single-rank reference inside an MPI job.
+  static Comm self();
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool is_root() const { return rank_ == 0; }
+
+  // In-place sums across ranks.
+  void allreduce_sum(std::span<float> values) const;
+  void allreduce_sum(std::span<double> values) const;
+  double allreduce_sum(double value) const;
+  double allreduce_max(double value) const;
+  // True on every rank if it is true on any.
+  bool any(bool flag) const;
+
+  void broadcast(std::span<float> values, int root = 0) const;
+  void broadcast(std::span<double> values, int root = 0) const;
+  void broadcast(std::string& text, int root = 0) const;
+  void barrier() const;
+
+  // Ends every rank of the job with CODE (a failed rank must never leave others hanging).
+  [[noreturn]] void abort(int code) const;
+
+ private:
+  Comm(int handle, int rank, int size) : handle_(handle), rank_(rank), size_(size) {}
+  bool mpi() const { return handle_ >= 0; }
+  int handle_ = -1;  // MPI_Comm_c2f handle; -1 without MPI
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace aeflow::dist

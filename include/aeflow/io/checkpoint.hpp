@@ -1,0 +1,67 @@
+// A training checkpoint in HDF5: the model, the optimizer state, the loop state and the history,
+// plus the full job config. Written atomically (NAME.tmp, fsync, rename), so a crash or a signal
+// never leaves a half file under a checkpoint's name. See docs/hdf5-schema.md for the layout.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "aeflow/model/model_spec.hpp"
+
+namespace aeflow::io {
+
+// A named float array, e.g. "layer_00/weight" with shape {512, 784}.
+struct NamedArray {
+  std::string name;
+  std::vector<size_t> shape;
+  std::vector<float> values;
+};
+
+// One row of the per-epoch history table.
+struct HistoryRow {
+  int64_t epoch = 0;         // 1-based epoch that just ended
+  int64_t step = 0;          // global optimizer steps done at the end of it
+  double train_loss = 0;     // mean training loss over the epoch, in the training metric
+  double val_loss = 0;       // NaN when there is no validation split
+  double val_rmse = 0;       // NaN when there is no validation split
+  double learning_rate = 0;  // at the last step of the epoch
+  double seconds = 0;        // wall time of the epoch
+};
+
+// Where the training loop stands; enough to continue bit-for-bit.
+struct LoopState {
+  int64_t epoch = 0;          // epochs completed
+  int64_t step_in_epoch = 0;  // steps done in the current (incomplete) epoch, 0 at a boundary
+  int64_t global_step = 0;    // optimizer steps done in total
+  int64_t world_size = 1;     // ranks that wrote it
+  uint64_t seed = 0;
+  // Early stopping.
+  double best_monitor = 0;  // best monitored value so far (+inf before the first)
+  int64_t bad_epochs = 0;   // epochs since it last improved by min_delta
+  double best_val_loss = 0;  // best validation loss so far, for best.h5 (+inf before the first)
+  double train_loss_sum = 0;  // running sum of batch losses in the current epoch
+  int64_t train_loss_batches = 0;
+  bool finished = false;  // the run ended (epochs/steps done or stopped early)
+};
+
+struct CheckpointData {
+  std::string config_ini;  // the resolved job config, INI text
+  model::ModelSpec spec;
+  std::string loss;                     // "mse", ...
+  std::vector<NamedArray> parameters;   // layer_NN/weight [out,in] (untied), layer_NN/bias [out]
+  std::string optimizer;                // "adam", ...
+  std::vector<NamedArray> optimizer_state;  // e.g. "m", "v": flat, parameter_count long
+  int64_t optimizer_step = 0;
+  LoopState state;
+  std::vector<HistoryRow> history;
+};
+
+// Writes PATH.tmp, fsyncs, renames over PATH. Throws RunError (disk full, permissions) and
+// removes the temporary file; an existing PATH is left as it was.
+void write_checkpoint(const std::string& path, const CheckpointData& checkpoint);
+
+// Throws InputError if PATH is not an aeflow checkpoint (missing, damaged, other format).
+CheckpointData read_checkpoint(const std::string& path);
+
+}  // namespace aeflow::io

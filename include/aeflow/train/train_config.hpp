@@ -1,0 +1,52 @@
+// Everything `aeflow train` needs, as plain data. The CLI fills it from flags and job files;
+// tests fill it directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "aeflow/model/loss.hpp"
+#include "aeflow/model/model_spec.hpp"
+#include "aeflow/model/optimizer.hpp"
+#include "aeflow/train/lr_schedule.hpp"
+
+namespace aeflow::train {
+
+enum class Monitor { kNone, kValLoss, kTrainLoss };
+
+struct TrainConfig {
+  std::string data;  // directory with MNIST-named IDX files
+  std::string out;   // run directory
+  std::string config_ini;  // the resolved config, saved with every checkpoint
+
+  model::ModelSpec spec;
+  model::LossKind loss = model::LossKind::kMse;
+  model::OptimizerConfig optimizer;
+  LrSchedule lr;
+  int64_t lr_decay_epochs = 0;  // step schedule: decay every this many epochs (to steps)
+
+  int64_t batch_size = 64;  // global, across ranks
+  int64_t epochs = 10;
+  int64_t steps = 0;        // > 0: stop after this many optimizer steps instead
+  int64_t validation = 5000;  // the first N training images
+  int64_t train_limit = 0;    // > 0: train on at most this many images (quick runs, tests)
+  int64_t test_limit = 0;     // > 0: evaluate on at most this many test images
+  float noise = 0;          // masking noise rate on inputs
+  uint64_t seed = 1;
+  int64_t eval_every = 0;   // > 0: also evaluate on the validation split every N steps
+
+  Monitor monitor = Monitor::kNone;  // early stopping
+  int64_t patience = 10;
+  double min_delta = 0;
+
+  int64_t checkpoint_every = 1;  // epochs
+  int64_t keep_checkpoints = 3;
+  std::string resume;  // "", a checkpoint path, or "auto"
+  bool force = false;  // start over in a run directory that has checkpoints
+
+  int threads = 0;  // oneDNN/OpenMP threads per rank; 0 keeps OMP_NUM_THREADS
+  int64_t fail_at_step = -1;  // fault injection: the rank below throws at this step
+  int fail_rank = 0;
+};
+
+}  // namespace aeflow::train

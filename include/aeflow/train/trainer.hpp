@@ -1,0 +1,32 @@
+// The training loop of `aeflow train`: data-parallel over the ranks of a Comm, with evaluation,
+// early stopping, checkpoints every N epochs, bit-for-bit resume, and a clean stop on SIGTERM or
+// SIGUSR1 (what Slurm sends before a time limit or preemption).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "aeflow/dist/comm.hpp"
+#include "aeflow/train/evaluator.hpp"
+#include "aeflow/train/train_config.hpp"
+
+namespace aeflow::train {
+
+// Exit code of a run stopped by SIGTERM/SIGUSR1 after it wrote a checkpoint.
+constexpr int kExitPreempted = 3;
+
+struct TrainResult {
+  int exit_code = 0;
+  int64_t epochs = 0;  // completed
+  int64_t steps = 0;   // optimizer steps in total
+  Evaluation test;
+  std::string checkpoint;  // the last checkpoint written
+};
+
+// Runs the whole job. LOG receives the progress lines (pass std::cout on rank 0).
+TrainResult run_training(const TrainConfig& config, const dist::Comm& comm, std::ostream& log);
+
+// Installs the SIGTERM/SIGUSR1 handlers that make run_training stop after the current step.
+void install_stop_signal_handlers();
+
+}  // namespace aeflow::train

@@ -1,0 +1,86 @@
+// aeflow: one binary, subcommands. main() owns MPI's lifetime and turns exceptions into exit
+// codes: 2 for bad input or configuration, 1 for a failure while running. With several ranks a
+// failing rank ends the whole job (MPI_Abort) with its message printed once, never a hang.
+#include <mpi.h>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aeflow/base/error.hpp"
+#include "commands.hpp"
+
+namespace {
+
+const char* kUsage =
+    "usage: aeflow COMMAND [options]   (aeflow COMMAND --help for its options)\n"
+    "commands:\n"
+    "  train     train an autoencoder (any number of MPI ranks)\n"
+    "  inspect   print what an aeflow HDF5 file holds\n";
+
+int world_rank() {
+  int initialized = 0, rank = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+int world_size() {
+  int initialized = 0, size = 1;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return size;
+}
+
+// Prints the error and ends the process, and with several ranks the whole job.
+[[noreturn]] void fail(const std::string& message, int code, bool same_on_every_rank) {
+  const int rank = world_rank(), size = world_size();
+  if (size > 1 && same_on_every_rank && rank != 0) {
+    // Bad input fails every rank alike: let rank 0 print it and abort; speak up only if it
+    // does not (the input was bad on this rank alone).
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+  }
+  std::cerr << "aeflow: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : "")
+            << "error: " << message << std::endl;
+  if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) MPI_Finalize();
+  std::exit(code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  if (command == "--version") {
+    std::cout << "aeflow " << AEFLOW_VERSION << "\n";
+    return 0;
+  }
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  const bool needs_mpi = command == "train";
+  if (needs_mpi) MPI_Init(&argc, &argv);
+  int code = 0;
+  try {
+    if (command == "train") {
+      code = aeflow::cli::train_command(args);
+    } else if (command == "inspect") {
+      code = aeflow::cli::inspect_command(args);
+    } else {
+      std::cerr << "aeflow: unknown command '" << command << "'\n" << kUsage;
+      code = 2;
+    }
+  } catch (const aeflow::InputError& error) {
+    fail(error.what(), 2, true);
+  } catch (const std::exception& error) {
+    fail(error.what(), 1, false);
+  }
+  if (needs_mpi) MPI_Finalize();
+  return code;
+}

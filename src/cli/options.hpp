@@ -1,0 +1,39 @@
+// Command-line and job-file options of the subcommands. Every option is both a flag
+// (--batch-size 64) and a job-file key (batch-size = 64); the command line wins over the file.
+// Values are kept as text and converted here, so every refusal says which option and what
+// would be right.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+#include "aeflow/train/train_config.hpp"
+
+namespace aeflow::cli {
+
+namespace po = boost::program_options;
+
+// The parsed options of one subcommand.
+struct ParsedOptions {
+  po::variables_map values;
+  bool help = false;
+};
+
+// Parses ARGS (after the subcommand name) against DESC, then the job file named by --config
+// if any. Throws InputError on unknown options, missing values, an unreadable job file.
+ParsedOptions parse_options(const std::vector<std::string>& args,
+                            const po::options_description& desc,
+                            const po::positional_options_description* positional = nullptr);
+
+// The options shared by subcommands that build a model, and those of `aeflow train`.
+po::options_description model_options();
+po::options_description train_options();
+
+// Converts and validates the values for `aeflow train`. Throws InputError.
+train::TrainConfig train_config(const po::variables_map& values);
+
+// The resolved configuration as INI text: every option of DESC with its final value.
+std::string resolved_ini(const po::variables_map& values, const po::options_description& desc);
+
+}  // namespace aeflow::cli

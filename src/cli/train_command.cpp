@@ -1,0 +1,30 @@
+#include <omp.h>
+
+#include <iostream>
+
+#include "aeflow/dist/comm.hpp"
+#include "aeflow/train/trainer.hpp"
+#include "commands.hpp"
+#include "options.hpp"
+
+namespace aeflow::cli {
+
+int train_command(const std::vector<std::string>& args) {
+  const po::options_description desc = train_options();
+  const ParsedOptions parsed = parse_options(args, desc);
+  const dist::Comm comm = dist::Comm::world();
+  if (parsed.help) {
+    if (comm.is_root()) std::cout << desc << "\n";
+    return 0;
+  }
+  train::TrainConfig config = train_config(parsed.values);
+  config.config_ini = resolved_ini(parsed.values, desc);
+  if (config.threads > 0) omp_set_num_threads(config.threads);
+  train::install_stop_signal_handlers();
+  std::ostream null_stream(nullptr);
+  const train::TrainResult result =
+      train::run_training(config, comm, comm.is_root() ? std::cout : null_stream);
+  return result.exit_code;
+}
+
+}  // namespace aeflow::cli

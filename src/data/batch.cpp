@@ -1,0 +1,37 @@
+#include "aeflow/data/batch.hpp"
+
+#include "aeflow/base/random.hpp"
+
+namespace aeflow::data {
+
+void fill_batch(const Dataset& dataset, const uint32_t* indices, size_t count, float* out) {
+  const size_t width = dataset.width();
+  constexpr float kScale = 1.0f / 255.0f;
+  for (size_t r = 0; r < count; ++r) {
+    const uint8_t* image = dataset.image(indices[r]);
+    float* row = out + r * width;
+#pragma omp simd
+    for (size_t k = 0; k < width; ++k) row[k] = float(image[k]) * kScale;
+  }
+}
+
+void fill_range(const Dataset& dataset, size_t first, size_t count, float* out) {
+  const size_t n = count * dataset.width();
+  const uint8_t* pixels = dataset.image(first);
+  constexpr float kScale = 1.0f / 255.0f;
+#pragma omp simd
+  for (size_t k = 0; k < n; ++k) out[k] = float(pixels[k]) * kScale;
+}
+
+void apply_masking_noise(float* batch, size_t width, const uint32_t* indices, size_t count,
+                         float rate, uint64_t seed, uint64_t epoch) {
+  if (rate <= 0) return;
+  for (size_t r = 0; r < count; ++r) {
+    RandomStream rng(seed, RandomPurpose::kNoise, epoch, indices[r]);
+    float* row = batch + r * width;
+    for (size_t k = 0; k < width; ++k)
+      if (rng.uniform() < rate) row[k] = 0.0f;
+  }
+}
+
+}  // namespace aeflow::data

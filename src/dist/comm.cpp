@@ -1,0 +1,116 @@
+#include "aeflow/dist/comm.hpp"
+
+#include <mpi.h>
+
+#include <cstdlib>
+#include <limits>
+
+#include "aeflow/base/error.hpp"
+
+namespace aeflow::dist {
+namespace {
+
+MPI_Comm as_mpi(int handle) { return MPI_Comm_f2c(handle); }
+
+void check(int code, const char* what) {
+  if (code != MPI_SUCCESS) {
+    char text[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    MPI_Error_string(code, text, &length);
+    throw RunError(std::string(what) + " failed: " + std::string(text, size_t(length)));
+  }
+}
+
+// MPI counts are int; split large buffers so a 600M-parameter model still reduces.
+constexpr size_t kMaxChunk = size_t(std::numeric_limits<int>::max() / 2);
+
+}  // namespace
+
+Comm Comm::world() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return Comm(-1, 0, 1);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  return Comm(MPI_Comm_c2f(MPI_COMM_WORLD), rank, size);
+}
+
+Comm Comm::self() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return Comm(-1, 0, 1);
+  return Comm(MPI_Comm_c2f(MPI_COMM_SELF), 0, 1);
+}
+
+void Comm::allreduce_sum(std::span<float> values) const {
+  if (!mpi() || size_ == 1) return;
+  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
+    const int count = int(std::min(kMaxChunk, values.size() - begin));
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_FLOAT, MPI_SUM,
+                        as_mpi(handle_)),
+          "MPI_Allreduce");
+  }
+}
+
+void Comm::allreduce_sum(std::span<double> values) const {
+  if (!mpi() || size_ == 1) return;
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
+                      as_mpi(handle_)),
+        "MPI_Allreduce");
+}
+
+double Comm::allreduce_sum(double value) const {
+  allreduce_sum(std::span<double>(&value, 1));
+  return value;
+}
+
+double Comm::allreduce_max(double value) const {
+  if (!mpi() || size_ == 1) return value;
+  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, as_mpi(handle_)),
+        "MPI_Allreduce");
+  return value;
+}
+
+bool Comm::any(bool flag) const {
+  if (!mpi() || size_ == 1) return flag;
+  int value = flag ? 1 : 0;
+  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, as_mpi(handle_)),
+        "MPI_Allreduce");
+  return value != 0;
+}
+
+void Comm::broadcast(std::span<float> values, int root) const {
+  if (!mpi() || size_ == 1) return;
+  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
+    const int count = int(std::min(kMaxChunk, values.size() - begin));
+    check(MPI_Bcast(values.data() + begin, count, MPI_FLOAT, root, as_mpi(handle_)), "MPI_Bcast");
+  }
+}
+
+void Comm::broadcast(std::span<double> values, int root) const {
+  if (!mpi() || size_ == 1) return;
+  check(MPI_Bcast(values.data(), int(values.size()), MPI_DOUBLE, root, as_mpi(handle_)),
+        "MPI_Bcast");
+}
+
+void Comm::broadcast(std::string& text, int root) const {
+  if (!mpi() || size_ == 1) return;
+  uint64_t length = text.size();
+  check(MPI_Bcast(&length, 1, MPI_UINT64_T, root, as_mpi(handle_)), "MPI_Bcast");
+  text.resize(length);
+  check(MPI_Bcast(text.data(), int(length), MPI_CHAR, root, as_mpi(handle_)), "MPI_Bcast");
+}
+
+void Comm::barrier() const {
+  if (mpi() && size_ > 1) check(MPI_Barrier(as_mpi(handle_)), "MPI_Barrier");
+}
+
+void Comm::abort(int code) const {
+  if (mpi() && size_ > 1) MPI_Abort(as_mpi(handle_), code);
+  std::exit(code);
+}
+
+}  // namespace aeflow::dist

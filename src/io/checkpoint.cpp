@@ -1,0 +1,372 @@
+// Checkpoints in HDF5 (layout: docs/hdf5-schema.md, "Checkpoint"). Writing goes through
+// AtomicFile, so PATH is either the old checkpoint or the complete new one; reading checks every
+// name, type and shape against the model the file describes, so a damaged or foreign file is
+// refused with a message naming the dataset rather than loaded into a wrong-shaped network.
+#include "aeflow/io/checkpoint.hpp"
+
+#include <cmath>
+#include <ctime>
+#include <map>
+
+#include "aeflow/base/error.hpp"
+#include "aeflow/io/atomic_file.hpp"
+#include "aeflow/io/hdf5.hpp"
+
+namespace aeflow::io {
+
+namespace {
+
+constexpr const char* kFormat = "aeflow-checkpoint";
+constexpr int64_t kFormatVersion = 1;
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string layer_name(size_t index) {
+  char name[32];
+  std::snprintf(name, sizeof name, "layer_%02zu", index);
+  return name;
+}
+
+std::string format_shape(const std::vector<size_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(shape[i]);
+  }
+  return out + "]";
+}
+
+size_t element_count(const std::vector<size_t>& shape) {
+  size_t n = 1;
+  for (size_t d : shape) n *= d;
+  return n;
+}
+
+// --- writing -----------------------------------------------------------------------------------
+
+void write_array(h5::Group& group, const NamedArray& array, const std::vector<size_t>& shape) {
+  if (array.values.size() != element_count(shape))
+    throw RunError("checkpoint array '" + array.name + "' holds " +
+                   std::to_string(array.values.size()) + " values, expected " +
+                   format_shape(shape));
+  group.write_dataset<float>(array.name.substr(array.name.rfind('/') + 1), array.values, shape);
+}
+
+void write_model(h5::File& file, const CheckpointData& checkpoint) {
+  const model::ModelSpec& spec = checkpoint.spec;
+  h5::Group group = file.create_group("model");
+  group.set_int_vector_attribute("encoder",
+                                 std::vector<int64_t>(spec.encoder.begin(), spec.encoder.end()));
+  group.set_string_attribute("activation", model::to_string(spec.hidden));
+  group.set_string_attribute("code_activation", model::to_string(spec.code));
+  group.set_string_attribute("output_activation", model::to_string(spec.output));
+  group.set_int_attribute("tied", spec.tied ? 1 : 0);
+  group.set_double_attribute("dropout", spec.dropout);
+  group.set_string_attribute("init", model::to_string(spec.init.kind));
+  group.set_double_attribute("init_stddev", spec.init.stddev);
+  group.set_double_attribute("init_bias", spec.init.bias);
+  group.set_string_attribute("loss", checkpoint.loss);
+  group.set_int_attribute("parameter_count", int64_t(spec.parameter_count()));
+
+  std::map<std::string, const NamedArray*> by_name;
+  for (const NamedArray& array : checkpoint.parameters) by_name[array.name] = &array;
+  auto take = [&](const std::string& name) {
+    auto found = by_name.find(name);
+    if (found == by_name.end())
+      throw RunError("checkpoint parameters lack '" + name + "' for model " + spec.describe());
+    const NamedArray* array = found->second;
+    by_name.erase(found);
+    return array;
+  };
+  const std::vector<model::LayerSpec> layers = spec.layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const model::LayerSpec& layer = layers[i];
+    const std::string name = layer_name(i);
+    h5::Group layer_group = group.create_group(name);
+    layer_group.set_int_attribute("in", layer.in);
+    layer_group.set_int_attribute("out", layer.out);
+    layer_group.set_string_attribute("activation", model::to_string(layer.activation));
+    if (layer.tied_to >= 0) {
+      layer_group.set_int_attribute("tied_to", layer.tied_to);
+    } else {
+      write_array(layer_group, *take(name + "/weight"), {size_t(layer.out), size_t(layer.in)});
+    }
+    write_array(layer_group, *take(name + "/bias"), {size_t(layer.out)});
+  }
+  if (!by_name.empty())
+    throw RunError("checkpoint parameter '" + by_name.begin()->first + "' is not part of model " +
+                   spec.describe());
+}
+
+void write_optimizer(h5::File& file, const CheckpointData& checkpoint) {
+  h5::Group group = file.create_group("optimizer");
+  group.set_string_attribute("name", checkpoint.optimizer);
+  group.set_int_attribute("step", checkpoint.optimizer_step);
+  for (const NamedArray& array : checkpoint.optimizer_state) {
+    if (array.name.empty()) throw RunError("checkpoint optimizer state has an unnamed array");
+    const std::vector<size_t> shape =
+        array.shape.empty() ? std::vector<size_t>{array.values.size()} : array.shape;
+    if (array.values.size() != element_count(shape))
+      throw RunError("optimizer state '" + array.name + "' holds " +
+                     std::to_string(array.values.size()) + " values for shape " +
+                     format_shape(shape));
+    group.write_dataset<float>(array.name, array.values, shape);  // a '/' nests groups
+  }
+}
+
+void write_state(h5::File& file, const LoopState& state) {
+  h5::Group group = file.create_group("state");
+  group.set_int_attribute("epoch", state.epoch);
+  group.set_int_attribute("step_in_epoch", state.step_in_epoch);
+  group.set_int_attribute("global_step", state.global_step);
+  group.set_int_attribute("world_size", state.world_size);
+  group.set_uint_attribute("seed", state.seed);
+  group.set_double_attribute("best_monitor", state.best_monitor);
+  group.set_int_attribute("bad_epochs", state.bad_epochs);
+  group.set_double_attribute("best_val_loss", state.best_val_loss);
+  group.set_double_attribute("train_loss_sum", state.train_loss_sum);
+  group.set_int_attribute("train_loss_batches", state.train_loss_batches);
+  group.set_int_attribute("finished", state.finished ? 1 : 0);
+}
+
+// One column of the history table, by member.
+template <class T>
+std::vector<T> column(const std::vector<HistoryRow>& rows, T HistoryRow::*member) {
+  std::vector<T> values;
+  values.reserve(rows.size());
+  for (const HistoryRow& row : rows) values.push_back(row.*member);
+  return values;
+}
+
+void write_history(h5::File& file, const std::vector<HistoryRow>& rows) {
+  h5::Group group = file.create_group("history");
+  group.set_int_attribute("rows", int64_t(rows.size()));
+  group.write_dataset("epoch", column(rows, &HistoryRow::epoch));
+  group.write_dataset("step", column(rows, &HistoryRow::step));
+  group.write_dataset("train_loss", column(rows, &HistoryRow::train_loss));
+  group.write_dataset("val_loss", column(rows, &HistoryRow::val_loss));
+  group.write_dataset("val_rmse", column(rows, &HistoryRow::val_rmse));
+  group.write_dataset("learning_rate", column(rows, &HistoryRow::learning_rate));
+  group.write_dataset("seconds", column(rows, &HistoryRow::seconds));
+}
+
+// --- reading -----------------------------------------------------------------------------------
+
+// Runs F, prefixing an InputError's message with WHERE (parsers of names do not know the file).
+template <class F>
+auto with_context(const std::string& where, F f) {
+  try {
+    return f();
+  } catch (const InputError& error) {
+    throw InputError(where + ": " + error.what());
+  }
+}
+
+void check_format(const h5::File& file, const std::string& path) {
+  if (!file.has_attribute("format"))
+    throw InputError(path + ": not an aeflow file (no 'format' attribute)");
+  if (file.attribute_info("format").dtype != h5::DType::kString)
+    throw InputError(path + ": not an aeflow file ('format' is not a string)");
+  const std::string format = file.string_attribute("format");
+  if (format.rfind("aeflow-", 0) == 0 && format != kFormat)
+    throw InputError(path + ": is an " + format + " file, not a checkpoint");
+  if (format != kFormat) throw InputError(path + ": not an aeflow file (format '" + format + "')");
+  const int64_t version = file.int_attribute("format_version");
+  if (version != kFormatVersion)
+    throw InputError(path + ": checkpoint format_version " + std::to_string(version) +
+                     " is not supported; this aeflow reads version " +
+                     std::to_string(kFormatVersion));
+}
+
+model::ModelSpec read_spec(const h5::Group& group, const std::string& where) {
+  model::ModelSpec spec;
+  spec.encoder.clear();
+  for (int64_t width : group.int_vector_attribute("encoder")) {
+    if (width <= 0 || width > INT32_MAX)
+      throw InputError(where + ": encoder width " + std::to_string(width) + " is out of range");
+    spec.encoder.push_back(int(width));
+  }
+  with_context(where, [&] {
+    spec.hidden = model::parse_activation(group.string_attribute("activation"));
+    spec.code = model::parse_activation(group.string_attribute("code_activation"));
+    spec.output = model::parse_activation(group.string_attribute("output_activation"));
+    spec.tied = group.int_attribute("tied") != 0;
+    spec.dropout = float(group.double_attribute("dropout"));
+    spec.init = model::parse_init(group.string_attribute("init"),
+                                  float(group.double_attribute("init_stddev")),
+                                  float(group.double_attribute("init_bias")));
+    spec.validate();
+    return 0;
+  });
+  return spec;
+}
+
+// The float32 dataset NAME of GROUP, which must have SHAPE.
+NamedArray read_parameter(const h5::Group& group, const std::string& name,
+                          const std::vector<size_t>& shape, const std::string& path,
+                          const std::string& model) {
+  const std::string where = path + ": " + group.path() + "/" + name;
+  if (group.kind(name) != h5::ObjectKind::kDataset)
+    throw InputError(where + " is missing (model " + model + ")");
+  h5::Dataset dataset = group.open_dataset(name);
+  const h5::DatasetInfo info = dataset.info();
+  if (info.dtype != h5::DType::kFloat32)
+    throw InputError(where + " is " + h5::to_string(info.dtype) + ", expected float32");
+  if (info.shape != shape)
+    throw InputError(where + " has shape " + format_shape(info.shape) + ", expected " +
+                     format_shape(shape) + " for model " + model);
+  const std::string layer = group.path().substr(group.path().rfind('/') + 1);
+  return {layer + "/" + name, shape, dataset.read<float>()};
+}
+
+void read_model(const h5::File& file, const std::string& path, CheckpointData& checkpoint) {
+  if (file.kind("model") != h5::ObjectKind::kGroup)
+    throw InputError(path + ": no /model group (damaged checkpoint)");
+  h5::Group group = file.open_group("model");
+  checkpoint.spec = read_spec(group, path + ": /model");
+  checkpoint.loss = group.string_attribute("loss");
+  const std::string model = checkpoint.spec.describe();
+  const std::vector<model::LayerSpec> layers = checkpoint.spec.layers();
+  for (const std::string& child : group.children()) {
+    bool known = false;
+    for (size_t i = 0; i < layers.size() && !known; ++i) known = child == layer_name(i);
+    if (!known) throw InputError(path + ": /model/" + child + " does not belong to model " + model);
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const model::LayerSpec& layer = layers[i];
+    const std::string name = layer_name(i);
+    if (group.kind(name) != h5::ObjectKind::kGroup)
+      throw InputError(path + ": /model/" + name + " is missing (model " + model + ")");
+    h5::Group layer_group = group.open_group(name);
+    if (layer.tied_to >= 0) {
+      if (layer_group.exists("weight"))
+        throw InputError(path + ": /model/" + name +
+                         "/weight is present, but the model ties it to " +
+                         layer_name(size_t(layer.tied_to)));
+    } else {
+      checkpoint.parameters.push_back(read_parameter(
+          layer_group, "weight", {size_t(layer.out), size_t(layer.in)}, path, model));
+    }
+    checkpoint.parameters.push_back(
+        read_parameter(layer_group, "bias", {size_t(layer.out)}, path, model));
+  }
+}
+
+// Every dataset under GROUP, depth first in creation order, named relative to it.
+void read_arrays(const h5::Group& group, const std::string& prefix, std::vector<NamedArray>& out) {
+  for (const std::string& child : group.children()) {
+    const h5::ObjectKind kind = group.kind(child);
+    if (kind == h5::ObjectKind::kGroup) {
+      read_arrays(group.open_group(child), prefix + child + "/", out);
+    } else if (kind == h5::ObjectKind::kDataset) {
+      h5::Dataset dataset = group.open_dataset(child);
+      out.push_back({prefix + child, dataset.info().shape, dataset.read<float>()});
+    }
+  }
+}
+
+void read_optimizer(const h5::File& file, const std::string& path, CheckpointData& checkpoint) {
+  if (file.kind("optimizer") != h5::ObjectKind::kGroup)
+    throw InputError(path + ": no /optimizer group (damaged checkpoint)");
+  h5::Group group = file.open_group("optimizer");
+  checkpoint.optimizer = group.string_attribute("name");
+  checkpoint.optimizer_step = group.int_attribute("step");
+  read_arrays(group, "", checkpoint.optimizer_state);
+}
+
+void read_state(const h5::File& file, const std::string& path, LoopState& state) {
+  if (file.kind("state") != h5::ObjectKind::kGroup)
+    throw InputError(path + ": no /state group (damaged checkpoint)");
+  h5::Group group = file.open_group("state");
+  state.epoch = group.int_attribute("epoch");
+  state.step_in_epoch = group.int_attribute("step_in_epoch");
+  state.global_step = group.int_attribute("global_step");
+  state.world_size = group.int_attribute("world_size");
+  state.seed = group.uint_attribute("seed");
+  state.best_monitor = group.double_attribute("best_monitor");
+  state.bad_epochs = group.int_attribute("bad_epochs");
+  state.best_val_loss = group.double_attribute("best_val_loss");
+  state.train_loss_sum = group.double_attribute("train_loss_sum");
+  state.train_loss_batches = group.int_attribute("train_loss_batches");
+  state.finished = group.int_attribute("finished") != 0;
+}
+
+void read_history(const h5::File& file, const std::string& path, std::vector<HistoryRow>& rows) {
+  if (file.kind("history") != h5::ObjectKind::kGroup)
+    throw InputError(path + ": no /history group (damaged checkpoint)");
+  h5::Group group = file.open_group("history");
+  const std::vector<int64_t> epoch = group.read_dataset<int64_t>("epoch");
+  rows.assign(epoch.size(), HistoryRow{});
+  auto fill = [&](const char* name, auto member) {
+    using T = std::remove_reference_t<decltype(rows[0].*member)>;
+    const std::vector<T> values = group.read_dataset<T>(name);
+    if (values.size() != rows.size())
+      throw InputError(path + ": /history/" + std::string(name) + " has " +
+                       std::to_string(values.size()) + " rows, /history/epoch " +
+                       std::to_string(rows.size()));
+    for (size_t i = 0; i < rows.size(); ++i) rows[i].*member = values[i];
+  };
+  fill("epoch", &HistoryRow::epoch);
+  fill("step", &HistoryRow::step);
+  fill("train_loss", &HistoryRow::train_loss);
+  fill("val_loss", &HistoryRow::val_loss);
+  fill("val_rmse", &HistoryRow::val_rmse);
+  fill("learning_rate", &HistoryRow::learning_rate);
+  fill("seconds", &HistoryRow::seconds);
+}
+
+CheckpointData read_contents(const std::string& path) {
+  const h5::File file = h5::File::open(path);
+  check_format(file, path);
+  CheckpointData checkpoint;
+  checkpoint.config_ini = file.string_attribute("config");
+  read_model(file, path, checkpoint);
+  read_optimizer(file, path, checkpoint);
+  read_state(file, path, checkpoint.state);
+  read_history(file, path, checkpoint.history);
+  return checkpoint;
+}
+
+}  // namespace
+
+void write_checkpoint(const std::string& path, const CheckpointData& checkpoint) {
+  try {
+    checkpoint.spec.validate();
+    AtomicFile atomic(path, /*overwrite=*/true);  // checkpoints are replaced by design
+    {
+      h5::File file = h5::File::create(atomic.temp_path(), h5::CreateMode::kTruncate);
+      file.set_string_attribute("format", kFormat);
+      file.set_int_attribute("format_version", kFormatVersion);
+      file.set_string_attribute("aeflow_version", AEFLOW_VERSION);
+      file.set_string_attribute("created", utc_now_iso8601());
+      file.set_string_attribute("config", checkpoint.config_ini);
+      write_model(file, checkpoint);
+      write_optimizer(file, checkpoint);
+      write_state(file, checkpoint.state);
+      write_history(file, checkpoint.history);
+      file.close();
+    }
+    atomic.commit();
+  } catch (const std::exception& error) {
+    // AtomicFile's destructor has removed the temporary; PATH is as it was.
+    throw RunError(path + ": cannot write checkpoint: " + error.what());
+  }
+}
+
+CheckpointData read_checkpoint(const std::string& path) {
+  try {
+    return read_contents(path);
+  } catch (const h5::Hdf5Error& error) {
+    // A missing attribute or dataset, a wrong type: the file is not what a checkpoint holds.
+    throw InputError(std::string(error.what()) + " (not a valid aeflow checkpoint)");
+  }
+}
+
+}  // namespace aeflow::io

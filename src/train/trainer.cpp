@@ -1,0 +1,491 @@
+// The training loop. One global batch per step: each rank forwards and backwards its shard,
+// the flat gradient buffer is summed across ranks (each rank's loss gradient is already scaled
+// by the GLOBAL element count, so the sum is the whole batch's gradient), and every rank takes
+// the same optimizer step. Everything random is keyed by (seed, epoch or step, global example
+// or row), so the trajectory does not depend on the number of ranks beyond float summation
+// order, and a resumed run is bit-for-bit the uninterrupted one.
+#include "aeflow/train/trainer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+#include "aeflow/base/error.hpp"
+#include "aeflow/data/batch.hpp"
+#include "aeflow/data/dataset.hpp"
+#include "aeflow/data/sharder.hpp"
+#include "aeflow/io/atomic_file.hpp"
+#include "aeflow/io/checkpoint.hpp"
+#include "aeflow/model/network.hpp"
+#include "aeflow/model/optimizer.hpp"
+
+namespace aeflow::train {
+namespace fs = std::filesystem;
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+void on_stop_signal(int signal) { g_stop_signal = signal; }
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format_duration(double seconds) {
+  const long s = long(std::max(0.0, seconds) + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return text;
+}
+
+std::string checkpoint_name(int64_t step) {
+  char text[32];
+  std::snprintf(text, sizeof text, "step-%09lld.h5", static_cast<long long>(step));
+  return text;
+}
+
+// Checkpoints "step-NNNNNNNNN.h5" in DIR, oldest first.
+std::vector<fs::path> list_checkpoints(const fs::path& dir) {
+  std::vector<fs::path> found;
+  if (!fs::is_directory(dir)) return found;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() == 17 && name.starts_with("step-") && name.ends_with(".h5"))
+      found.push_back(entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// Points DIR/latest.h5 at TARGET atomically (a new symlink renamed over the old one).
+void point_latest(const fs::path& dir, const fs::path& target) {
+  const fs::path link = dir / "latest.h5", temp = dir / "latest.h5.tmp";
+  std::error_code ignored;
+  fs::remove(temp, ignored);
+  fs::create_symlink(target.filename(), temp);
+  fs::rename(temp, link);
+}
+
+bool same_architecture(const model::ModelSpec& a, const model::ModelSpec& b) {
+  return a.encoder == b.encoder && a.hidden == b.hidden && a.code == b.code &&
+         a.output == b.output && a.tied == b.tied;
+}
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, const dist::Comm& comm, std::ostream& log)
+      : config_(config),
+        comm_(comm),
+        log_(log),
+        loss_(config.loss),
+        network_(config.spec, loss_.takes_logits()),
+        optimizer_(config.optimizer, config.spec.parameter_count()) {}
+
+  TrainResult run();
+
+ private:
+  void load_data();
+  void prepare_run_directory();
+  void start_or_resume();
+  bool train_step(const std::vector<uint32_t>& permutation);
+  void end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial);
+  io::CheckpointData make_checkpoint() const;
+  void write_checkpoint(bool best);
+  void restore(const io::CheckpointData& checkpoint, const std::string& path);
+  void print(const std::string& line) const {
+    if (comm_.is_root()) log_ << line << std::endl;
+  }
+
+  const TrainConfig& config_;
+  const dist::Comm& comm_;
+  std::ostream& log_;
+  model::Loss loss_;
+  model::Network network_;
+  model::Optimizer optimizer_;
+  data::Dataset train_, validation_, test_;
+  std::unique_ptr<data::Sharder> sharder_;
+  io::LoopState state_;
+  std::vector<io::HistoryRow> history_;
+  int64_t total_steps_ = 0;
+  LrSchedule lr_;
+  double last_lr_ = 0;
+  fs::path checkpoint_dir_;
+  std::string last_checkpoint_;
+  std::vector<float> input_, target_, diff_;
+  double step_seconds_sum_ = 0;
+  int64_t steps_timed_ = 0;
+};
+
+void Trainer::load_data() {
+  data::Dataset all = data::load_split(config_.data, data::Split::kTrain);
+  if (all.width() != size_t(config_.spec.input_width()))
+    throw InputError("--encoder starts with " + std::to_string(config_.spec.input_width()) +
+                     " but the images in " + all.source + " have " + std::to_string(all.width()) +
+                     " pixels (" + std::to_string(all.rows) + "x" + std::to_string(all.cols) +
+                     "): start it with " + std::to_string(all.width()));
+  const size_t validation = size_t(config_.validation);
+  if (validation >= all.count)
+    throw InputError("--validation " + std::to_string(validation) + " leaves no training images (" +
+                     all.source + " has " + std::to_string(all.count) + ")");
+  validation_ = all.slice(0, validation);
+  size_t end = all.count;
+  if (config_.train_limit > 0) end = std::min(end, validation + size_t(config_.train_limit));
+  train_ = all.slice(validation, end);
+  test_ = data::load_split(config_.data, data::Split::kTest);
+  if (test_.width() != all.width())
+    throw InputError(test_.source + ": test images are " + std::to_string(test_.rows) + "x" +
+                     std::to_string(test_.cols) + ", training images " + std::to_string(all.rows) +
+                     "x" + std::to_string(all.cols));
+  if (config_.test_limit > 0 && size_t(config_.test_limit) < test_.count)
+    test_ = test_.slice(0, size_t(config_.test_limit));
+}
+
+void Trainer::prepare_run_directory() {
+  checkpoint_dir_ = fs::path(config_.out) / "checkpoints";
+  if (comm_.is_root()) {
+    fs::create_directories(checkpoint_dir_);
+    const bool has_checkpoints = !list_checkpoints(checkpoint_dir_).empty();
+    if (has_checkpoints && config_.resume.empty()) {
+      if (!config_.force)
+        throw InputError(checkpoint_dir_.string() +
+                         " already holds checkpoints: pass --resume auto to continue that run, "
+                         "or --force to start over (it deletes them)");
+      for (const auto& path : list_checkpoints(checkpoint_dir_)) fs::remove(path);
+      fs::remove(checkpoint_dir_ / "latest.h5");
+      fs::remove(checkpoint_dir_ / "best.h5");
+    }
+    io::AtomicFile file((fs::path(config_.out) / "config.ini").string(), true);
+    {
+      std::FILE* out = std::fopen(file.temp_path().c_str(), "w");
+      if (!out) throw RunError("cannot write " + file.temp_path());
+      std::fputs(config_.config_ini.c_str(), out);
+      if (std::fclose(out) != 0) throw RunError("cannot write " + file.temp_path());
+    }
+    file.commit();
+  }
+  comm_.barrier();
+}
+
+void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& path) {
+  if (!same_architecture(checkpoint.spec, config_.spec))
+    throw InputError(path + ": checkpoint is a " + checkpoint.spec.describe() +
+                     " model, but this run asks for " + config_.spec.describe() +
+                     "; resume it with the same --encoder, activations and --tied");
+  if (checkpoint.loss != model::to_string(config_.loss))
+    throw InputError(path + ": checkpoint was trained with --loss " + checkpoint.loss + ", not " +
+                     model::to_string(config_.loss));
+  if (checkpoint.optimizer != model::to_string(config_.optimizer.kind))
+    throw InputError(path + ": checkpoint was trained with --optimizer " + checkpoint.optimizer +
+                     ", not " + model::to_string(config_.optimizer.kind));
+  auto params = network_.parameters();
+  size_t offset = 0;
+  for (const auto& array : checkpoint.parameters) {
+    if (offset + array.values.size() > params.size())
+      throw InputError(path + ": more parameter values than the model has");
+    std::copy(array.values.begin(), array.values.end(), params.begin() + long(offset));
+    offset += array.values.size();
+  }
+  if (offset != params.size()) throw InputError(path + ": parameter count does not match the model");
+  auto states = optimizer_.state();
+  for (auto& state : states) {
+    auto found = std::find_if(checkpoint.optimizer_state.begin(), checkpoint.optimizer_state.end(),
+                              [&](const io::NamedArray& a) { return a.name == state.name; });
+    if (found == checkpoint.optimizer_state.end() || found->values.size() != state.values->size())
+      throw InputError(path + ": optimizer state '" + state.name + "' missing or the wrong size");
+    *state.values = found->values;
+  }
+  optimizer_.set_steps(checkpoint.optimizer_step);
+  state_ = checkpoint.state;
+  history_ = checkpoint.history;
+  if (state_.seed != config_.seed)
+    print("note: the checkpoint's seed " + std::to_string(state_.seed) + " is kept (--seed " +
+          std::to_string(config_.seed) + " ignored on resume)");
+  if (state_.world_size != comm_.size())
+    print("note: checkpoint written by " + std::to_string(state_.world_size) +
+          " ranks, resuming on " + std::to_string(comm_.size()) +
+          ": same data order and model, float sums in another order, so not bit-for-bit");
+  print("resumed " + path + " at epoch " + std::to_string(state_.epoch) + ", step " +
+        std::to_string(state_.global_step));
+}
+
+void Trainer::start_or_resume() {
+  state_.seed = config_.seed;
+  state_.world_size = comm_.size();
+  state_.best_monitor = std::numeric_limits<double>::infinity();
+  state_.best_val_loss = std::numeric_limits<double>::infinity();
+  std::vector<std::string> candidates;
+  if (config_.resume == "auto") {
+    const auto found = list_checkpoints(checkpoint_dir_);
+    for (auto it = found.rbegin(); it != found.rend(); ++it) candidates.push_back(it->string());
+    if (candidates.empty())
+      print("no checkpoint in " + checkpoint_dir_.string() + ": starting a new run");
+  } else if (!config_.resume.empty()) {
+    candidates.push_back(config_.resume);
+  }
+  for (const auto& path : candidates) {
+    try {
+      restore(io::read_checkpoint(path), path);
+      state_.world_size = comm_.size();
+      return;
+    } catch (const InputError& error) {
+      // An explicit path must load; with auto, an unreadable checkpoint falls back to an older.
+      if (config_.resume != "auto") throw;
+      print("skipping " + path + ": " + error.what());
+    }
+  }
+  if (comm_.is_root()) network_.initialize(config_.seed);
+  comm_.broadcast(network_.parameters());
+}
+
+io::CheckpointData Trainer::make_checkpoint() const {
+  io::CheckpointData checkpoint;
+  checkpoint.config_ini = config_.config_ini;
+  checkpoint.spec = config_.spec;
+  checkpoint.loss = model::to_string(config_.loss);
+  const auto params = network_.parameters();
+  for (size_t i = 0; i < network_.layers().size(); ++i) {
+    const model::LayerSpec& layer = network_.layers()[i];
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "layer_%02d", int(i));
+    if (layer.tied_to < 0) {
+      const auto begin = params.begin() + long(layer.weight_offset);
+      checkpoint.parameters.push_back(
+          {std::string(prefix) + "/weight", {size_t(layer.out), size_t(layer.in)},
+           std::vector<float>(begin, begin + long(size_t(layer.out) * size_t(layer.in)))});
+    }
+    const auto begin = params.begin() + long(layer.bias_offset);
+    checkpoint.parameters.push_back(
+        {std::string(prefix) + "/bias", {size_t(layer.out)}, std::vector<float>(begin, begin + layer.out)});
+  }
+  checkpoint.optimizer = model::to_string(config_.optimizer.kind);
+  for (const auto& state : const_cast<model::Optimizer&>(optimizer_).state())
+    checkpoint.optimizer_state.push_back({state.name, {state.values->size()}, *state.values});
+  checkpoint.optimizer_step = optimizer_.steps();
+  checkpoint.state = state_;
+  checkpoint.history = history_;
+  return checkpoint;
+}
+
+void Trainer::write_checkpoint(bool best) {
+  if (!best) last_checkpoint_ = (checkpoint_dir_ / checkpoint_name(state_.global_step)).string();
+  if (comm_.is_root()) {
+    const io::CheckpointData checkpoint = make_checkpoint();
+    if (best) {
+      io::write_checkpoint((checkpoint_dir_ / "best.h5").string(), checkpoint);
+    } else {
+      const fs::path path = checkpoint_dir_ / checkpoint_name(state_.global_step);
+      io::write_checkpoint(path.string(), checkpoint);
+      point_latest(checkpoint_dir_, path);
+      auto all = list_checkpoints(checkpoint_dir_);
+      const size_t keep = size_t(std::max<int64_t>(1, config_.keep_checkpoints));
+      for (size_t i = 0; i + keep < all.size(); ++i) fs::remove(all[i]);
+    }
+  }
+  comm_.barrier();
+}
+
+// One global batch. Returns false when the run must stop (a signal, or --steps reached).
+bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
+  const auto start = Clock::now();
+  if (state_.global_step == config_.fail_at_step && comm_.rank() == config_.fail_rank)
+    throw RunError("injected failure on rank " + std::to_string(comm_.rank()) + " at step " +
+                   std::to_string(state_.global_step) + " (--fail-at-step)");
+  const data::Shard shard = sharder_->shard(size_t(state_.step_in_epoch));
+  const size_t width = train_.width();
+  const size_t rows = shard.local_size, elements = rows * width;
+  const uint32_t* indices = permutation.data() + shard.local_begin;
+  data::fill_batch(train_, indices, rows, target_.data());
+  const float* input = target_.data();
+  if (config_.noise > 0) {
+    std::copy_n(target_.data(), elements, input_.data());
+    data::apply_masking_noise(input_.data(), width, indices, rows, config_.noise, state_.seed,
+                              uint64_t(state_.epoch));
+    input = input_.data();
+  }
+  const model::DropoutKey key{state_.seed, uint64_t(state_.global_step), shard.local_begin};
+  const float* output = rows ? network_.forward(input, int(rows), true, key) : nullptr;
+  const double local_sum = rows ? loss_.sum(output, target_.data(), elements) : 0.0;
+  const double global_sum = comm_.allreduce_sum(local_sum);
+  const double global_elements = double(shard.global_size) * double(width);
+  if (rows) loss_.gradient(output, target_.data(), elements, global_sum, global_elements, diff_.data());
+  network_.backward(input, diff_.data(), int(rows));  // zero gradients for an empty shard
+  comm_.allreduce_sum(network_.gradients());
+  last_lr_ = lr_.at(state_.global_step, total_steps_);
+  optimizer_.step(network_.parameters(), network_.gradients(), float(last_lr_));
+
+  ++state_.global_step;
+  ++state_.step_in_epoch;
+  state_.train_loss_sum += loss_.value(global_sum, global_elements) * double(shard.global_size);
+  state_.train_loss_batches += int64_t(shard.global_size);
+  step_seconds_sum_ += seconds_since(start);
+  ++steps_timed_;
+
+  if (config_.eval_every > 0 && state_.global_step % config_.eval_every == 0 &&
+      validation_.count > 0) {
+    const Evaluation val = evaluate(network_, loss_, validation_, comm_);
+    std::ostringstream line;
+    line << "  step " << state_.global_step << "  val " << model::to_string(config_.loss) << " "
+         << std::setprecision(5) << val.loss << "  val rmse " << val.rmse;
+    print(line.str());
+  }
+  if (config_.steps > 0 && state_.global_step >= config_.steps) return false;
+  return !comm_.any(g_stop_signal != 0);
+}
+
+void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  io::HistoryRow row;
+  row.epoch = state_.epoch + (partial ? 1 : 0);
+  row.step = state_.global_step;
+  row.train_loss = state_.train_loss_batches
+                       ? state_.train_loss_sum / double(state_.train_loss_batches)
+                       : nan;
+  row.val_loss = row.val_rmse = nan;
+  if (validation_.count > 0) {
+    const Evaluation val = evaluate(network_, loss_, validation_, comm_);
+    row.val_loss = val.loss;
+    row.val_rmse = val.rmse;
+  }
+  row.learning_rate = last_lr_;
+  row.seconds = epoch_seconds;
+  history_.push_back(row);
+  state_.train_loss_sum = 0;
+  state_.train_loss_batches = 0;
+
+  const std::string metric = model::to_string(config_.loss);
+  std::ostringstream line;
+  line << "epoch " << row.epoch;
+  if (config_.steps <= 0) line << "/" << config_.epochs;
+  line << "  step " << row.step << "  train " << metric << " " << std::setprecision(5)
+       << row.train_loss;
+  if (validation_.count > 0)
+    line << "  val " << metric << " " << row.val_loss << "  val rmse " << row.val_rmse;
+  const double rate = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
+  const double eta = steps_timed_ ? step_seconds_sum_ / double(steps_timed_) *
+                                        double(std::max<int64_t>(0, total_steps_ - state_.global_step))
+                                  : 0;
+  line << "  lr " << std::scientific << std::setprecision(2) << last_lr_ << std::fixed
+       << std::setprecision(0) << "  " << rate << " samples/s  ETA " << format_duration(eta);
+  print(line.str());
+
+  // The best model by validation loss is kept beside the latest.
+  if (validation_.count > 0 && row.val_loss < state_.best_val_loss) {
+    state_.best_val_loss = row.val_loss;
+    write_checkpoint(true);
+  }
+  if (config_.monitor != Monitor::kNone) {
+    const double value = config_.monitor == Monitor::kValLoss ? row.val_loss : row.train_loss;
+    if (value < state_.best_monitor - config_.min_delta) {
+      state_.best_monitor = value;
+      state_.bad_epochs = 0;
+    } else if (++state_.bad_epochs >= config_.patience) {
+      print("early stopping: " +
+            std::string(config_.monitor == Monitor::kValLoss ? "val" : "train") + " " + metric +
+            " has not improved by " + std::to_string(config_.min_delta) + " for " +
+            std::to_string(config_.patience) + " epochs");
+      state_.finished = true;
+    }
+  }
+}
+
+TrainResult Trainer::run() {
+  load_data();
+  prepare_run_directory();
+  start_or_resume();
+  sharder_ = std::make_unique<data::Sharder>(train_.count, size_t(config_.batch_size),
+                                             state_.seed, comm_.rank(), comm_.size());
+  const int64_t steps_per_epoch = int64_t(sharder_->steps_per_epoch());
+  total_steps_ = config_.steps > 0 ? config_.steps : config_.epochs * steps_per_epoch;
+  lr_ = config_.lr;
+  if (config_.lr_decay_epochs > 0) lr_.decay_every = config_.lr_decay_epochs * steps_per_epoch;
+  const size_t max_rows = size_t(config_.batch_size + comm_.size() - 1) / size_t(comm_.size());
+  input_.assign(max_rows * train_.width(), 0.f);
+  target_.assign(max_rows * train_.width(), 0.f);
+  diff_.assign(max_rows * train_.width(), 0.f);
+
+  print("aeflow train: " + config_.spec.describe() + ", loss " + model::to_string(config_.loss) +
+        ", " + model::to_string(config_.optimizer.kind) + "; " + std::to_string(train_.count) +
+        " training, " + std::to_string(validation_.count) + " validation, " +
+        std::to_string(test_.count) + " test images; global batch " +
+        std::to_string(config_.batch_size) + " on " + std::to_string(comm_.size()) + " rank(s)");
+
+  TrainResult result;
+  bool stopped_by_signal = false;
+  while (!state_.finished) {
+    if (config_.steps <= 0 && state_.epoch >= config_.epochs) break;
+    if (config_.steps > 0 && state_.global_step >= config_.steps) break;
+    const auto permutation = sharder_->permutation(uint64_t(state_.epoch));
+    const auto epoch_start = Clock::now();
+    const int64_t first_step = state_.step_in_epoch;
+    bool keep_going = true;
+    while (keep_going && state_.step_in_epoch < steps_per_epoch)
+      keep_going = train_step(permutation);
+    const int64_t samples =
+        std::min<int64_t>(int64_t(train_.count), state_.step_in_epoch * config_.batch_size) -
+        first_step * config_.batch_size;
+    const bool epoch_done = state_.step_in_epoch >= steps_per_epoch;
+    const bool steps_done = config_.steps > 0 && state_.global_step >= config_.steps;
+    if (!epoch_done && !steps_done) {  // a stop signal mid-epoch
+      stopped_by_signal = true;
+      break;
+    }
+    if (epoch_done) {
+      ++state_.epoch;
+      state_.step_in_epoch = 0;
+    }
+    end_of_epoch(seconds_since(epoch_start), samples, !epoch_done);
+    if (steps_done) state_.finished = true;
+    if (config_.steps <= 0 && state_.epoch >= config_.epochs) state_.finished = true;
+    if (state_.finished || state_.epoch % std::max<int64_t>(1, config_.checkpoint_every) == 0)
+      write_checkpoint(false);
+    if (!keep_going && !steps_done) {
+      stopped_by_signal = true;
+      break;
+    }
+  }
+  if (stopped_by_signal) {
+    write_checkpoint(false);
+    print("stopped by signal " + std::to_string(int(g_stop_signal)) + " after step " +
+          std::to_string(state_.global_step) + "; checkpoint " + last_checkpoint_ +
+          "; continue with --resume auto");
+    result.exit_code = kExitPreempted;
+  } else {
+    if (last_checkpoint_.empty()) write_checkpoint(false);  // (set alike on every rank)
+    result.test = evaluate(network_, loss_, test_, comm_);
+    std::ostringstream line;
+    line << std::setprecision(5) << "test " << model::to_string(config_.loss) << " "
+         << result.test.loss << "\ntest rmse " << result.test.rmse;
+    print(line.str());
+    print("checkpoint " + last_checkpoint_);
+  }
+  result.epochs = state_.epoch;
+  result.steps = state_.global_step;
+  result.checkpoint = last_checkpoint_;
+  return result;
+}
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGUSR1, &action, nullptr);
+}
+
+TrainResult run_training(const TrainConfig& config, const dist::Comm& comm, std::ostream& log) {
+  Trainer trainer(config, comm, log);
+  return trainer.run();
+}
+
+}  // namespace aeflow::train

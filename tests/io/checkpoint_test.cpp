@@ -1,0 +1,323 @@
+// Checkpoints: bitwise round trips (tied and untied), an empty history, refusal of missing,
+// foreign and damaged files with the path in the message, failed writes that leave the old
+// checkpoint alone, and a read-back by h5py (the contract with analysis scripts).
+#include "aeflow/io/checkpoint.hpp"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+
+#include "aeflow/base/error.hpp"
+#include "aeflow/io/hdf5.hpp"
+#include "test_support.hpp"
+
+namespace aeflow::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string layer_name(size_t i) {
+  char name[32];
+  std::snprintf(name, sizeof name, "layer_%02zu", i);
+  return name;
+}
+
+// Exactly representable, distinct per layer and position, with a few awkward values mixed in.
+float parameter_value(size_t layer, size_t k) {
+  if (k == 3) return -0.0f;
+  if (k == 5) return std::numeric_limits<float>::denorm_min();
+  return float(int(k) - 10) * 0.125f + float(layer);
+}
+
+CheckpointData sample_checkpoint(bool tied, size_t history_rows = 3) {
+  CheckpointData c;
+  c.config_ini = "[model]\nencoder = 6,4,2\ntied = " + std::string(tied ? "true" : "false") +
+                 "\n\n[train]\nlr = 0.001\n";
+  c.spec.encoder = {6, 4, 2};
+  c.spec.hidden = model::Activation::kRelu;
+  c.spec.code = model::Activation::kLinear;
+  c.spec.output = model::Activation::kSigmoid;
+  c.spec.tied = tied;
+  c.spec.dropout = 0.1f;
+  c.spec.init = model::parse_init("truncated_normal", 0.05f, 0.01f);
+  c.loss = "bce";
+  const std::vector<model::LayerSpec> layers = c.spec.layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const auto out = size_t(layers[i].out), in = size_t(layers[i].in);
+    if (layers[i].tied_to < 0) {
+      NamedArray weight{layer_name(i) + "/weight", {out, in}, {}};
+      for (size_t k = 0; k < out * in; ++k) weight.values.push_back(parameter_value(i, k));
+      c.parameters.push_back(weight);
+    }
+    NamedArray bias{layer_name(i) + "/bias", {out}, {}};
+    for (size_t k = 0; k < out; ++k) bias.values.push_back(parameter_value(i + 100, k));
+    c.parameters.push_back(bias);
+  }
+  c.optimizer = "adam";
+  c.optimizer_step = 17;
+  const size_t n = c.spec.parameter_count();
+  NamedArray m{"m", {n}, std::vector<float>(n, 0.5f)}, v{"v", {n}, std::vector<float>(n)};
+  for (size_t k = 0; k < n; ++k) v.values[k] = 1.0f / float(k + 3);
+  c.optimizer_state = {m, v};
+  c.state.epoch = 3;
+  c.state.step_in_epoch = 2;
+  c.state.global_step = 17;
+  c.state.world_size = 4;
+  c.state.seed = std::numeric_limits<uint64_t>::max() - 1;
+  c.state.best_monitor = std::numeric_limits<double>::infinity();
+  c.state.bad_epochs = 1;
+  c.state.best_val_loss = 0.1 + 0.2;
+  c.state.train_loss_sum = 1.0 / 3.0;
+  c.state.train_loss_batches = 2;
+  c.state.finished = true;
+  for (size_t r = 0; r < history_rows; ++r) {
+    HistoryRow row;
+    row.epoch = int64_t(r + 1);
+    row.step = int64_t(5 * (r + 1));
+    row.train_loss = 0.7 / double(r + 1);
+    row.val_loss = r == 0 ? std::numeric_limits<double>::quiet_NaN() : 0.6 / double(r + 1);
+    row.val_rmse = r == 0 ? std::numeric_limits<double>::quiet_NaN() : std::sqrt(row.val_loss);
+    row.learning_rate = 1e-3 * std::pow(0.5, double(r));
+    row.seconds = 1.25 * double(r + 1);
+    c.history.push_back(row);
+  }
+  return c;
+}
+
+uint64_t bits(double x) {
+  return std::bit_cast<uint64_t>(x);
+}
+
+void expect_arrays_bitwise_equal(const std::vector<NamedArray>& a,
+                                 const std::vector<NamedArray>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].name, b[i].name);
+    EXPECT_EQ(a[i].shape, b[i].shape) << a[i].name;
+    ASSERT_EQ(a[i].values.size(), b[i].values.size()) << a[i].name;
+    for (size_t k = 0; k < a[i].values.size(); ++k)
+      ASSERT_EQ(std::bit_cast<uint32_t>(a[i].values[k]), std::bit_cast<uint32_t>(b[i].values[k]))
+          << a[i].name << "[" << k << "]";
+  }
+}
+
+void expect_bitwise_equal(const CheckpointData& a, const CheckpointData& b) {
+  EXPECT_EQ(a.config_ini, b.config_ini);
+  EXPECT_EQ(a.spec.encoder, b.spec.encoder);
+  EXPECT_EQ(a.spec.hidden, b.spec.hidden);
+  EXPECT_EQ(a.spec.code, b.spec.code);
+  EXPECT_EQ(a.spec.output, b.spec.output);
+  EXPECT_EQ(a.spec.tied, b.spec.tied);
+  EXPECT_EQ(std::bit_cast<uint32_t>(a.spec.dropout), std::bit_cast<uint32_t>(b.spec.dropout));
+  EXPECT_EQ(a.spec.init.kind, b.spec.init.kind);
+  EXPECT_EQ(std::bit_cast<uint32_t>(a.spec.init.stddev),
+            std::bit_cast<uint32_t>(b.spec.init.stddev));
+  EXPECT_EQ(std::bit_cast<uint32_t>(a.spec.init.bias), std::bit_cast<uint32_t>(b.spec.init.bias));
+  EXPECT_EQ(a.loss, b.loss);
+  expect_arrays_bitwise_equal(a.parameters, b.parameters);
+  EXPECT_EQ(a.optimizer, b.optimizer);
+  expect_arrays_bitwise_equal(a.optimizer_state, b.optimizer_state);
+  EXPECT_EQ(a.optimizer_step, b.optimizer_step);
+  EXPECT_EQ(a.state.epoch, b.state.epoch);
+  EXPECT_EQ(a.state.step_in_epoch, b.state.step_in_epoch);
+  EXPECT_EQ(a.state.global_step, b.state.global_step);
+  EXPECT_EQ(a.state.world_size, b.state.world_size);
+  EXPECT_EQ(a.state.seed, b.state.seed);
+  EXPECT_EQ(bits(a.state.best_monitor), bits(b.state.best_monitor));
+  EXPECT_EQ(a.state.bad_epochs, b.state.bad_epochs);
+  EXPECT_EQ(bits(a.state.best_val_loss), bits(b.state.best_val_loss));
+  EXPECT_EQ(bits(a.state.train_loss_sum), bits(b.state.train_loss_sum));
+  EXPECT_EQ(a.state.train_loss_batches, b.state.train_loss_batches);
+  EXPECT_EQ(a.state.finished, b.state.finished);
+  ASSERT_EQ(a.history.size(), b.history.size());
+  for (size_t r = 0; r < a.history.size(); ++r) {
+    const HistoryRow &x = a.history[r], &y = b.history[r];
+    EXPECT_EQ(x.epoch, y.epoch);
+    EXPECT_EQ(x.step, y.step);
+    EXPECT_EQ(bits(x.train_loss), bits(y.train_loss));
+    EXPECT_EQ(bits(x.val_loss), bits(y.val_loss));
+    EXPECT_EQ(bits(x.val_rmse), bits(y.val_rmse));
+    EXPECT_EQ(bits(x.learning_rate), bits(y.learning_rate));
+    EXPECT_EQ(bits(x.seconds), bits(y.seconds));
+  }
+}
+
+// Runs F, expecting an exception of type E whose message contains every one of PARTS.
+template <class E, class F>
+void expect_error(F f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an exception";
+  } catch (const E& error) {
+    for (const std::string& part : parts)
+      EXPECT_NE(std::string(error.what()).find(part), std::string::npos)
+          << "'" << error.what() << "' lacks '" << part << "'";
+  }
+}
+
+TEST(CheckpointTest, UntiedRoundTripIsBitwiseEqual) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  const CheckpointData written = sample_checkpoint(false);
+  write_checkpoint(path, written);
+  expect_bitwise_equal(written, read_checkpoint(path));
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST(CheckpointTest, TiedRoundTripIsBitwiseEqualAndStoresNoDecoderWeights) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  const CheckpointData written = sample_checkpoint(true);
+  ASSERT_EQ(written.parameters.size(), 6u);  // two encoder weights, four biases
+  write_checkpoint(path, written);
+  const CheckpointData read = read_checkpoint(path);
+  expect_bitwise_equal(written, read);
+  const h5::File file = h5::File::open(path);
+  EXPECT_FALSE(file.exists("model/layer_02/weight"));
+  EXPECT_EQ(file.open_group("model/layer_02").int_attribute("tied_to"), 1);
+  EXPECT_EQ(file.open_group("model/layer_03").int_attribute("tied_to"), 0);
+}
+
+TEST(CheckpointTest, ZeroRowHistoryRoundTrips) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  const CheckpointData written = sample_checkpoint(false, 0);
+  write_checkpoint(path, written);
+  const CheckpointData read = read_checkpoint(path);
+  EXPECT_TRUE(read.history.empty());
+  expect_bitwise_equal(written, read);
+  const h5::File file = h5::File::open(path);
+  EXPECT_EQ(file.open_dataset("history/val_loss").info().shape, (std::vector<size_t>{0}));
+}
+
+TEST(CheckpointTest, RewriteReplacesTheCheckpoint) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  write_checkpoint(path, sample_checkpoint(false));
+  CheckpointData later = sample_checkpoint(false, 4);
+  later.state.epoch = 4;
+  write_checkpoint(path, later);
+  expect_bitwise_equal(later, read_checkpoint(path));
+}
+
+TEST(CheckpointTest, MissingFileIsInputErrorNamingThePath) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/none.h5";
+  expect_error<InputError>([&] { read_checkpoint(path); }, {path, "no such file"});
+}
+
+TEST(CheckpointTest, NonHdf5FileIsInputErrorNamingThePath) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/text.h5";
+  test::write_file(path, std::vector<uint8_t>(100, 'x'));
+  expect_error<InputError>([&] { read_checkpoint(path); }, {path + ": not an HDF5 file"});
+}
+
+TEST(CheckpointTest, OtherFormatsAreInputErrorNamingThePath) {
+  const std::string dir = test::make_temp_dir("checkpoint");
+  {
+    h5::File encoded = h5::File::create(dir + "/encoded.h5", h5::CreateMode::kExclusive);
+    encoded.set_string_attribute("format", "aeflow-encoded");
+    encoded.set_int_attribute("format_version", 1);
+    h5::File plain = h5::File::create(dir + "/plain.h5", h5::CreateMode::kExclusive);
+    plain.write_dataset("x", std::vector<float>{1, 2});
+  }
+  expect_error<InputError>([&] { read_checkpoint(dir + "/encoded.h5"); },
+                           {dir + "/encoded.h5: is an aeflow-encoded file, not a checkpoint"});
+  expect_error<InputError>([&] { read_checkpoint(dir + "/plain.h5"); },
+                           {dir + "/plain.h5: not an aeflow file"});
+}
+
+TEST(CheckpointTest, NewerFormatVersionAndDamagedFilesAreRefused) {
+  const std::string dir = test::make_temp_dir("checkpoint");
+  write_checkpoint(dir + "/v2.h5", sample_checkpoint(false));
+  h5::File::open(dir + "/v2.h5", h5::Access::kReadWrite).set_int_attribute("format_version", 2);
+  expect_error<InputError>([&] { read_checkpoint(dir + "/v2.h5"); },
+                           {dir + "/v2.h5", "format_version 2"});
+
+  write_checkpoint(dir + "/damaged.h5", sample_checkpoint(false));
+  h5::File::open(dir + "/damaged.h5", h5::Access::kReadWrite)
+      .open_group("state")
+      .set_string_attribute("epoch", "three");
+  expect_error<InputError>([&] { read_checkpoint(dir + "/damaged.h5"); },
+                           {dir + "/damaged.h5", "/state", "epoch"});
+}
+
+TEST(CheckpointTest, ShapeMismatchIsRefusedNamingTheDataset) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  write_checkpoint(path, sample_checkpoint(false));
+  // Claim a wider hidden layer than the weights hold.
+  h5::File::open(path, h5::Access::kReadWrite)
+      .open_group("model")
+      .set_int_vector_attribute("encoder", {6, 5, 2});
+  expect_error<InputError>([&] { read_checkpoint(path); },
+                           {path, "/model/layer_00/weight has shape [4,6], expected [5,6]"});
+}
+
+TEST(CheckpointTest, WriterRefusesParametersThatDoNotMatchTheSpec) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  CheckpointData bad = sample_checkpoint(false);
+  bad.parameters[0].values.pop_back();
+  expect_error<RunError>([&] { write_checkpoint(path, bad); }, {path, "layer_00/weight"});
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST(CheckpointTest, FailedWriteLeavesTheExistingCheckpointIntact) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  const CheckpointData good = sample_checkpoint(false);
+  write_checkpoint(path, good);
+  const std::vector<uint8_t> before = test::read_file(path);
+
+  CheckpointData bad = sample_checkpoint(false);
+  bad.parameters.pop_back();  // fails midway, after the temporary file exists
+  expect_error<RunError>([&] { write_checkpoint(path, bad); }, {path + ": cannot write"});
+  EXPECT_EQ(test::read_file(path), before);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  expect_bitwise_equal(good, read_checkpoint(path));
+}
+
+TEST(CheckpointTest, WriteWhereNoFileCanBeIsRunErrorNamingThePath) {
+  const std::string dir = test::make_temp_dir("checkpoint");
+  const std::string missing_dir = dir + "/no/such/dir/ck.h5";
+  expect_error<RunError>([&] { write_checkpoint(missing_dir, sample_checkpoint(true)); },
+                         {missing_dir, "No such file or directory"});
+  // A parent that is a regular file stops root as well as anyone.
+  test::write_file(dir + "/plain", {'x'});
+  const std::string below_file = dir + "/plain/ck.h5";
+  expect_error<RunError>([&] { write_checkpoint(below_file, sample_checkpoint(true)); },
+                         {below_file});
+  EXPECT_EQ(test::read_file(dir + "/plain"), (std::vector<uint8_t>{'x'}));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+}
+
+TEST(CheckpointTest, H5pyReadsTheLayout) {
+  if (test::run_command(std::string(AEFLOW_PYTHON) + " -c 'import h5py'").exit_code != 0)
+    GTEST_SKIP() << AEFLOW_PYTHON << " has no h5py";
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  const CheckpointData checkpoint = sample_checkpoint(false);
+  write_checkpoint(path, checkpoint);
+  char value[32];
+  std::snprintf(value, sizeof value, "%.9g", double(checkpoint.parameters[0].values[1 * 6 + 2]));
+  const std::string script =
+      "import sys, h5py, numpy as np\n"
+      "f = h5py.File(sys.argv[1], 'r')\n"
+      "assert f.attrs['format'] == 'aeflow-checkpoint', repr(f.attrs['format'])\n"
+      "assert isinstance(f.attrs['config'], str) and f.attrs['format_version'] == 1\n"
+      "assert list(f['model'].attrs['encoder']) == [6, 4, 2]\n"
+      "assert f['model'].attrs['activation'] == 'relu'\n"
+      "w = f['model/layer_00/weight']\n"
+      "assert w.shape == (4, 6) and w.dtype == np.float32, (w.shape, w.dtype)\n"
+      "assert w[1, 2] == np.float32(float(sys.argv[2])), (w[1, 2], sys.argv[2])\n"
+      "assert len(f['history/epoch']) == 3 and np.isnan(f['history/val_loss'][0])\n"
+      "assert f['state'].attrs['seed'] == 2**64 - 2\n"
+      "assert f['optimizer/v'].shape == (" +
+      std::to_string(checkpoint.spec.parameter_count()) +
+      ",)\n"
+      "print('h5py ok')\n";
+  const test::CommandResult result = test::run_command(std::string(AEFLOW_PYTHON) + " -c \"" +
+                                                       script + "\" " + path + " " + value);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("h5py ok"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace aeflow::io
