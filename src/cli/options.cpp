@@ -146,6 +146,9 @@ po::options_description train_options() {
       ("early-stopping", text("none"), "monitor: none, val_loss or train_loss")
       ("patience", text("10"), "early stopping: epochs without improvement")
       ("min-delta", text("0"), "early stopping: the improvement that counts")
+      ("allreduce", text("fused"), "gradient all-reduce: fused (one call) or overlap (buckets during backward)")
+      ("bucket-mb", text("1"), "overlap: bucket size in MB")
+      ("check-replicas", text("0"), "every N steps, check parameters are identical on all ranks")
       ("checkpoint-every", text("1"), "write a checkpoint every N epochs")
       ("keep-checkpoints", text("3"), "keep the last K step checkpoints")
       ("fail-at-step", text("-1"), "testing: make --fail-rank throw at this step")
@@ -221,6 +224,12 @@ train::TrainConfig train_config(const po::variables_map& v) {
     throw InputError("--early-stopping val_loss needs a validation split (--validation N > 0)");
   c.patience = get_int(v, "patience", 1);
   c.min_delta = get_range(v, "min-delta", 0, 1e9, false);
+  const std::string allreduce = get(v, "allreduce");
+  if (allreduce == "fused") c.allreduce = train::AllreduceMode::kFused;
+  else if (allreduce == "overlap") c.allreduce = train::AllreduceMode::kOverlap;
+  else throw InputError("--allreduce '" + allreduce + "': expected fused or overlap");
+  c.bucket_mb = get_range(v, "bucket-mb", 1e-3, 1e4, false);
+  c.check_replicas = get_int(v, "check-replicas", 0);
   c.checkpoint_every = get_int(v, "checkpoint-every", 1);
   c.keep_checkpoints = get_int(v, "keep-checkpoints", 1);
   c.fail_at_step = get_int(v, "fail-at-step", -1);

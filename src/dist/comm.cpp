@@ -82,6 +82,48 @@ bool Comm::any(bool flag) const {
   return value != 0;
 }
 
+void Comm::start_allreduce_sum(std::span<float> values) {
+  if (!mpi() || size_ == 1 || values.empty()) return;
+  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
+    const int count = int(std::min(kMaxChunk, values.size() - begin));
+    MPI_Request request;
+    check(MPI_Iallreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_FLOAT, MPI_SUM,
+                         as_mpi(handle_), &request),
+          "MPI_Iallreduce");
+    pending_.push_back(MPI_Request_c2f(request));
+  }
+}
+
+void Comm::progress() {
+  if (pending_.empty()) return;
+  std::vector<MPI_Request> requests;
+  for (int handle : pending_) requests.push_back(MPI_Request_f2c(handle));
+  int done = 0;
+  check(MPI_Testall(int(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
+        "MPI_Testall");
+  if (done) pending_.clear();
+  else
+    for (size_t i = 0; i < requests.size(); ++i) pending_[i] = MPI_Request_c2f(requests[i]);
+}
+
+void Comm::wait_all() {
+  if (pending_.empty()) return;
+  std::vector<MPI_Request> requests;
+  for (int handle : pending_) requests.push_back(MPI_Request_f2c(handle));
+  pending_.clear();
+  check(MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+}
+
+bool Comm::same_everywhere(uint64_t value) const {
+  if (!mpi() || size_ == 1) return true;
+  uint64_t low = value, high = value;
+  check(MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UINT64_T, MPI_MIN, as_mpi(handle_)),
+        "MPI_Allreduce");
+  check(MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UINT64_T, MPI_MAX, as_mpi(handle_)),
+        "MPI_Allreduce");
+  return low == high;
+}
+
 void Comm::broadcast(std::span<float> values, int root) const {
   if (!mpi() || size_ == 1) return;
   for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {

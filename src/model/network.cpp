@@ -235,9 +235,13 @@ const float* Network::forward(const float* input, int batch, bool training,
   return plan.layers.back().output();
 }
 
-void Network::backward(const float* input, const float* diff_output, int batch) {
+void Network::backward(const float* input, const float* diff_output, int batch,
+                       const GradientsReady& on_ready) {
   std::fill(gradients_.begin(), gradients_.end(), 0.0f);
-  if (batch <= 0) return;
+  if (batch <= 0) {
+    if (on_ready) on_ready(0, gradients_.size());
+    return;
+  }
   Plan& plan = plan_for(batch);
   if (last_plan_ != &plan) throw RunError("Network::backward without a matching forward");
   const dnnl::engine& eng = engine_->engine;
@@ -283,6 +287,11 @@ void Network::backward(const float* input, const float* diff_output, int batch) 
                    {DNNL_ARG_DST, memory(layer.x_md, eng, plan.layers[i - 1].dy.data())}});
     }
     stream.wait();
+    // This layer's own parameters are final now: its bias, and its weight unless tied (a tied
+    // decoder layer adds into the encoder's weight, which is final once that layer is done).
+    if (on_ready)
+      on_ready(spec.tied_to >= 0 ? spec.bias_offset : spec.weight_offset,
+               spec.bias_offset + size_t(spec.out));
   }
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -98,6 +99,8 @@ class Trainer {
   void start_or_resume();
   bool train_step(const std::vector<uint32_t>& permutation);
   void end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial);
+  void reduce_gradients(const float* input, int rows);
+  void check_replicas() const;
   io::CheckpointData make_checkpoint() const;
   void write_checkpoint(bool best);
   void restore(const io::CheckpointData& checkpoint, const std::string& path);
@@ -106,7 +109,7 @@ class Trainer {
   }
 
   const TrainConfig& config_;
-  const dist::Comm& comm_;
+  dist::Comm comm_;  // a copy: it holds the requests of overlapped reductions
   std::ostream& log_;
   model::Loss loss_;
   model::Network network_;
@@ -122,6 +125,7 @@ class Trainer {
   std::string last_checkpoint_;
   std::vector<float> input_, target_, diff_;
   double step_seconds_sum_ = 0;
+  double reduce_seconds_ = 0;  // in the gradient all-reduce (overlap: waiting for it)
   int64_t steps_timed_ = 0;
 };
 
@@ -293,6 +297,50 @@ void Trainer::write_checkpoint(bool best) {
   comm_.barrier();
 }
 
+// Backward, and the sum of the gradients over the ranks. Overlapped: layers finish last to
+// first, and their parameter ranges are contiguous and descending in the flat buffer, so ready
+// ranges grow one bucket downwards until it is large enough to send.
+void Trainer::reduce_gradients(const float* input, int rows) {
+  auto gradients = network_.gradients();
+  if (config_.allreduce == AllreduceMode::kFused || comm_.size() == 1) {
+    network_.backward(input, diff_.data(), rows);  // zero gradients for an empty shard
+    const auto start = Clock::now();
+    comm_.allreduce_sum(gradients);
+    reduce_seconds_ += seconds_since(start);
+    return;
+  }
+  const size_t bucket = std::max<size_t>(1, size_t(config_.bucket_mb * 1e6 / sizeof(float)));
+  size_t begin = gradients.size(), end = gradients.size();
+  network_.backward(input, diff_.data(), rows, [&](size_t ready_begin, size_t ready_end) {
+    if (ready_end != begin) throw RunError("gradient ranges out of order");
+    begin = ready_begin;
+    if (end - begin >= bucket) {
+      comm_.start_allreduce_sum(gradients.subspan(begin, end - begin));
+      end = begin;
+    } else {
+      comm_.progress();
+    }
+  });
+  const auto start = Clock::now();
+  if (end > begin) comm_.start_allreduce_sum(gradients.subspan(begin, end - begin));
+  comm_.wait_all();
+  reduce_seconds_ += seconds_since(start);  // the wait that overlapping did not hide
+}
+
+// Replicas apply identical updates to identical buffers, so any difference is a bug (or a
+// broken node): compare a hash of the parameter bits across ranks.
+void Trainer::check_replicas() const {
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a over 32-bit words
+  for (float value : network_.parameters()) {
+    uint32_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    hash = (hash ^ bits) * 1099511628211ull;
+  }
+  if (!comm_.same_everywhere(hash))
+    throw RunError("replicas diverged: parameters differ between ranks after step " +
+                   std::to_string(state_.global_step) + " (--check-replicas)");
+}
+
 // One global batch. Returns false when the run must stop (a signal, or --steps reached).
 bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   const auto start = Clock::now();
@@ -317,12 +365,13 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   const double global_sum = comm_.allreduce_sum(local_sum);
   const double global_elements = double(shard.global_size) * double(width);
   if (rows) loss_.gradient(output, target_.data(), elements, global_sum, global_elements, diff_.data());
-  network_.backward(input, diff_.data(), int(rows));  // zero gradients for an empty shard
-  comm_.allreduce_sum(network_.gradients());
+  reduce_gradients(input, int(rows));
   last_lr_ = lr_.at(state_.global_step, total_steps_);
   optimizer_.step(network_.parameters(), network_.gradients(), float(last_lr_));
 
   ++state_.global_step;
+  if (config_.check_replicas > 0 && state_.global_step % config_.check_replicas == 0)
+    check_replicas();
   ++state_.step_in_epoch;
   state_.train_loss_sum += loss_.value(global_sum, global_elements) * double(shard.global_size);
   state_.train_loss_batches += int64_t(shard.global_size);
@@ -466,6 +515,17 @@ TrainResult Trainer::run() {
          << result.test.loss << "\ntest rmse " << result.test.rmse;
     print(line.str());
     print("checkpoint " + last_checkpoint_);
+  }
+  if (steps_timed_ > 0 && step_seconds_sum_ > 0) {
+    result.samples_per_second =
+        double(config_.batch_size) * double(steps_timed_) / step_seconds_sum_;
+    result.reduce_fraction = comm_.allreduce_max(reduce_seconds_) / step_seconds_sum_;
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(0) << "throughput " << result.samples_per_second
+         << " samples/s over " << steps_timed_ << " steps on " << comm_.size()
+         << " rank(s); gradient all-reduce " << std::setprecision(1)
+         << 100.0 * result.reduce_fraction << "% of step time";
+    print(line.str());
   }
   result.epochs = state_.epoch;
   result.steps = state_.global_step;

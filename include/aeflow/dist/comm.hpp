@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace aeflow::dist {
 
@@ -27,6 +28,17 @@ class Comm {
   // True on every rank if it is true on any.
   bool any(bool flag) const;
 
+  // Starts a non-blocking in-place sum (MPI_Iallreduce); the span must stay alive and untouched
+  // until wait_all(). Lets backward overlap with communication.
+  void start_allreduce_sum(std::span<float> values);
+  // Drives progress on the started reductions without blocking (MPI only progresses inside
+  // MPI calls unless it has a progress thread).
+  void progress();
+  void wait_all();
+
+  // True on every rank if VALUE is the same on all ranks.
+  bool same_everywhere(uint64_t value) const;
+
   void broadcast(std::span<float> values, int root = 0) const;
   void broadcast(std::span<double> values, int root = 0) const;
   void broadcast(std::string& text, int root = 0) const;
@@ -39,6 +51,7 @@ class Comm {
   Comm(int handle, int rank, int size) : handle_(handle), rank_(rank), size_(size) {}
   bool mpi() const { return handle_ >= 0; }
   int handle_ = -1;  // MPI_Comm_c2f handle; -1 without MPI
+  std::vector<int> pending_;  // MPI_Request_c2f handles of started reductions
   int rank_ = 0;
   int size_ = 1;
 };

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -52,8 +53,12 @@ class Network {
   const float* forward(const float* input, int batch, bool training, const DropoutKey& key = {});
 
   // diff_output is d loss / d output of the last forward (training) over the same input.
-  // Overwrites gradients() with d loss / d parameters.
-  void backward(const float* input, const float* diff_output, int batch);
+  // Overwrites gradients() with d loss / d parameters. If given, on_ready(begin, end) is called
+  // as soon as gradients()[begin, end) are final: one layer's parameters, last layer first, so
+  // the caller can start reducing them while backward goes on.
+  using GradientsReady = std::function<void(size_t begin, size_t end)>;
+  void backward(const float* input, const float* diff_output, int batch,
+                const GradientsReady& on_ready = {});
 
   // The bottleneck activations of the last forward, [batch, code_width].
   const float* code() const;

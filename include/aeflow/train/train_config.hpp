@@ -14,6 +14,11 @@ namespace aeflow::train {
 
 enum class Monitor { kNone, kValLoss, kTrainLoss };
 
+// How gradients are summed across ranks: one all-reduce of the whole flat buffer after
+// backward, or per-layer buckets started as backward produces them and waited on before the
+// optimizer step.
+enum class AllreduceMode { kFused, kOverlap };
+
 struct TrainConfig {
   std::string data;  // directory with MNIST-named IDX files
   std::string out;   // run directory
@@ -43,6 +48,10 @@ struct TrainConfig {
   int64_t keep_checkpoints = 3;
   std::string resume;  // "", a checkpoint path, or "auto"
   bool force = false;  // start over in a run directory that has checkpoints
+
+  AllreduceMode allreduce = AllreduceMode::kFused;
+  double bucket_mb = 1.0;       // overlap: start a reduction once this much is ready
+  int64_t check_replicas = 0;   // > 0: every N steps, check parameters are identical on all ranks
 
   int threads = 0;  // oneDNN/OpenMP threads per rank; 0 keeps OMP_NUM_THREADS
   int64_t fail_at_step = -1;  // fault injection: the rank below throws at this step

@@ -21,6 +21,8 @@ struct TrainResult {
   int64_t steps = 0;   // optimizer steps in total
   Evaluation test;
   std::string checkpoint;  // the last checkpoint written
+  double samples_per_second = 0;  // training steps only (no evaluation, no checkpoints)
+  double reduce_fraction = 0;     // share of step time in the gradient all-reduce (slowest rank)
 };
 
 // Runs the whole job. LOG receives the progress lines (pass std::cout on rank 0).
