@@ -65,7 +65,11 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> args(argv + 2, argv + argc);
   const bool needs_mpi = command == "train";
-  if (needs_mpi) MPI_Init(&argc, &argv);
+  if (needs_mpi) {
+    // SERIALIZED: --allreduce thread reduces on a second thread, never beside another MPI call.
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
+  }
   int code = 0;
   try {
     if (command == "train") {

@@ -146,7 +146,7 @@ po::options_description train_options() {
       ("early-stopping", text("none"), "monitor: none, val_loss or train_loss")
       ("patience", text("10"), "early stopping: epochs without improvement")
       ("min-delta", text("0"), "early stopping: the improvement that counts")
-      ("allreduce", text("fused"), "gradient all-reduce: fused (one call) or overlap (buckets during backward)")
+      ("allreduce", text("fused"), "gradient all-reduce: fused (one call after backward); overlap or thread (buckets during backward, MPI_Iallreduce or a thread)")
       ("bucket-mb", text("1"), "overlap: bucket size in MB")
       ("check-replicas", text("0"), "every N steps, check parameters are identical on all ranks")
       ("checkpoint-every", text("1"), "write a checkpoint every N epochs")
@@ -227,7 +227,8 @@ train::TrainConfig train_config(const po::variables_map& v) {
   const std::string allreduce = get(v, "allreduce");
   if (allreduce == "fused") c.allreduce = train::AllreduceMode::kFused;
   else if (allreduce == "overlap") c.allreduce = train::AllreduceMode::kOverlap;
-  else throw InputError("--allreduce '" + allreduce + "': expected fused or overlap");
+  else if (allreduce == "thread") c.allreduce = train::AllreduceMode::kThread;
+  else throw InputError("--allreduce '" + allreduce + "': expected fused, overlap or thread");
   c.bucket_mb = get_range(v, "bucket-mb", 1e-3, 1e4, false);
   c.check_replicas = get_int(v, "check-replicas", 0);
   c.checkpoint_every = get_int(v, "checkpoint-every", 1);

@@ -23,6 +23,7 @@
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/sharder.hpp"
+#include "aeflow/dist/reducer_thread.hpp"
 #include "aeflow/io/atomic_file.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/network.hpp"
@@ -110,6 +111,7 @@ class Trainer {
 
   const TrainConfig& config_;
   dist::Comm comm_;  // a copy: it holds the requests of overlapped reductions
+  std::unique_ptr<dist::ReducerThread> reducer_;  // --allreduce thread
   std::ostream& log_;
   model::Loss loss_;
   model::Network network_;
@@ -310,20 +312,27 @@ void Trainer::reduce_gradients(const float* input, int rows) {
     return;
   }
   const size_t bucket = std::max<size_t>(1, size_t(config_.bucket_mb * 1e6 / sizeof(float)));
+  const bool threaded = config_.allreduce == AllreduceMode::kThread;
+  if (threaded && !reducer_) reducer_ = std::make_unique<dist::ReducerThread>(comm_);
+  auto send = [&](std::span<float> values) {
+    if (threaded) reducer_->start(values);
+    else comm_.start_allreduce_sum(values);
+  };
   size_t begin = gradients.size(), end = gradients.size();
   network_.backward(input, diff_.data(), rows, [&](size_t ready_begin, size_t ready_end) {
     if (ready_end != begin) throw RunError("gradient ranges out of order");
     begin = ready_begin;
     if (end - begin >= bucket) {
-      comm_.start_allreduce_sum(gradients.subspan(begin, end - begin));
+      send(gradients.subspan(begin, end - begin));
       end = begin;
-    } else {
+    } else if (!threaded) {
       comm_.progress();
     }
   });
   const auto start = Clock::now();
-  if (end > begin) comm_.start_allreduce_sum(gradients.subspan(begin, end - begin));
-  comm_.wait_all();
+  if (end > begin) send(gradients.subspan(begin, end - begin));
+  if (threaded) reducer_->wait();
+  else comm_.wait_all();
   reduce_seconds_ += seconds_since(start);  // the wait that overlapping did not hide
 }
 

@@ -15,9 +15,9 @@ namespace aeflow::train {
 enum class Monitor { kNone, kValLoss, kTrainLoss };
 
 // How gradients are summed across ranks: one all-reduce of the whole flat buffer after
-// backward, or per-layer buckets started as backward produces them and waited on before the
-// optimizer step.
-enum class AllreduceMode { kFused, kOverlap };
+// backward (fused), or buckets of layer gradients started as backward produces them and waited
+// on before the optimizer step, either as MPI_Iallreduce (overlap) or on a thread (thread).
+enum class AllreduceMode { kFused, kOverlap, kThread };
 
 struct TrainConfig {
   std::string data;  // directory with MNIST-named IDX files
