@@ -211,6 +211,8 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
   }
   optimizer_.set_steps(checkpoint.optimizer_step);
   state_ = checkpoint.state;
+  // A finished run resumed with more --epochs or --steps goes on; the loop's limits decide.
+  state_.finished = false;
   history_ = checkpoint.history;
   if (state_.seed != config_.seed)
     print("note: the checkpoint's seed " + std::to_string(state_.seed) + " is kept (--seed " +
@@ -553,6 +555,7 @@ void install_stop_signal_handlers() {
 }
 
 TrainResult run_training(const TrainConfig& config, const dist::Comm& comm, std::ostream& log) {
+  g_stop_signal = 0;  // a signal that stopped an earlier run in this process is spent
   Trainer trainer(config, comm, log);
   return trainer.run();
 }

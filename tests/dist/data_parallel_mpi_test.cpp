@@ -1,0 +1,209 @@
+// Data-parallel training across the ranks of this MPI job (ctest runs it under mpiexec -n 1, 2
+// and 4; every rank runs every test): the ranks hold the same parameters bit for bit, the run
+// follows the single-rank trajectory up to float summation order, and a failing rank ends the
+// whole job with its message once, never a hang.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include "aeflow/data/dataset.hpp"
+#include "aeflow/dist/comm.hpp"
+#include "aeflow/io/checkpoint.hpp"
+#include "aeflow/model/network.hpp"
+#include "aeflow/train/evaluator.hpp"
+#include "aeflow/train/trainer.hpp"
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace aeflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A temporary directory with the same path on every rank: rank 0 creates it, broadcasts it.
+std::string shared_temp_dir(const std::string& tag) {
+  const dist::Comm world = dist::Comm::world();
+  std::string dir = world.is_root() ? test::make_temp_dir(tag) : std::string();
+  world.broadcast(dir);
+  return dir;
+}
+
+// This process was itself started by mpiexec: " -u NAME" for each variable of its launch
+// environment (OMPI_*, PMIX_*), to hide it from an inner mpiexec, keeping the settings that let
+// OpenMPI run as root and oversubscribe.
+std::string launch_environment_unset() {
+  std::string unset;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    if ((name.starts_with("OMPI_") || name.starts_with("PMIX_")) &&
+        !name.starts_with("OMPI_ALLOW_RUN_AS_ROOT") && name != "OMPI_MCA_rmaps_base_oversubscribe")
+      unset += " -u " + name;
+  }
+  return unset;
+}
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
+  return count;
+}
+
+class DataParallelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = shared_temp_dir("mpi");
+    if (world_.is_root()) test::write_synthetic_mnist(root_ + "/data", 1100, 200);
+    world_.barrier();
+  }
+  void TearDown() override {
+    world_.barrier();
+    std::error_code ignored;
+    if (world_.is_root() && !HasFailure()) fs::remove_all(root_, ignored);
+  }
+
+  // 784-32-8 with noise and dropout (their masks must follow global positions), 20 steps of a
+  // global batch of 64: 16 rows per rank at 4 ranks.
+  train::TrainConfig config(const std::string& out) const {
+    train::TrainConfig c;
+    c.data = root_ + "/data";
+    c.out = out;
+    c.config_ini = "# mpi test\n";
+    c.spec.encoder = {784, 32, 8};
+    c.spec.hidden = model::Activation::kRelu;
+    c.spec.code = model::Activation::kRelu;
+    c.spec.dropout = 0.1f;
+    c.noise = 0.2f;
+    c.lr.base = 3e-3;
+    c.batch_size = 64;
+    c.steps = 20;
+    c.validation = 100;
+    c.test_limit = 200;
+    c.seed = 11;
+    return c;
+  }
+
+  const dist::Comm world_ = dist::Comm::world();
+  std::string root_;
+};
+
+std::vector<float> flat_parameters(const io::CheckpointData& checkpoint) {
+  std::vector<float> out;
+  for (const auto& array : checkpoint.parameters)
+    out.insert(out.end(), array.values.begin(), array.values.end());
+  return out;
+}
+
+// After training, each rank's parameters equal rank 0's bit for bit. run_training does not hand
+// out its parameters, so this checks them through the final test evaluation, which every rank
+// computes on its own contiguous slice of the test set with ITS OWN parameters before the sums
+// are reduced: loading rank 0's checkpoint on every rank and evaluating again over the same
+// comm must reproduce the trained run's numbers bit for bit. A rank whose parameters differed
+// in a way that reaches an output would change its slice's sum; one ulp in every parameter
+// does (checked below).
+TEST_F(DataParallelTest, ParametersAreBitwiseIdenticalOnEveryRank) {
+  const train::TrainConfig c = config(root_ + "/world");
+  std::ostringstream log;
+  const train::TrainResult result = train::run_training(c, world_, log);
+  ASSERT_EQ(result.exit_code, 0);
+  ASSERT_EQ(result.steps, 20);
+
+  const io::CheckpointData checkpoint = io::read_checkpoint(result.checkpoint);
+  EXPECT_EQ(checkpoint.state.world_size, world_.size());
+  const model::Loss loss(c.loss);
+  model::Network network(c.spec, loss.takes_logits());
+  const std::vector<float> saved = flat_parameters(checkpoint);
+  ASSERT_EQ(saved.size(), network.parameters().size());
+  std::copy(saved.begin(), saved.end(), network.parameters().begin());
+  data::Dataset test = data::load_split(c.data, data::Split::kTest).slice(0, 200);
+  const train::Evaluation again = train::evaluate(network, loss, test, world_);
+  EXPECT_EQ(std::bit_cast<uint64_t>(again.loss), std::bit_cast<uint64_t>(result.test.loss))
+      << again.loss << " vs " << result.test.loss;
+  EXPECT_EQ(std::bit_cast<uint64_t>(again.mse), std::bit_cast<uint64_t>(result.test.mse));
+
+  // The check is sharp enough: had the last rank drifted by one ulp in every parameter (what a
+  // different float summation order on one rank would do), the numbers would differ.
+  if (world_.rank() == world_.size() - 1)
+    for (float& p : network.parameters()) p = std::nextafter(p, INFINITY);
+  const train::Evaluation drifted = train::evaluate(network, loss, test, world_);
+  EXPECT_NE(std::bit_cast<uint64_t>(drifted.loss), std::bit_cast<uint64_t>(result.test.loss));
+
+  // Every rank also reports the same result and the same checkpoint path.
+  const double loss_bits = double(std::bit_cast<uint64_t>(result.test.loss) >> 12);
+  EXPECT_EQ(world_.allreduce_max(loss_bits), -world_.allreduce_max(-loss_bits));
+  const double path_hash = double(std::hash<std::string>{}(result.checkpoint) >> 12);
+  EXPECT_EQ(world_.allreduce_max(path_hash), -world_.allreduce_max(-path_hash));
+}
+
+// Training on all ranks and, on each rank, a reference on this rank alone (Comm::self(): the
+// whole global batch in one shard) reach the same model: same data order, same init, same noise
+// and dropout masks; only the order of float sums differs (the all-reduce of the gradient,
+// oneDNN's reduction over a shard's rows). Measured after 20 Adam steps: the largest parameter
+// difference is ~6e-8 at 2 and 4 ranks (0 at 1 rank); the tolerance 1e-5 leaves a wide margin
+// for float summation order and nothing more.
+TEST_F(DataParallelTest, SameTrajectoryAsOneRank) {
+  const train::TrainConfig shared = config(root_ + "/world");
+  std::ostringstream log;
+  const train::TrainResult parallel = train::run_training(shared, world_, log);
+  const train::TrainConfig alone = config(root_ + "/self-rank" + std::to_string(world_.rank()));
+  std::ostringstream self_log;
+  const train::TrainResult reference = train::run_training(alone, dist::Comm::self(), self_log);
+  ASSERT_EQ(parallel.steps, reference.steps);
+
+  const auto a = flat_parameters(io::read_checkpoint(parallel.checkpoint));
+  const auto b = flat_parameters(io::read_checkpoint(reference.checkpoint));
+  ASSERT_EQ(a.size(), b.size());
+  double largest = 0;
+  for (size_t k = 0; k < a.size(); ++k) largest = std::max(largest, double(std::fabs(a[k] - b[k])));
+  EXPECT_LT(largest, 1e-5) << "max |parameter difference| at " << world_.size() << " ranks";
+  EXPECT_NEAR(parallel.test.loss, reference.test.loss, 1e-5 * reference.test.loss);
+  EXPECT_NEAR(parallel.test.rmse, reference.test.rmse, 1e-5 * reference.test.rmse);
+  if (world_.size() == 1) {  // the same computation exactly
+    EXPECT_EQ(largest, 0.0);
+  }
+  if (world_.is_root())
+    std::printf("[ info ] %d rank(s): max |param diff| vs one rank %.3g\n", world_.size(), largest);
+}
+
+// mpiexec -n 2 with rank 1 throwing at step 3: the job ends (MPI_Abort) with a non-zero code,
+// well before the 60 s timeout, and the message is printed once. Runs from the np=1 instance
+// only, so that no multi-rank job starts a nested mpiexec.
+TEST_F(DataParallelTest, FailedRankAbortsTheWholeJob) {
+  if (world_.size() > 1) GTEST_SKIP() << "runs in the mpiexec -n 1 instance only";
+  const std::string out = root_ + "/failing";
+  const auto result = test::run_command(
+      "env" + launch_environment_unset() + " timeout 60 mpiexec -n 2 --oversubscribe " +
+      test::aeflow_binary() + " train --data " + root_ + "/data --out " + out +
+      " --encoder 784,32,8 --validation 100 --test-limit 100 --epochs 50 --fail-at-step 3"
+      " --fail-rank 1");
+  EXPECT_NE(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.exit_code, 124) << "timed out (a hang):\n" << result.output;
+  EXPECT_EQ(count_of(result.output, "injected failure on rank 1"), 1u) << result.output;
+  EXPECT_EQ(result.output.find("test rmse"), std::string::npos) << result.output;
+}
+
+// Bad input fails every rank alike: rank 0 prints the message and ends the job; the others stay
+// quiet (they would speak only if rank 0 did not end the job). Exit code 2 from MPI_Abort.
+TEST_F(DataParallelTest, BadInputUnderTwoRanksIsReportedOnce) {
+  if (world_.size() > 1) GTEST_SKIP() << "runs in the mpiexec -n 1 instance only";
+  const auto result = test::run_command(
+      "env" + launch_environment_unset() + " timeout 60 mpiexec -n 2 --oversubscribe " +
+      test::aeflow_binary() + " train --data " + root_ + "/data --out " + root_ +
+      "/bad --encoder 100,10 --validation 100");
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  const std::string message = "--encoder starts with 100";
+  EXPECT_EQ(count_of(result.output, message), 1u) << result.output;
+}
+
+}  // namespace
+}  // namespace aeflow

@@ -1,0 +1,190 @@
+// Each optimizer's update against values worked by hand from the formulas in optimizer.hpp:
+// three parameters, two steps, learning rate 0.1, gradients g1 then g2. Also: the named state
+// buffers, and that restoring state and step count continues exactly (what resume relies on).
+#include "aeflow/model/optimizer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "aeflow/base/error.hpp"
+
+namespace aeflow::model {
+namespace {
+
+const std::vector<float> kStart{1.0f, -2.0f, 0.5f};
+const std::vector<float> kG1{0.5f, -1.0f, 0.25f};
+const std::vector<float> kG2{-0.5f, 2.0f, 0.25f};
+constexpr float kLr = 0.1f;
+constexpr double kTolerance = 2e-6;  // float arithmetic against decimal values
+
+struct Trace {
+  std::vector<float> after1, after2;
+  std::vector<std::vector<float>> state;  // after step 2, in state() order
+  int64_t steps = 0;
+};
+
+Trace run_two_steps(const OptimizerConfig& config) {
+  Optimizer optimizer(config, 3);
+  std::vector<float> p = kStart;
+  Trace trace;
+  optimizer.step(p, kG1, kLr);
+  trace.after1 = p;
+  optimizer.step(p, kG2, kLr);
+  trace.after2 = p;
+  for (const auto& s : optimizer.state()) trace.state.push_back(*s.values);
+  trace.steps = optimizer.steps();
+  return trace;
+}
+
+void expect_near(const std::vector<float>& actual, const std::vector<double>& expected,
+                 const char* what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (size_t k = 0; k < expected.size(); ++k)
+    EXPECT_NEAR(actual[k], expected[k], kTolerance) << what << " [" << k << "]";
+}
+
+OptimizerConfig make(OptimizerKind kind) {
+  OptimizerConfig c;
+  c.kind = kind;
+  return c;
+}
+
+TEST(Optimizer, SgdStepsAgainstGradient) {
+  const Trace t = run_two_steps(make(OptimizerKind::kSgd));
+  // p1 = p0 - 0.1 g1; p2 = p1 - 0.1 g2
+  expect_near(t.after1, {0.95, -1.9, 0.475}, "p1");
+  expect_near(t.after2, {1.0, -2.1, 0.45}, "p2");
+  EXPECT_TRUE(t.state.empty());
+  EXPECT_EQ(t.steps, 2);
+}
+
+TEST(Optimizer, MomentumAccumulatesVelocity) {
+  const Trace t = run_two_steps(make(OptimizerKind::kMomentum));  // mu 0.9
+  // v1 = g1 = (0.5, -1, 0.25); p1 = p0 - 0.1 v1
+  expect_near(t.after1, {0.95, -1.9, 0.475}, "p1");
+  // v2 = 0.9 v1 + g2 = (-0.05, 1.1, 0.475); p2 = p1 - 0.1 v2
+  expect_near(t.after2, {0.955, -2.01, 0.4275}, "p2");
+  ASSERT_EQ(t.state.size(), 1u);
+  expect_near(t.state[0], {-0.05, 1.1, 0.475}, "velocity");
+}
+
+TEST(Optimizer, NesterovMomentumLooksAhead) {
+  OptimizerConfig c = make(OptimizerKind::kMomentum);
+  c.nesterov = true;
+  const Trace t = run_two_steps(c);
+  // v1 = g1; p1 = p0 - 0.1 (g1 + 0.9 v1) = p0 - 0.19 g1
+  expect_near(t.after1, {0.905, -1.81, 0.4525}, "p1");
+  // v2 = (-0.05, 1.1, 0.475); g2 + 0.9 v2 = (-0.545, 2.99, 0.6775); p2 = p1 - 0.1 (that)
+  expect_near(t.after2, {0.9595, -2.109, 0.38475}, "p2");
+  expect_near(t.state[0], {-0.05, 1.1, 0.475}, "velocity");
+}
+
+TEST(Optimizer, RmspropDividesByRootMeanSquare) {
+  const Trace t = run_two_steps(make(OptimizerKind::kRmsprop));  // rho 0.9, eps 1e-7
+  // s1 = 0.1 g1^2, so sqrt(s1) = |g1| / sqrt(10): every parameter moves by 0.1 sqrt(10).
+  expect_near(t.after1, {1 - 0.316227766, -2 + 0.316227766, 0.5 - 0.316227766}, "p1");
+  // s2 = 0.9 s1 + 0.1 g2^2 = (0.0475, 0.49, 0.011875); p2 = p1 - 0.1 g2 / sqrt(s2)
+  expect_near(t.state[0], {0.0475, 0.49, 0.011875}, "mean_square");
+  expect_near(t.after2, {0.913188063, -1.683772234 - 0.2 / 0.7, -0.0456428894}, "p2");
+}
+
+TEST(Optimizer, AdagradStartsFromInitialAccumulator) {
+  const Trace t = run_two_steps(make(OptimizerKind::kAdagrad));  // a0 0.1, eps 1e-7
+  // a1 = 0.1 + g1^2 = (0.35, 1.1, 0.1625); p1 = p0 - 0.1 g1 / sqrt(a1)
+  expect_near(
+      t.after1,
+      {1 - 0.05 / std::sqrt(0.35), -2 + 0.1 / std::sqrt(1.1), 0.5 - 0.025 / std::sqrt(0.1625)},
+      "p1");
+  // a2 = a1 + g2^2 = (0.6, 5.1, 0.225)
+  expect_near(t.state[0], {0.6, 5.1, 0.225}, "accumulator");
+  expect_near(t.after2, {0.980034303, -1.99321523, 0.385278032}, "p2");
+}
+
+TEST(Optimizer, AdagradInitialAccumulatorIsConfigurable) {
+  OptimizerConfig c = make(OptimizerKind::kAdagrad);
+  c.initial_accumulator = 0.75f;
+  Optimizer optimizer(c, 3);
+  ASSERT_EQ(optimizer.state().size(), 1u);
+  expect_near(*optimizer.state()[0].values, {0.75, 0.75, 0.75}, "accumulator before a step");
+  std::vector<float> p = kStart;
+  optimizer.step(p, kG1, kLr);
+  // a1 = 0.75 + g1^2 = (1, 1.75, 0.8125)
+  expect_near(p, {0.95, -2 + 0.1 / std::sqrt(1.75), 0.5 - 0.025 / std::sqrt(0.8125)}, "p1");
+}
+
+TEST(Optimizer, AdamCorrectsMomentBias) {
+  const Trace t = run_two_steps(make(OptimizerKind::kAdam));  // 0.9, 0.999, eps 1e-7
+  // Step 1 with bias correction: m^ = g1, v^ = g1^2, so each parameter moves by lr = 0.1
+  // against the sign of its gradient (up to eps).
+  expect_near(t.after1, {0.9, -1.9, 0.4}, "p1");
+  // m2 = 0.9 (0.1 g1) + 0.1 g2 = (-0.005, 0.11, 0.0475)
+  // v2 = 0.999 (0.001 g1^2) + 0.001 g2^2 = (0.00049975, 0.004999, 0.0001249375)
+  // p2 = p1 - 0.1 (m2 / 0.19) / (sqrt(v2 / 0.001999) + eps)
+  ASSERT_EQ(t.state.size(), 2u);
+  expect_near(t.state[0], {-0.005, 0.11, 0.0475}, "m");
+  expect_near(t.state[1], {0.00049975, 0.004999, 0.0001249375}, "v");
+  expect_near(t.after2, {0.905263177, -1.93661036, 0.30000008}, "p2");
+  EXPECT_EQ(t.steps, 2);
+}
+
+TEST(Optimizer, StateNamesMatchTheirKind) {
+  const auto names = [](OptimizerKind kind) {
+    Optimizer optimizer(make(kind), 3);
+    std::vector<std::string> out;
+    for (const auto& s : optimizer.state()) {
+      out.push_back(s.name);
+      EXPECT_EQ(s.values->size(), 3u);
+    }
+    return out;
+  };
+  EXPECT_EQ(names(OptimizerKind::kSgd), std::vector<std::string>{});
+  EXPECT_EQ(names(OptimizerKind::kMomentum), std::vector<std::string>{"velocity"});
+  EXPECT_EQ(names(OptimizerKind::kRmsprop), std::vector<std::string>{"mean_square"});
+  EXPECT_EQ(names(OptimizerKind::kAdagrad), std::vector<std::string>{"accumulator"});
+  EXPECT_EQ(names(OptimizerKind::kAdam), (std::vector<std::string>{"m", "v"}));
+}
+
+// A fresh optimizer given the state and step count after step 1 takes step 2 exactly as the
+// original did: Adam's bias correction comes from the restored step count.
+TEST(Optimizer, RestoredStateAndStepsContinueBitwise) {
+  for (OptimizerKind kind : {OptimizerKind::kMomentum, OptimizerKind::kRmsprop,
+                             OptimizerKind::kAdagrad, OptimizerKind::kAdam}) {
+    Optimizer original(make(kind), 3);
+    std::vector<float> p = kStart;
+    original.step(p, kG1, kLr);
+    Optimizer restored(make(kind), 3);
+    for (size_t i = 0; i < original.state().size(); ++i)
+      *restored.state()[i].values = *original.state()[i].values;
+    restored.set_steps(original.steps());
+    std::vector<float> q = p;
+    original.step(p, kG2, kLr);
+    restored.step(q, kG2, kLr);
+    EXPECT_EQ(p, q) << to_string(kind);
+  }
+  // Without the step count, Adam's second step would be bias-corrected as a first one.
+  Optimizer original(make(OptimizerKind::kAdam), 3), forgetful(make(OptimizerKind::kAdam), 3);
+  std::vector<float> p = kStart;
+  original.step(p, kG1, kLr);
+  for (size_t i = 0; i < 2; ++i) *forgetful.state()[i].values = *original.state()[i].values;
+  std::vector<float> q = p;
+  original.step(p, kG2, kLr);
+  forgetful.step(q, kG2, kLr);
+  EXPECT_NE(p, q);
+}
+
+TEST(Optimizer, ParsesNamesAndRefusesUnknown) {
+  for (const char* name : {"sgd", "momentum", "rmsprop", "adagrad", "adam"})
+    EXPECT_EQ(to_string(parse_optimizer(name)), name);
+  try {
+    parse_optimizer("adamw");
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("adamw"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("rmsprop"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace aeflow::model

@@ -1,0 +1,484 @@
+// The training loop through run_training, in one process (Comm::world() without MPI_Init is a
+// world of one): learning, bit-for-bit reproducibility and resume (also mid-epoch, with noise
+// and dropout), the run directory's checkpoints, early stopping, refusals, and every optimizer,
+// loss and tied weights training without NaN. Tiny models on synthetic digits keep each test
+// well under a few seconds.
+#include "aeflow/train/trainer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "aeflow/base/error.hpp"
+#include "aeflow/data/dataset.hpp"
+#include "aeflow/io/checkpoint.hpp"
+#include "aeflow/model/loss.hpp"
+#include "aeflow/model/network.hpp"
+#include "test_support.hpp"
+
+namespace aeflow::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+// 1100 training images: 100 validation + 1000 training; 16 steps per epoch at batch 64.
+constexpr uint32_t kTrainImages = 1100;
+constexpr uint32_t kTestImages = 200;
+constexpr int64_t kStepsPerEpoch = 16;
+
+class TrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = test::make_temp_dir("trainer");
+    data_ = test::write_synthetic_mnist(root_ + "/data", kTrainImages, kTestImages);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    if (!HasFailure()) fs::remove_all(root_, ignored);
+  }
+
+  // A tiny valid run: 784-32-8, relu/sigmoid, adam, 2 epochs.
+  TrainConfig config(const std::string& out_name) const {
+    TrainConfig c;
+    c.data = data_;
+    c.out = root_ + "/" + out_name;
+    c.config_ini = "# test\n";
+    c.spec.encoder = {784, 32, 8};
+    c.spec.hidden = model::Activation::kRelu;
+    c.spec.code = model::Activation::kRelu;
+    c.spec.output = model::Activation::kSigmoid;
+    c.optimizer.kind = model::OptimizerKind::kAdam;
+    c.lr.base = 3e-3;
+    c.batch_size = 64;
+    c.epochs = 2;
+    c.validation = 100;
+    c.test_limit = kTestImages;
+    c.seed = 7;
+    c.keep_checkpoints = 100;
+    return c;
+  }
+
+  TrainResult train(const TrainConfig& c) {
+    std::ostringstream log;
+    TrainResult result = run_training(c, dist::Comm::world(), log);
+    log_ = log.str();
+    return result;
+  }
+
+  // The test-set evaluation of the network as run_training initializes it (before any step).
+  Evaluation initial_evaluation(const TrainConfig& c) const {
+    const model::Loss loss(c.loss);
+    model::Network network(c.spec, loss.takes_logits());
+    network.initialize(c.seed);
+    data::Dataset test = data::load_split(c.data, data::Split::kTest);
+    if (c.test_limit > 0 && size_t(c.test_limit) < test.count)
+      test = test.slice(0, size_t(c.test_limit));
+    return evaluate(network, loss, test, dist::Comm::world());
+  }
+
+  std::string root_, data_, log_;
+};
+
+std::vector<uint32_t> bits(const std::vector<float>& values) {
+  std::vector<uint32_t> out(values.size());
+  std::memcpy(out.data(), values.data(), values.size() * sizeof(float));
+  return out;
+}
+
+// Parameters and optimizer state of two checkpoints are bitwise equal (names, shapes, bits),
+// and so are the optimizer's step count and the loop position.
+void expect_same_model_bits(const std::string& path_a, const std::string& path_b) {
+  const io::CheckpointData a = io::read_checkpoint(path_a), b = io::read_checkpoint(path_b);
+  ASSERT_EQ(a.parameters.size(), b.parameters.size());
+  for (size_t i = 0; i < a.parameters.size(); ++i) {
+    EXPECT_EQ(a.parameters[i].name, b.parameters[i].name);
+    EXPECT_EQ(a.parameters[i].shape, b.parameters[i].shape);
+    EXPECT_TRUE(bits(a.parameters[i].values) == bits(b.parameters[i].values))
+        << a.parameters[i].name << " differs between " << path_a << " and " << path_b;
+  }
+  ASSERT_EQ(a.optimizer_state.size(), b.optimizer_state.size());
+  ASSERT_FALSE(a.optimizer_state.empty());
+  for (size_t i = 0; i < a.optimizer_state.size(); ++i) {
+    EXPECT_EQ(a.optimizer_state[i].name, b.optimizer_state[i].name);
+    EXPECT_TRUE(bits(a.optimizer_state[i].values) == bits(b.optimizer_state[i].values))
+        << "optimizer state " << a.optimizer_state[i].name << " differs";
+  }
+  EXPECT_EQ(a.optimizer_step, b.optimizer_step);
+  EXPECT_EQ(a.state.global_step, b.state.global_step);
+  EXPECT_EQ(a.state.epoch, b.state.epoch);
+  EXPECT_EQ(a.state.step_in_epoch, b.state.step_in_epoch);
+}
+
+bool same_parameters(const std::string& path_a, const std::string& path_b) {
+  const io::CheckpointData a = io::read_checkpoint(path_a), b = io::read_checkpoint(path_b);
+  if (a.parameters.size() != b.parameters.size()) return false;
+  for (size_t i = 0; i < a.parameters.size(); ++i)
+    if (bits(a.parameters[i].values) != bits(b.parameters[i].values)) return false;
+  return true;
+}
+
+std::vector<std::string> step_checkpoints(const std::string& out) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(fs::path(out) / "checkpoints")) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("step-") && name.ends_with(".h5")) found.push_back(name);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// A checkpoint of the run at `out` after `global_step` steps.
+std::string checkpoint_at(const std::string& out, int64_t global_step) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%09lld.h5", static_cast<long long>(global_step));
+  return (fs::path(out) / "checkpoints" / name).string();
+}
+
+// --- learning -------------------------------------------------------------------------------
+
+TEST_F(TrainerTest, TestLossFallsWellBelowStart) {
+  TrainConfig c = config("run");
+  c.epochs = 4;
+  const Evaluation start = initial_evaluation(c);
+  const TrainResult result = train(c);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.epochs, 4);
+  EXPECT_EQ(result.steps, 4 * kStepsPerEpoch);
+  EXPECT_EQ(result.test.count, double(kTestImages));
+  ASSERT_TRUE(std::isfinite(result.test.rmse));
+  // Seen: rmse about 0.44 at the start (outputs near 0.5), about 0.16 after one epoch.
+  EXPECT_LT(result.test.rmse, 0.6 * start.rmse) << "start rmse " << start.rmse << "\n" << log_;
+  EXPECT_LT(result.test.loss, 0.4 * start.loss);
+  EXPECT_NE(log_.find("test rmse"), std::string::npos) << log_;
+}
+
+// --- reproducibility ------------------------------------------------------------------------
+
+TEST_F(TrainerTest, TwoRunsWithSameSeedAreBitwiseEqual) {
+  TrainConfig a = config("a"), b = config("b");
+  a.noise = b.noise = 0.2f;
+  a.spec.dropout = b.spec.dropout = 0.1f;
+  const TrainResult ra = train(a), rb = train(b);
+  expect_same_model_bits(ra.checkpoint, rb.checkpoint);
+  EXPECT_EQ(std::bit_cast<uint64_t>(ra.test.loss), std::bit_cast<uint64_t>(rb.test.loss));
+}
+
+TEST_F(TrainerTest, DifferentSeedsDiffer) {
+  TrainConfig a = config("a"), b = config("b");
+  b.seed = a.seed + 1;
+  const TrainResult ra = train(a), rb = train(b);
+  EXPECT_FALSE(same_parameters(ra.checkpoint, rb.checkpoint));
+  EXPECT_NE(ra.test.loss, rb.test.loss);
+}
+
+// --- resume ---------------------------------------------------------------------------------
+
+// Resuming from a checkpoint the run wrote on its way (after epoch 1 of 3), in another run
+// directory, ends bitwise where the uninterrupted run ended.
+TEST_F(TrainerTest, ResumeFromEpochCheckpointIsBitwiseEqualToUninterruptedRun) {
+  TrainConfig a = config("a");
+  a.epochs = 3;
+  const TrainResult ra = train(a);
+  ASSERT_EQ(ra.steps, 3 * kStepsPerEpoch);
+  TrainConfig b = config("b");
+  b.epochs = 3;
+  b.resume = checkpoint_at(a.out, kStepsPerEpoch);
+  ASSERT_TRUE(fs::exists(b.resume));
+  const TrainResult rb = train(b);
+  EXPECT_NE(log_.find("resumed"), std::string::npos) << log_;
+  EXPECT_EQ(rb.steps, ra.steps);
+  expect_same_model_bits(ra.checkpoint, rb.checkpoint);
+  EXPECT_EQ(std::bit_cast<uint64_t>(ra.test.loss), std::bit_cast<uint64_t>(rb.test.loss));
+  // The history carries over: one row per epoch, the same rows.
+  const auto ha = io::read_checkpoint(ra.checkpoint).history;
+  const auto hb = io::read_checkpoint(rb.checkpoint).history;
+  ASSERT_EQ(ha.size(), 3u);
+  ASSERT_EQ(hb.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ha[i].step, hb[i].step);
+    EXPECT_EQ(std::bit_cast<uint64_t>(ha[i].train_loss), std::bit_cast<uint64_t>(hb[i].train_loss));
+    EXPECT_EQ(std::bit_cast<uint64_t>(ha[i].val_loss), std::bit_cast<uint64_t>(hb[i].val_loss));
+  }
+}
+
+// Run B trains 1 epoch (a finished run), then is resumed with --resume auto and --epochs 3: it
+// continues to the NEW config's epochs and ends bitwise where a 3-epoch run ends.
+TEST_F(TrainerTest, ResumeIsBitwiseEqualToUninterruptedRun) {
+  TrainConfig a = config("a");
+  a.epochs = 3;
+  const TrainResult ra = train(a);
+  TrainConfig b = config("b");
+  b.epochs = 1;
+  const TrainResult first = train(b);
+  ASSERT_EQ(first.steps, kStepsPerEpoch);
+  b.epochs = 3;
+  b.resume = "auto";
+  const TrainResult rb = train(b);
+  EXPECT_EQ(rb.steps, ra.steps) << log_;
+  expect_same_model_bits(ra.checkpoint, rb.checkpoint);
+}
+
+// Stopped mid-epoch by --steps (1.5 epochs), resumed with more --steps (3 epochs' worth).
+TEST_F(TrainerTest, ResumeMidEpochIsBitwiseEqualToUninterruptedRun) {
+  TrainConfig a = config("a");
+  a.steps = 3 * kStepsPerEpoch;
+  const TrainResult ra = train(a);
+  ASSERT_EQ(ra.steps, 3 * kStepsPerEpoch);
+  TrainConfig b = config("b");
+  b.steps = kStepsPerEpoch + kStepsPerEpoch / 2;
+  const TrainResult first = train(b);
+  ASSERT_EQ(first.steps, b.steps);
+  EXPECT_EQ(io::read_checkpoint(first.checkpoint).state.step_in_epoch, kStepsPerEpoch / 2);
+  b.steps = 3 * kStepsPerEpoch;
+  b.resume = first.checkpoint;
+  const TrainResult rb = train(b);
+  EXPECT_EQ(rb.steps, ra.steps) << log_;
+  expect_same_model_bits(ra.checkpoint, rb.checkpoint);
+}
+
+// Mid-epoch again, with masking noise and dropout: their streams are keyed by (seed, epoch,
+// example) and (seed, step, row), so resume regenerates exactly the same masks. The mid-epoch
+// checkpoint is made an interrupted one (finished = false), as a preemption would leave it.
+TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
+  TrainConfig a = config("a");
+  a.noise = 0.25f;
+  a.spec.dropout = 0.2f;
+  a.steps = 2 * kStepsPerEpoch + 5;
+  const TrainResult ra = train(a);
+  TrainConfig b = a;
+  b.out = root_ + "/b";
+  b.steps = kStepsPerEpoch + 3;
+  const TrainResult first = train(b);
+  io::CheckpointData interrupted = io::read_checkpoint(first.checkpoint);
+  ASSERT_EQ(interrupted.state.step_in_epoch, 3);
+  interrupted.state.finished = false;
+  io::write_checkpoint(first.checkpoint, interrupted);
+  b.steps = a.steps;
+  b.resume = "auto";
+  const TrainResult rb = train(b);
+  EXPECT_EQ(rb.steps, ra.steps) << log_;
+  expect_same_model_bits(ra.checkpoint, rb.checkpoint);
+  EXPECT_EQ(std::bit_cast<uint64_t>(ra.test.loss), std::bit_cast<uint64_t>(rb.test.loss));
+  // Noise and dropout are really on: the same run without them ends elsewhere.
+  TrainConfig plain = a;
+  plain.out = root_ + "/plain";
+  plain.noise = 0;
+  plain.spec.dropout = 0;
+  EXPECT_FALSE(same_parameters(ra.checkpoint, train(plain).checkpoint));
+}
+
+// --- the run directory ----------------------------------------------------------------------
+
+TEST_F(TrainerTest, HistoryHasOneRowPerEpoch) {
+  TrainConfig c = config("run");
+  c.epochs = 3;
+  const TrainResult result = train(c);
+  const io::CheckpointData checkpoint = io::read_checkpoint(result.checkpoint);
+  ASSERT_EQ(checkpoint.history.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(checkpoint.history[i].epoch, int64_t(i + 1));
+    EXPECT_EQ(checkpoint.history[i].step, int64_t(i + 1) * kStepsPerEpoch);
+    EXPECT_TRUE(std::isfinite(checkpoint.history[i].train_loss));
+    EXPECT_TRUE(std::isfinite(checkpoint.history[i].val_loss));
+  }
+  EXPECT_LT(checkpoint.history[2].train_loss, checkpoint.history[0].train_loss);
+  EXPECT_TRUE(checkpoint.state.finished);
+  EXPECT_EQ(checkpoint.state.epoch, 3);
+  EXPECT_EQ(checkpoint.state.step_in_epoch, 0);
+  EXPECT_EQ(checkpoint.config_ini, c.config_ini);
+}
+
+TEST_F(TrainerTest, BestCheckpointIsWrittenWithValidation) {
+  TrainConfig c = config("run");
+  const TrainResult result = train(c);
+  const std::string best = c.out + "/checkpoints/best.h5";
+  ASSERT_TRUE(fs::exists(best));
+  const io::CheckpointData checkpoint = io::read_checkpoint(best);
+  ASSERT_FALSE(checkpoint.history.empty());
+  // best.h5 holds the epoch with the lowest validation loss so far.
+  double lowest = INFINITY;
+  for (const auto& row : io::read_checkpoint(result.checkpoint).history)
+    lowest = std::min(lowest, row.val_loss);
+  EXPECT_EQ(checkpoint.history.back().val_loss, lowest);
+
+  TrainConfig none = config("none");
+  none.validation = 0;
+  train(none);
+  EXPECT_FALSE(fs::exists(none.out + "/checkpoints/best.h5"));
+}
+
+TEST_F(TrainerTest, LatestPointsAtNewestStepCheckpoint) {
+  TrainConfig c = config("run");
+  c.epochs = 3;
+  const TrainResult result = train(c);
+  const fs::path latest = fs::path(c.out) / "checkpoints" / "latest.h5";
+  ASSERT_TRUE(fs::is_symlink(latest));
+  const auto all = step_checkpoints(c.out);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(fs::read_symlink(latest).filename().string(), all.back());
+  EXPECT_EQ(fs::path(result.checkpoint).filename().string(), all.back());
+  EXPECT_EQ(fs::canonical(latest), fs::canonical(result.checkpoint));
+}
+
+TEST_F(TrainerTest, KeepCheckpointsKeepsTheLastK) {
+  TrainConfig c = config("run");
+  c.epochs = 4;
+  c.keep_checkpoints = 2;
+  train(c);
+  const auto all = step_checkpoints(c.out);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(fs::path(checkpoint_at(c.out, 3 * kStepsPerEpoch)).filename().string(), all[0]);
+  EXPECT_EQ(fs::path(checkpoint_at(c.out, 4 * kStepsPerEpoch)).filename().string(), all[1]);
+}
+
+// --- early stopping -------------------------------------------------------------------------
+
+// With a min_delta no improvement can reach, the first epoch sets the best value and each later
+// one is a bad epoch: the run stops after 1 + patience epochs.
+TEST_F(TrainerTest, EarlyStoppingStopsAfterPatienceEpochsWithoutImprovement) {
+  TrainConfig c = config("run");
+  c.epochs = 10;
+  c.monitor = Monitor::kTrainLoss;
+  c.min_delta = 1e9;
+  c.patience = 2;
+  const TrainResult result = train(c);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.epochs, 3);
+  const io::CheckpointData checkpoint = io::read_checkpoint(result.checkpoint);
+  EXPECT_EQ(checkpoint.history.size(), 3u);
+  EXPECT_TRUE(checkpoint.state.finished);
+  EXPECT_EQ(checkpoint.state.bad_epochs, 2);
+  EXPECT_NE(log_.find("early stopping"), std::string::npos) << log_;
+}
+
+// --- refusals -------------------------------------------------------------------------------
+
+TEST_F(TrainerTest, RefusesRunDirectoryWithCheckpointsWithoutResumeOrForce) {
+  TrainConfig c = config("run");
+  c.epochs = 1;
+  train(c);
+  try {
+    train(c);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("--resume auto"), std::string::npos) << message;
+    EXPECT_NE(message.find("--force"), std::string::npos) << message;
+  }
+}
+
+// --force starts over: the old checkpoints are deleted, the new run starts from step 0.
+TEST_F(TrainerTest, ForceStartsOverInRunDirectoryWithCheckpoints) {
+  TrainConfig c = config("run");
+  c.epochs = 2;
+  train(c);
+  ASSERT_EQ(step_checkpoints(c.out).size(), 2u);
+  c.epochs = 1;
+  c.force = true;
+  const TrainResult again = train(c);
+  EXPECT_EQ(again.steps, kStepsPerEpoch);
+  EXPECT_EQ(step_checkpoints(c.out),
+            std::vector<std::string>{fs::path(checkpoint_at(c.out, kStepsPerEpoch)).filename()});
+  EXPECT_EQ(io::read_checkpoint(again.checkpoint).history.size(), 1u);
+  EXPECT_EQ(log_.find("resumed"), std::string::npos) << log_;
+}
+
+TEST_F(TrainerTest, RefusesResumeFromAnotherArchitecture) {
+  TrainConfig small = config("small");
+  small.epochs = 1;
+  const TrainResult first = train(small);
+  TrainConfig large = config("large");
+  large.spec.encoder = {784, 64, 16};
+  large.resume = first.checkpoint;
+  try {
+    train(large);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("784-32-8-32-784"), std::string::npos) << message;
+    EXPECT_NE(message.find("784-64-16-64-784"), std::string::npos) << message;
+    EXPECT_NE(message.find(first.checkpoint), std::string::npos) << message;
+  }
+}
+
+TEST_F(TrainerTest, RefusesEncoderThatDoesNotStartWithThePixelCount) {
+  TrainConfig c = config("run");
+  c.spec.encoder = {100, 10};
+  try {
+    train(c);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("784"), std::string::npos) << message;
+    EXPECT_NE(message.find("100"), std::string::npos) << message;
+  }
+}
+
+// --- every optimizer, loss, tied weights ----------------------------------------------------
+
+struct Variant {
+  const char* name;
+  model::OptimizerKind optimizer;
+  double lr;
+  model::LossKind loss;
+  bool tied;
+  model::Activation output;
+};
+
+void PrintTo(const Variant& v, std::ostream* out) {
+  *out << v.name;
+}
+
+class TrainerVariantTest : public TrainerTest, public ::testing::WithParamInterface<Variant> {};
+
+TEST_P(TrainerVariantTest, TrainsWithoutNanAndLossFalls) {
+  const Variant& v = GetParam();
+  TrainConfig c = config("run");
+  c.optimizer.kind = v.optimizer;
+  c.lr.base = v.lr;
+  c.loss = v.loss;
+  c.spec.tied = v.tied;
+  c.spec.output = v.output;
+  c.epochs = 2;
+  const Evaluation start = initial_evaluation(c);
+  const TrainResult result = train(c);
+  ASSERT_TRUE(std::isfinite(result.test.loss)) << log_;
+  ASSERT_TRUE(std::isfinite(result.test.rmse)) << log_;
+  EXPECT_LT(result.test.loss, 0.8 * start.loss) << "start " << start.loss << "\n" << log_;
+  EXPECT_LT(result.test.rmse, start.rmse) << log_;
+  for (const auto& array : io::read_checkpoint(result.checkpoint).parameters)
+    for (float value : array.values) ASSERT_TRUE(std::isfinite(value)) << array.name;
+}
+
+using model::Activation;
+using model::LossKind;
+using model::OptimizerKind;
+INSTANTIATE_TEST_SUITE_P(
+    Variants, TrainerVariantTest,
+    ::testing::Values(
+        Variant{"sgd", OptimizerKind::kSgd, 20.0, LossKind::kMse, false, Activation::kSigmoid},
+        Variant{"momentum", OptimizerKind::kMomentum, 2.0, LossKind::kMse, false,
+                Activation::kSigmoid},
+        Variant{"rmsprop", OptimizerKind::kRmsprop, 1e-3, LossKind::kMse, false,
+                Activation::kSigmoid},
+        Variant{"adagrad", OptimizerKind::kAdagrad, 5.0, LossKind::kMse, false,
+                Activation::kSigmoid},
+        Variant{"adam", OptimizerKind::kAdam, 3e-3, LossKind::kMse, false, Activation::kSigmoid},
+        Variant{"rmse", OptimizerKind::kAdam, 3e-3, LossKind::kRmse, false, Activation::kSigmoid},
+        Variant{"bce", OptimizerKind::kAdam, 3e-3, LossKind::kBce, false, Activation::kSigmoid},
+        Variant{"l1", OptimizerKind::kAdam, 3e-3, LossKind::kL1, false, Activation::kSigmoid},
+        Variant{"linear_output", OptimizerKind::kAdam, 3e-3, LossKind::kMse, false,
+                Activation::kLinear},
+        Variant{"tied", OptimizerKind::kAdam, 3e-3, LossKind::kMse, true, Activation::kSigmoid}),
+    [](const ::testing::TestParamInfo<Variant>& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace aeflow::train
