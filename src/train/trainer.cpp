@@ -28,6 +28,7 @@
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
+#include "aeflow/train/load_model.hpp"
 
 namespace aeflow::train {
 namespace fs = std::filesystem;
@@ -192,15 +193,7 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
   if (checkpoint.optimizer != model::to_string(config_.optimizer.kind))
     throw InputError(path + ": checkpoint was trained with --optimizer " + checkpoint.optimizer +
                      ", not " + model::to_string(config_.optimizer.kind));
-  auto params = network_.parameters();
-  size_t offset = 0;
-  for (const auto& array : checkpoint.parameters) {
-    if (offset + array.values.size() > params.size())
-      throw InputError(path + ": more parameter values than the model has");
-    std::copy(array.values.begin(), array.values.end(), params.begin() + long(offset));
-    offset += array.values.size();
-  }
-  if (offset != params.size()) throw InputError(path + ": parameter count does not match the model");
+  load_parameters(checkpoint, network_.parameters(), path);
   auto states = optimizer_.state();
   for (auto& state : states) {
     auto found = std::find_if(checkpoint.optimizer_state.begin(), checkpoint.optimizer_state.end(),

@@ -44,6 +44,10 @@ class Comm {
   void broadcast(std::string& text, int root = 0) const;
   void barrier() const;
 
+  // The MPI communicator as a Fortran handle (MPI_Comm_c2f), or -1 without MPI: for the one
+  // other library that needs it, parallel HDF5 (io opens files with MPI-IO on it).
+  int mpi_handle() const { return handle_; }
+
   // Ends every rank of the job with CODE (a failed rank must never leave others hanging).
   [[noreturn]] void abort(int code) const;
 
