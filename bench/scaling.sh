@@ -4,6 +4,8 @@
 # process. Runs the cases alternating, REPS times, and prints medians and ratios.
 #
 # Usage: bench/scaling.sh [REPS] [PROCS...]    (defaults: 3 repetitions, 1 2)
+# Environment: AEFLOW_BIN, DATA (MNIST dir), PYTHON (with torch), BATCHES ("128 512"),
+#              MODES ("fused overlap thread"), STEPS (300)
 # Needs: build/release/aeflow (scripts/setup.sh), data/mnist (scripts/fetch-data.sh),
 #        Debian's python3-torch for the peer (skipped if missing).
 set -euo pipefail
@@ -13,35 +15,40 @@ shift || true
 procs=("${@:-1 2}")
 read -r -a procs <<<"${procs[*]}"
 bin=${AEFLOW_BIN:-build/release/aeflow}
+data=${DATA:-data/mnist}
+python=${PYTHON:-/usr/bin/python3}
+batches=(${BATCHES:-128 512})
+modes=(${MODES:-fused overlap thread})
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 steps=${STEPS:-300}
 model=(--encoder 784,512,128,10 --activation sigmoid --loss mse --optimizer adam --lr 1e-3)
 have_torch=0
-/usr/bin/python3 -c "import torch" 2>/dev/null && have_torch=1
+"$python" -c "import torch" 2>/dev/null && have_torch=1
 results=$(mktemp)
 trap 'rm -f "$results"; rm -rf /tmp/aeflow-bench-run' EXIT
 
 aeflow_case() {  # P MODE BATCH
   local p=$1 mode=$2 batch=$3 out
   out=$(mpirun -n "$p" --bind-to core --oversubscribe -x OMP_NUM_THREADS=1 "$bin" train "${model[@]}" \
-    --data data/mnist --out /tmp/aeflow-bench-run --force --validation 0 --test-limit 100 \
+    --data "$data" --out /tmp/aeflow-bench-run --force --validation 0 --test-limit 100 \
     --batch-size "$batch" --steps $((steps + 20)) --allreduce "$mode" 2>&1 | grep '^throughput')
   echo "aeflow-$mode p=$p batch=$batch $(awk '{print $2}' <<<"$out") $(grep -o '[0-9.]*% of step' <<<"$out" | tr -d '%of step')"
 }
 
 torch_case() {  # P BATCH
   local out
-  out=$(/usr/bin/python3 bench/torch_ddp_peer.py --procs "$1" --batch "$2" --steps "$steps")
+  out=$(OMP_NUM_THREADS=1 "$python" bench/torch_ddp_peer.py --data "$data" --procs "$1" --batch "$2" --steps "$steps")
   echo "torch-ddp p=$1 batch=$2 $(sed 's/.*samples_per_s=//' <<<"$out") -"
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for rep in $(seq "$reps"); do
-  for batch in 128 512; do
+  for batch in "${batches[@]}"; do
     for p in "${procs[@]}"; do
-      aeflow_case "$p" fused "$batch" | tee -a "$results"
-      ((p > 1)) && aeflow_case "$p" overlap "$batch" | tee -a "$results"
-      ((have_torch)) && torch_case "$p" "$batch" | tee -a "$results"
+      for mode in "${modes[@]}"; do
+        if [[ $mode == fused ]] || ((p > 1)); then aeflow_case "$p" "$mode" "$batch" | tee -a "$results"; fi
+      done
+      if ((have_torch)); then torch_case "$p" "$batch" | tee -a "$results"; fi
     done
   done
   echo "(repetition $rep done)"
@@ -49,7 +56,7 @@ done
 
 echo
 echo "medians over $reps runs (samples/s; all-reduce share of step time):"
-/usr/bin/python3 - "$results" <<'PY'
+"$python" - "$results" <<'PY'
 import collections, statistics, sys
 rates, shares = collections.defaultdict(list), collections.defaultdict(list)
 for line in open(sys.argv[1]):
@@ -61,8 +68,9 @@ base = {}
 for key in sorted(rates):
     name, p, batch = key
     med = statistics.median(rates[key])
-    if p == 1: base[(name.replace("overlap", "fused"), batch)] = med
-    ref = base.get((name.replace("overlap", "fused"), batch))
+    family = "aeflow" if name.startswith("aeflow") else name
+    if p == 1: base[(family, batch)] = med
+    ref = base.get((family, batch))
     eff = f"  speedup {med / ref:.2f}x  efficiency {med / ref / p:.0%}" if ref and p > 1 else ""
     share = f"  all-reduce {statistics.median(shares[key]):.1f}%" if shares[key] else ""
     print(f"{name:15s} P={p:<2d} batch={batch:<4d} {med:9.0f}{eff}{share}")

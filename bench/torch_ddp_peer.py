@@ -17,6 +17,8 @@ import torch.multiprocessing as mp
 
 
 def read_images(path):
+    if not os.path.exists(path):
+        path += ".gz"
     opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
     with opener(path, "rb") as f:
         data = f.read()
