@@ -13,7 +13,6 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 copy() { mkdir -p "$stage$(dirname "$1")" && cp -a "$1" "$stage$1"; }
-copy_with_target() { copy "$1"; [[ -L $1 ]] && copy "$(readlink -f "$1")"; return 0; }
 
 mkdir -p "$stage/bin"
 cp "$bin" "$stage/bin/aeflow"
@@ -27,7 +26,7 @@ copy /etc/openmpi
 objects=("$bin" /usr/bin/orterun /usr/bin/orted $(find "$multiarch/openmpi" "$multiarch/pmix2" -name '*.so' 2>/dev/null))
 ldd "${objects[@]}" 2>/dev/null | awk '/=> \// {print $3}' | sort -u |
   grep -v -E '/(libc|libm|libdl|libpthread|librt|ld-linux-x86-64)\.so' |
-  while read -r lib; do copy_with_target "$lib"; done
+  while read -r lib; do mkdir -p "$stage$multiarch" && cp -L "$lib" "$stage$multiarch/$(basename "$lib")"; done
 cat >"$stage/env.sh" <<'ENV'
 # Source this to use the unpacked bundle.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,5 +37,5 @@ export PMIX_INSTALL_PREFIX=$root/usr
 export OMPI_MCA_pml=ob1 OMPI_MCA_btl=self,vader,tcp OMPI_MCA_mtl=^ofi,psm,psm2 OMPI_MCA_osc=^ucx
 ln -sf "$root/usr/bin/orterun" "$root/bin/mpirun"
 ENV
-tar -C "$stage" -cJf "$out" .
+XZ_OPT="-T0 -3" tar -C "$stage" -cJf "$out" .
 echo "wrote $out ($(du -h "$out" | cut -f1))"
