@@ -107,6 +107,44 @@ TEST(NetworkGradients, TiedDeepRmse) {
                    Activation::kSigmoid, true, LossKind::kRmse});
 }
 
+// With dropout, the masks are fixed by the key, so training-mode forward passes with one key
+// are a deterministic function of the parameters that finite differences can probe.
+TEST(NetworkGradients, DropoutMasksGradients) {
+  ModelSpec spec;
+  spec.encoder = {12, 9, 6, 3};
+  spec.dropout = 0.3f;
+  const Loss loss(LossKind::kMse);
+  Network net(spec, false);
+  net.initialize(11);
+  const int batch = 4;
+  const auto x = random_input(batch, 12, 8);
+  const DropoutKey key{3, 17, 40};
+  auto loss_at = [&] {
+    const float* out = net.forward(x.data(), batch, true, key);
+    return loss.value(loss.sum(out, x.data(), x.size()), double(x.size()));
+  };
+  const float* out = net.forward(x.data(), batch, true, key);
+  std::vector<float> diff(x.size());
+  loss.gradient(out, x.data(), x.size(), loss.sum(out, x.data(), x.size()), double(x.size()),
+                diff.data());
+  net.backward(x.data(), diff.data(), batch);
+  const std::vector<float> analytic(net.gradients().begin(), net.gradients().end());
+  auto params = net.parameters();
+  int zero_rows_seen = 0;
+  for (size_t k = 0; k < params.size(); k += 3) {
+    const float saved = params[k];
+    params[k] = saved + 1e-2f;
+    const double up = loss_at();
+    params[k] = saved - 1e-2f;
+    const double down = loss_at();
+    params[k] = saved;
+    const double numeric = (up - down) / 2e-2;
+    EXPECT_NEAR(analytic[k], numeric, 2e-3 * std::max(1.0, std::fabs(numeric)) + 2e-4) << k;
+    zero_rows_seen += analytic[k] == 0.0f;
+  }
+  EXPECT_GT(zero_rows_seen, 0);  // some units were dropped: their weights got no gradient
+}
+
 TEST(Network, TiedSpecHasNoDecoderWeights) {
   ModelSpec spec;
   spec.encoder = {784, 128, 10};
