@@ -18,7 +18,7 @@ PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-  libboost-program-options-dev libgtest-dev zlib1g-dev
+  libboost-program-options-dev libgtest-dev zlib1g-dev libeigen3-dev
   python3-h5py python3-numpy
   npm
 )

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "aeflow/base/random.hpp"
+#include "aeflow/io/checkpoint.hpp"
+#include "aeflow/model/network.hpp"
 
 namespace aeflow::test {
 
@@ -130,4 +132,50 @@ std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count,
   return dir;
 }
 
+void write_initialized_checkpoint(const std::string& path, const std::vector<int>& encoder,
+                                  uint64_t seed) {
+  io::CheckpointData checkpoint;
+  checkpoint.config_ini = "# an initialized, untrained test model\n";
+  checkpoint.spec.encoder = encoder;
+  checkpoint.spec.hidden = model::Activation::kRelu;
+  checkpoint.spec.code = model::Activation::kLinear;
+  checkpoint.loss = "mse";
+  checkpoint.optimizer = "sgd";
+  model::Network network(checkpoint.spec, false);
+  network.initialize(seed);
+  const std::span<const float> parameters = network.parameters();
+  const std::vector<model::LayerSpec> layers = checkpoint.spec.layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const model::LayerSpec& layer = layers[i];
+    char name[32];
+    std::snprintf(name, sizeof name, "layer_%02zu/", i);
+    const size_t in = size_t(layer.in), out = size_t(layer.out);
+    if (layer.tied_to < 0)
+      checkpoint.parameters.push_back(
+          {std::string(name) + "weight",
+           {out, in},
+           {parameters.begin() + long(layer.weight_offset),
+            parameters.begin() + long(layer.weight_offset + out * in)}});
+    checkpoint.parameters.push_back({std::string(name) + "bias",
+                                     {out},
+                                     {parameters.begin() + long(layer.bias_offset),
+                                      parameters.begin() + long(layer.bias_offset + out)}});
+  }
+  io::write_checkpoint(path, checkpoint);
+}
+
+}  // namespace aeflow::test
+
+namespace aeflow::test {
+namespace {
+// Tests launch mpirun themselves; as root (CI, containers) OpenMPI refuses without these, and
+// ctest's ENVIRONMENT property cannot carry a list through gtest_discover_tests.
+struct MpiTestEnvironment {
+  MpiTestEnvironment() {
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
+    setenv("OMP_NUM_THREADS", "1", 0);
+  }
+} const mpi_test_environment;
+}  // namespace
 }  // namespace aeflow::test

@@ -41,4 +41,9 @@ void synthetic_images(uint32_t count, uint32_t rows, uint32_t cols, uint64_t see
 std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count,
                                   uint32_t test_count, bool gzip = false);
 
+// Writes a checkpoint of a freshly initialized, untrained model to PATH (ENCODER widths, ReLU
+// hidden layers, a linear code, a sigmoid output): enough for encode and decode, no training.
+void write_initialized_checkpoint(const std::string& path, const std::vector<int>& encoder,
+                                  uint64_t seed = 1);
+
 }  // namespace aeflow::test

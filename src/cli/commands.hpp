@@ -9,5 +9,9 @@ namespace aeflow::cli {
 
 int train_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
+int encode_command(const std::vector<std::string>& args);
+int decode_command(const std::vector<std::string>& args);
+int ingest_command(const std::vector<std::string>& args);
+int eval_command(const std::vector<std::string>& args);
 
 }  // namespace aeflow::cli

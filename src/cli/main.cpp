@@ -18,6 +18,10 @@ const char* kUsage =
     "usage: aeflow COMMAND [options]   (aeflow COMMAND --help for its options)\n"
     "commands:\n"
     "  train     train an autoencoder (any number of MPI ranks)\n"
+    "  eval      reconstruction metrics of a checkpoint, to metrics.h5 (any number of ranks)\n"
+    "  encode    encode data sets with a checkpoint's encoder, to HDF5 (any number of ranks)\n"
+    "  decode    decode latent points (a file, a grid, a circle) to images, to HDF5\n"
+    "  ingest    IDX images (raw or .gz) to a chunked HDF5 file, for data larger than memory\n"
     "  inspect   print what an aeflow HDF5 file holds\n";
 
 int world_rank() {
@@ -64,7 +68,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::vector<std::string> args(argv + 2, argv + argc);
-  const bool needs_mpi = command == "train";
+  const bool needs_mpi = command == "train" || command == "eval" || command == "encode";
   if (needs_mpi) {
     // SERIALIZED: --allreduce thread reduces on a second thread, never beside another MPI call.
     int provided = 0;
@@ -74,6 +78,14 @@ int main(int argc, char** argv) {
   try {
     if (command == "train") {
       code = aeflow::cli::train_command(args);
+    } else if (command == "eval") {
+      code = aeflow::cli::eval_command(args);
+    } else if (command == "encode") {
+      code = aeflow::cli::encode_command(args);
+    } else if (command == "decode") {
+      code = aeflow::cli::decode_command(args);
+    } else if (command == "ingest") {
+      code = aeflow::cli::ingest_command(args);
     } else if (command == "inspect") {
       code = aeflow::cli::inspect_command(args);
     } else {

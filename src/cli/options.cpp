@@ -17,6 +17,8 @@ po::typed_value<std::string>* flag() {
   return po::value<std::string>()->default_value("false")->implicit_value("true");
 }
 
+}  // namespace
+
 const std::string& get(const po::variables_map& values, const char* name) {
   return values[name].as<std::string>();
 }
@@ -62,8 +64,6 @@ bool get_bool(const po::variables_map& values, const char* name) {
   if (s == "false" || s == "0" || s == "no" || s == "off") return false;
   throw InputError("--" + std::string(name) + " '" + s + "': expected true or false");
 }
-
-}  // namespace
 
 ParsedOptions parse_options(const std::vector<std::string>& args,
                             const po::options_description& desc,

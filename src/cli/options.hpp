@@ -26,6 +26,15 @@ ParsedOptions parse_options(const std::vector<std::string>& args,
                             const po::options_description& desc,
                             const po::positional_options_description* positional = nullptr);
 
+// An option's value (options are kept as text), converted; each throws InputError naming the
+// option and what would be right.
+const std::string& get(const po::variables_map& values, const char* name);
+int64_t get_int(const po::variables_map& values, const char* name, int64_t min);
+double get_double(const po::variables_map& values, const char* name);
+double get_range(const po::variables_map& values, const char* name, double low, double high,
+                 bool high_open);
+bool get_bool(const po::variables_map& values, const char* name);
+
 // The options shared by subcommands that build a model, and those of `aeflow train`.
 po::options_description model_options();
 po::options_description train_options();

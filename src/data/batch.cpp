@@ -16,11 +16,13 @@ void fill_batch(const Dataset& dataset, const uint32_t* indices, size_t count, f
 }
 
 void fill_range(const Dataset& dataset, size_t first, size_t count, float* out) {
-  const size_t n = count * dataset.width();
-  const uint8_t* pixels = dataset.image(first);
+  scale_pixels(dataset.image(first), count * dataset.width(), out);
+}
+
+void scale_pixels(const uint8_t* pixels, size_t count, float* out) {
   constexpr float kScale = 1.0f / 255.0f;
 #pragma omp simd
-  for (size_t k = 0; k < n; ++k) out[k] = float(pixels[k]) * kScale;
+  for (size_t k = 0; k < count; ++k) out[k] = float(pixels[k]) * kScale;
 }
 
 void apply_masking_noise(float* batch, size_t width, const uint32_t* indices, size_t count,

@@ -44,7 +44,7 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
   return data;
 }
 
-Dataset load_split(const std::string& data_dir, Split split) {
+SplitFiles find_split_files(const std::string& data_dir, Split split) {
   namespace fs = std::filesystem;
   const std::string prefix = split == Split::kTrain ? "train" : "t10k";
   const std::string images_name = prefix + "-images-idx3-ubyte";
@@ -66,15 +66,20 @@ Dataset load_split(const std::string& data_dir, Split split) {
     if (fs::exists(raw.string() + ".gz", error)) return raw.string() + ".gz";
     return "";
   };
-  const std::string images_path = find(images_name), labels_path = find(labels_name);
-  if (images_path.empty() || labels_path.empty()) {
-    const std::string missing = images_path.empty() && labels_path.empty()
+  SplitFiles files{find(images_name), find(labels_name)};
+  if (files.images.empty() || files.labels.empty()) {
+    const std::string missing = files.images.empty() && files.labels.empty()
                                     ? images_name + " and " + labels_name
-                                : images_path.empty() ? images_name
-                                                      : labels_name;
+                                : files.images.empty() ? images_name
+                                                       : labels_name;
     throw InputError(data_dir + ": no " + missing + " (raw or .gz)" + hint);
   }
-  return load_idx_pair(images_path, labels_path, split == Split::kTrain ? "train" : "test");
+  return files;
+}
+
+Dataset load_split(const std::string& data_dir, Split split) {
+  const SplitFiles files = find_split_files(data_dir, split);
+  return load_idx_pair(files.images, files.labels, split == Split::kTrain ? "train" : "test");
 }
 
 }  // namespace aeflow::data

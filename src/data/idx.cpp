@@ -146,6 +146,22 @@ class Source {
     return done;
   }
 
+  // Moves to byte OFFSET of the data. Raw files seek; gzip files are read forward (zlib
+  // decompresses what it skips) and start over from the beginning to go back.
+  void seek(uint64_t offset) {
+    if (gz_) {
+      if (gzseek(gz_.get(), z_off_t(offset), SEEK_SET) < 0) {
+        check_gzip();
+        fail("cannot seek to byte " + std::to_string(offset) + " of the decompressed data");
+      }
+    } else if (::lseek(file_.fd, off_t(offset), SEEK_SET) < 0) {
+      fail(std::string("cannot seek: ") + std::strerror(errno));
+    }
+  }
+
+  // The size of a raw file (the data size is not known up front for gzip).
+  uint64_t file_size() const { return size_; }
+
   // Reads to the end of the data (which also makes zlib check the gzip CRC and length);
   // returns the number of bytes that were left.
   uint64_t read_rest() {
@@ -183,13 +199,15 @@ uint32_t big_endian_u32(const uint8_t* b) {
   return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | uint32_t(b[3]);
 }
 
-}  // namespace
+// The validated header of an IDX file: its dims and the payload size they imply. Leaves SOURCE
+// at the first byte of the payload.
+struct Header {
+  std::vector<uint32_t> dims;
+  uint64_t payload = 0;  // bytes
+  size_t size = 0;       // bytes of the header itself
+};
 
-IdxArray read_idx(const std::string& path, int expected_rank) {
-  if (expected_rank < 1 || expected_rank > 255)
-    throw std::invalid_argument("read_idx: expected_rank must be 1..255");
-  Source source(path);
-
+Header read_header(Source& source, int expected_rank) {
   // Header: 0x00 0x00, type code, rank; then one big-endian u32 per dim.
   std::vector<uint8_t> header(4 + 4 * size_t(expected_rank));
   const size_t got = source.read(header.data(), header.size());
@@ -205,20 +223,41 @@ IdxArray read_idx(const std::string& path, int expected_rank) {
                 std::to_string(header.size()) + " bytes, " + source.what() + " " +
                 std::to_string(got));
 
-  IdxArray array;
-  array.path = path;
+  Header result;
+  result.size = header.size();
   uint64_t payload = 1;
   for (int i = 0; i < expected_rank; ++i) {
     const uint32_t dim = big_endian_u32(header.data() + 4 + 4 * i);
-    array.dims.push_back(dim);
+    result.dims.push_back(dim);
     if (dim == 0 || payload > UINT64_MAX / dim) payload = 0;  // reported below
     payload *= dim;
   }
-  const std::string shape = dims_text(array.dims);
-  for (size_t i = 0; i < array.dims.size(); ++i)
-    if (array.dims[i] == 0)
+  const std::string shape = dims_text(result.dims);
+  for (size_t i = 0; i < result.dims.size(); ++i)
+    if (result.dims[i] == 0)
       source.fail("header says dims " + shape + ": dim " + std::to_string(i + 1) + " is zero");
   if (payload == 0) source.fail("header says dims " + shape + ", more data than can be addressed");
+  result.payload = payload;
+  return result;
+}
+
+// "header says 3x4x5 = 60 bytes of data, file holds ", for the size messages.
+std::string says_text(const Source& source, const Header& header) {
+  return "header says " + dims_text(header.dims) + " = " + std::to_string(header.payload) +
+         " bytes of data, " + source.what() + " ";
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path, int expected_rank) {
+  if (expected_rank < 1 || expected_rank > 255)
+    throw std::invalid_argument("read_idx: expected_rank must be 1..255");
+  Source source(path);
+  const Header header = read_header(source, expected_rank);
+  const uint64_t payload = header.payload;
+  IdxArray array;
+  array.path = path;
+  array.dims = header.dims;
 
   // Payload: grow the buffer chunk by chunk, so a file shorter than its header claims is found
   // without first allocating what the header claims.
@@ -232,13 +271,72 @@ IdxArray read_idx(const std::string& path, int expected_rank) {
     values.resize(old + read);
     if (read < want) break;
   }
-  const std::string says = "header says " + shape + " = " + std::to_string(payload) +
-                           " bytes of data, " + source.what() + " ";
+  const std::string says = says_text(source, header);
   if (values.size() < payload) source.fail("truncated: " + says + std::to_string(values.size()));
   if (const uint64_t extra = source.read_rest(); extra > 0)
     source.fail("trailing data: " + says + std::to_string(payload + extra) + " (" +
                 std::to_string(extra) + " bytes too many)");
   return array;
+}
+
+struct IdxReader::State {
+  explicit State(const std::string& path) : source(path) {}
+  Source source;
+  Header header;
+  size_t next_row = 0;  // the row the source stands at
+};
+
+IdxReader::IdxReader(const std::string& path, int expected_rank) : path_(path) {
+  if (expected_rank < 1 || expected_rank > 255)
+    throw std::invalid_argument("IdxReader: expected_rank must be 1..255");
+  state_ = std::make_unique<State>(path);
+  Source& source = state_->source;
+  state_->header = read_header(source, expected_rank);
+  const Header& header = state_->header;
+  dims_ = header.dims;
+  row_size_ = size_t(header.payload / dims_[0]);
+  if (!source.gzip()) {
+    // A raw file's size is known: check it now rather than when the last row is read.
+    const uint64_t payload =
+        source.file_size() - std::min<uint64_t>(source.file_size(), header.size);
+    if (payload < header.payload)
+      source.fail("truncated: " + says_text(source, header) + std::to_string(payload));
+    if (payload > header.payload)
+      source.fail("trailing data: " + says_text(source, header) + std::to_string(payload) + " (" +
+                  std::to_string(payload - header.payload) + " bytes too many)");
+  }
+}
+
+IdxReader::~IdxReader() = default;
+IdxReader::IdxReader(IdxReader&&) noexcept = default;
+IdxReader& IdxReader::operator=(IdxReader&&) noexcept = default;
+
+bool IdxReader::gzip() const {
+  return state_->source.gzip();
+}
+
+void IdxReader::read_rows(size_t first, size_t count, uint8_t* out) {
+  if (first > this->count() || count > this->count() - first)
+    throw std::out_of_range(path_ + ": rows [" + std::to_string(first) + ", " +
+                            std::to_string(first + count) + ") of " +
+                            std::to_string(this->count()));
+  if (count == 0) return;
+  State& state = *state_;
+  if (state.next_row != first) state.source.seek(state.header.size + uint64_t(first) * row_size_);
+  state.next_row = first;
+  const size_t want = count * row_size_;
+  const size_t got = state.source.read(out, want);
+  state.next_row = first + count;
+  if (got < want)
+    state.source.fail("truncated: " + says_text(state.source, state.header) +
+                      std::to_string(uint64_t(first) * row_size_ + got));
+  if (state.next_row == this->count() && state.source.gzip()) {
+    // The last row: zlib checks the CRC and length on reaching the end.
+    if (const uint64_t extra = state.source.read_rest(); extra > 0)
+      state.source.fail("trailing data: " + says_text(state.source, state.header) +
+                        std::to_string(state.header.payload + extra) + " (" +
+                        std::to_string(extra) + " bytes too many)");
+  }
 }
 
 }  // namespace aeflow::data

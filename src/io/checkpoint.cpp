@@ -5,11 +5,11 @@
 #include "aeflow/io/checkpoint.hpp"
 
 #include <cmath>
-#include <ctime>
 #include <map>
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/io/atomic_file.hpp"
+#include "aeflow/io/file_header.hpp"
 #include "aeflow/io/hdf5.hpp"
 
 namespace aeflow::io {
@@ -18,15 +18,6 @@ namespace {
 
 constexpr const char* kFormat = "aeflow-checkpoint";
 constexpr int64_t kFormatVersion = 1;
-
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 std::string layer_name(size_t index) {
   char name[32];
@@ -136,27 +127,6 @@ void write_state(h5::File& file, const LoopState& state) {
   group.set_int_attribute("finished", state.finished ? 1 : 0);
 }
 
-// One column of the history table, by member.
-template <class T>
-std::vector<T> column(const std::vector<HistoryRow>& rows, T HistoryRow::*member) {
-  std::vector<T> values;
-  values.reserve(rows.size());
-  for (const HistoryRow& row : rows) values.push_back(row.*member);
-  return values;
-}
-
-void write_history(h5::File& file, const std::vector<HistoryRow>& rows) {
-  h5::Group group = file.create_group("history");
-  group.set_int_attribute("rows", int64_t(rows.size()));
-  group.write_dataset("epoch", column(rows, &HistoryRow::epoch));
-  group.write_dataset("step", column(rows, &HistoryRow::step));
-  group.write_dataset("train_loss", column(rows, &HistoryRow::train_loss));
-  group.write_dataset("val_loss", column(rows, &HistoryRow::val_loss));
-  group.write_dataset("val_rmse", column(rows, &HistoryRow::val_rmse));
-  group.write_dataset("learning_rate", column(rows, &HistoryRow::learning_rate));
-  group.write_dataset("seconds", column(rows, &HistoryRow::seconds));
-}
-
 // --- reading -----------------------------------------------------------------------------------
 
 // Runs F, prefixing an InputError's message with WHERE (parsers of names do not know the file).
@@ -167,22 +137,6 @@ auto with_context(const std::string& where, F f) {
   } catch (const InputError& error) {
     throw InputError(where + ": " + error.what());
   }
-}
-
-void check_format(const h5::File& file, const std::string& path) {
-  if (!file.has_attribute("format"))
-    throw InputError(path + ": not an aeflow file (no 'format' attribute)");
-  if (file.attribute_info("format").dtype != h5::DType::kString)
-    throw InputError(path + ": not an aeflow file ('format' is not a string)");
-  const std::string format = file.string_attribute("format");
-  if (format.rfind("aeflow-", 0) == 0 && format != kFormat)
-    throw InputError(path + ": is an " + format + " file, not a checkpoint");
-  if (format != kFormat) throw InputError(path + ": not an aeflow file (format '" + format + "')");
-  const int64_t version = file.int_attribute("format_version");
-  if (version != kFormatVersion)
-    throw InputError(path + ": checkpoint format_version " + std::to_string(version) +
-                     " is not supported; this aeflow reads version " +
-                     std::to_string(kFormatVersion));
 }
 
 model::ModelSpec read_spec(const h5::Group& group, const std::string& where) {
@@ -298,39 +252,17 @@ void read_state(const h5::File& file, const std::string& path, LoopState& state)
   state.finished = group.int_attribute("finished") != 0;
 }
 
-void read_history(const h5::File& file, const std::string& path, std::vector<HistoryRow>& rows) {
-  if (file.kind("history") != h5::ObjectKind::kGroup)
-    throw InputError(path + ": no /history group (damaged checkpoint)");
-  h5::Group group = file.open_group("history");
-  const std::vector<int64_t> epoch = group.read_dataset<int64_t>("epoch");
-  rows.assign(epoch.size(), HistoryRow{});
-  auto fill = [&](const char* name, auto member) {
-    using T = std::remove_reference_t<decltype(rows[0].*member)>;
-    const std::vector<T> values = group.read_dataset<T>(name);
-    if (values.size() != rows.size())
-      throw InputError(path + ": /history/" + std::string(name) + " has " +
-                       std::to_string(values.size()) + " rows, /history/epoch " +
-                       std::to_string(rows.size()));
-    for (size_t i = 0; i < rows.size(); ++i) rows[i].*member = values[i];
-  };
-  fill("epoch", &HistoryRow::epoch);
-  fill("step", &HistoryRow::step);
-  fill("train_loss", &HistoryRow::train_loss);
-  fill("val_loss", &HistoryRow::val_loss);
-  fill("val_rmse", &HistoryRow::val_rmse);
-  fill("learning_rate", &HistoryRow::learning_rate);
-  fill("seconds", &HistoryRow::seconds);
-}
-
 CheckpointData read_contents(const std::string& path) {
   const h5::File file = h5::File::open(path);
-  check_format(file, path);
+  check_file_header(file, path, kFormat, kFormatVersion, "a checkpoint");
   CheckpointData checkpoint;
   checkpoint.config_ini = file.string_attribute("config");
   read_model(file, path, checkpoint);
   read_optimizer(file, path, checkpoint);
   read_state(file, path, checkpoint.state);
-  read_history(file, path, checkpoint.history);
+  if (file.kind("history") != h5::ObjectKind::kGroup)
+    throw InputError(path + ": no /history group (damaged checkpoint)");
+  checkpoint.history = read_history(file.open_group("history"), path);
   return checkpoint;
 }
 
@@ -342,15 +274,12 @@ void write_checkpoint(const std::string& path, const CheckpointData& checkpoint)
     AtomicFile atomic(path, /*overwrite=*/true);  // checkpoints are replaced by design
     {
       h5::File file = h5::File::create(atomic.temp_path(), h5::CreateMode::kTruncate);
-      file.set_string_attribute("format", kFormat);
-      file.set_int_attribute("format_version", kFormatVersion);
-      file.set_string_attribute("aeflow_version", AEFLOW_VERSION);
-      file.set_string_attribute("created", utc_now_iso8601());
-      file.set_string_attribute("config", checkpoint.config_ini);
+      write_file_header(file, kFormat, kFormatVersion, checkpoint.config_ini);
       write_model(file, checkpoint);
       write_optimizer(file, checkpoint);
       write_state(file, checkpoint.state);
-      write_history(file, checkpoint.history);
+      h5::Group history = file.create_group("history");
+      write_history(history, checkpoint.history);
       file.close();
     }
     atomic.commit();

@@ -1,13 +1,18 @@
 // The RAII layer over the HDF5 C API (see hdf5.hpp): every call checked, every identifier owned
 // by a Handle, every failure an Hdf5Error that names the file, the object and HDF5's own reason.
 // HDF5's automatic printing of error stacks is switched off: aeflow reports errors itself.
+// Files opened on a dist::Comm use the MPI-IO driver (H5Pset_fapl_mpio); their row transfers
+// are collective (H5Pset_dxpl_mpio), as HDF5 requires for writing compressed chunks in parallel.
 #include "aeflow/io/hdf5.hpp"
 
 #include <hdf5.h>
+#include <mpi.h>  // parallel HDF5 takes an MPI_Comm: the one use of MPI outside dist
 
 #include <algorithm>
 #include <filesystem>
 #include <type_traits>
+
+#include "aeflow/dist/comm.hpp"
 
 namespace aeflow::io::h5 {
 
@@ -559,6 +564,96 @@ void Dataset::write_raw(DType dtype, const void* data, size_t count) {
     fail("cannot write dataset");
 }
 
+namespace {
+
+// Selects rows [first, first + count) of SPACE (all of every other dimension) and returns the
+// number of elements per row; count 0 selects nothing.
+size_t select_rows(hid_t space, size_t first, size_t count, const std::string& where) {
+  const std::vector<size_t> shape = extent(space);
+  if (shape.empty()) throw Hdf5Error(where + ": a scalar dataset has no rows");
+  if (first > shape[0] || count > shape[0] - first)
+    throw Hdf5Error(where + ": rows [" + std::to_string(first) + ", " +
+                    std::to_string(first + count) + ") are out of range for shape " +
+                    format_shape(shape));
+  size_t row = 1;
+  for (size_t i = 1; i < shape.size(); ++i) row *= shape[i];
+  if (count == 0 || row == 0) {
+    if (H5Sselect_none(space) < 0) throw_error(where, "cannot select no rows");
+    return row;
+  }
+  std::vector<hsize_t> start(shape.size(), 0), block(shape.begin(), shape.end());
+  start[0] = first;
+  block[0] = count;
+  if (H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr) < 0)
+    throw_error(where, "cannot select rows");
+  return row;
+}
+
+// The memory dataspace for COUNT rows of a file space: the selection's own shape, which lets
+// HDF5 map it onto the chunks as a whole (a flat space of the same size makes it map element by
+// element, slower by orders of magnitude). Zero rows: one element, none selected.
+Handle rows_memory_space(hid_t file_space, size_t count) {
+  std::vector<hsize_t> dims(size_t(std::max(1, H5Sget_simple_extent_ndims(file_space))), 1);
+  H5Sget_simple_extent_dims(file_space, dims.data(), nullptr);
+  dims[0] = std::max<size_t>(1, count);
+  for (hsize_t& d : dims) d = std::max<hsize_t>(1, d);
+  Handle memory(H5Screate_simple(int(dims.size()), dims.data(), nullptr));
+  if (!memory.valid() || (count == 0 && H5Sselect_none(memory.get()) < 0))
+    throw_error("HDF5", "cannot make a memory dataspace");
+  return memory;
+}
+
+}  // namespace
+
+void Dataset::write_rows_raw(DType dtype, size_t first, size_t count, const void* data,
+                             size_t size) {
+  const std::string where = file_ + ": " + path_;
+  Handle space(H5Dget_space(id()));
+  if (!space.valid()) fail("cannot read dataset layout");
+  const size_t row = select_rows(space.get(), first, count, where);
+  if (size != count * row)
+    throw Hdf5Error(where + ": writing " + std::to_string(size) + " values to " +
+                    std::to_string(count) + " rows of " + std::to_string(row));
+  const bool empty = count == 0 || row == 0;
+  if (empty && !parallel_) return;  // collective calls need every rank, even empty-handed
+  Handle memory = rows_memory_space(space.get(), empty ? 0 : count);
+  Handle transfer(H5Pcreate(H5P_DATASET_XFER));
+  if (!transfer.valid() ||
+      (parallel_ && H5Pset_dxpl_mpio(transfer.get(), H5FD_MPIO_COLLECTIVE) < 0))
+    fail("cannot set up the transfer");
+  const uint64_t nothing = 0;  // HDF5 wants a buffer even for an empty selection
+  if (H5Dwrite(id(), memory_type(dtype), memory.get(), space.get(), transfer.get(),
+               empty ? &nothing : data) < 0)
+    fail("cannot write rows [" + std::to_string(first) + ", " + std::to_string(first + count) +
+         ")");
+}
+
+void Dataset::read_rows_raw(DType dtype, size_t first, size_t count, void* data,
+                            size_t size) const {
+  const std::string where = file_ + ": " + path_;
+  Handle type(H5Dget_type(id()));
+  if (!type.valid()) fail("cannot read dataset type");
+  if (const DType stored = dtype_of_type(type.get()); !is_numeric(stored))
+    throw Hdf5Error(where + ": dataset is " + to_string(stored) + ", not numbers");
+  Handle space(H5Dget_space(id()));
+  if (!space.valid()) fail("cannot read dataset layout");
+  const size_t row = select_rows(space.get(), first, count, where);
+  if (size != count * row)
+    throw Hdf5Error(where + ": reading " + std::to_string(count) + " rows of " +
+                    std::to_string(row) + " values into room for " + std::to_string(size));
+  const bool empty = count == 0 || row == 0;
+  if (empty && !parallel_) return;
+  Handle memory = rows_memory_space(space.get(), empty ? 0 : count);
+  Handle transfer(H5Pcreate(H5P_DATASET_XFER));
+  if (!transfer.valid() ||
+      (parallel_ && H5Pset_dxpl_mpio(transfer.get(), H5FD_MPIO_COLLECTIVE) < 0))
+    fail("cannot set up the transfer");
+  uint64_t nothing = 0;
+  if (H5Dread(id(), memory_type(dtype), memory.get(), space.get(), transfer.get(),
+              empty ? &nothing : data) < 0)
+    fail("cannot read rows [" + std::to_string(first) + ", " + std::to_string(first + count) + ")");
+}
+
 // --- Group -------------------------------------------------------------------------------------
 
 Group Group::create_group(std::string_view path) {
@@ -584,14 +679,14 @@ Group Group::create_group(std::string_view path) {
     }
     current = std::move(next);
   }
-  return Group(std::move(current), file_, current_path);
+  return Group(std::move(current), file_, current_path, parallel_);
 }
 
 Group Group::open_group(std::string_view path) const {
   const std::string key(path);
   Handle group(H5Gopen2(id(), key.c_str(), H5P_DEFAULT));
   if (!group.valid()) fail("cannot open group", path);
-  return Group(std::move(group), file_, child_path(path));
+  return Group(std::move(group), file_, child_path(path), parallel_);
 }
 
 bool Group::exists(std::string_view path) const {
@@ -679,13 +774,23 @@ Dataset Group::create_dataset(std::string_view name, DType dtype, const std::vec
   Handle dataset(H5Dcreate2(parent->id(), key.c_str(), file_type(dtype), space.get(), H5P_DEFAULT,
                             plist.get(), H5P_DEFAULT));
   if (!dataset.valid()) throw_error(where, "cannot create dataset");
-  return Dataset(std::move(dataset), file_, full);
+  return Dataset(std::move(dataset), file_, full, parallel_);
 }
 
 Dataset Group::open_dataset(std::string_view path) const {
   Handle dataset(H5Dopen2(id(), std::string(path).c_str(), H5P_DEFAULT));
   if (!dataset.valid()) fail("cannot open dataset", path);
-  return Dataset(std::move(dataset), file_, child_path(path));
+  return Dataset(std::move(dataset), file_, child_path(path), parallel_);
+}
+
+Dataset Group::open_dataset(std::string_view path, size_t cache_bytes) const {
+  Handle access(H5Pcreate(H5P_DATASET_ACCESS));
+  // 521 slots (a prime, as HDF5 advises), full chunks evicted first.
+  if (!access.valid() || H5Pset_chunk_cache(access.get(), 521, cache_bytes, 1.0) < 0)
+    fail("cannot set a chunk cache", path);
+  Handle dataset(H5Dopen2(id(), std::string(path).c_str(), access.get()));
+  if (!dataset.valid()) fail("cannot open dataset", path);
+  return Dataset(std::move(dataset), file_, child_path(path), parallel_);
 }
 
 // --- File --------------------------------------------------------------------------------------
@@ -696,11 +801,13 @@ File File::create(const std::string& path, CreateMode mode) {
   Handle file(H5Fcreate(path.c_str(), mode == CreateMode::kExclusive ? H5F_ACC_EXCL : H5F_ACC_TRUNC,
                         plist.get(), H5P_DEFAULT));
   if (!file.valid()) throw_error(path, "cannot create HDF5 file");
-  return File(std::move(file), path, "/");
+  return File(std::move(file), path, "/", false);
 }
 
-File File::open(const std::string& path, Access access) {
-  silence_hdf5();
+namespace {
+
+// The checks File::open makes before HDF5 sees PATH, for the two mistakes a user makes.
+void check_openable(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) throw InputError(path + ": no such file");
   if (std::filesystem::is_directory(path, error))
@@ -708,10 +815,62 @@ File File::open(const std::string& path, Access access) {
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 == 0) throw InputError(path + ": not an HDF5 file");
   if (is_hdf5 < 0) throw_error(path, "cannot read file");
+}
+
+// A file-access property list for MPI-IO on COMM. Metadata reads and writes are collective
+// too: every rank makes the same metadata calls anyway, and collective metadata I/O keeps
+// ranks from each reading the same small blocks.
+Handle mpio_access(const std::string& path, const dist::Comm& comm) {
+  Handle access(H5Pcreate(H5P_FILE_ACCESS));
+  if (!access.valid() ||
+      H5Pset_fapl_mpio(access.get(), MPI_Comm_f2c(comm.mpi_handle()), MPI_INFO_NULL) < 0 ||
+      H5Pset_all_coll_metadata_ops(access.get(), true) < 0 ||
+      H5Pset_coll_metadata_write(access.get(), true) < 0)
+    throw_error(path, "cannot set up MPI-IO file access");
+  return access;
+}
+
+}  // namespace
+
+File File::open(const std::string& path, Access access) {
+  silence_hdf5();
+  check_openable(path);
   Handle file(H5Fopen(path.c_str(), access == Access::kReadWrite ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
                       H5P_DEFAULT));
   if (!file.valid()) throw_error(path, "cannot open HDF5 file");
-  return File(std::move(file), path, "/");
+  return File(std::move(file), path, "/", false);
+}
+
+File File::create(const std::string& path, CreateMode mode, const dist::Comm& comm) {
+  if (comm.mpi_handle() < 0) return create(path, mode);
+  silence_hdf5();
+  Handle plist = creation_order_plist(H5P_FILE_CREATE);
+  Handle access = mpio_access(path, comm);
+  Handle file(H5Fcreate(path.c_str(), mode == CreateMode::kExclusive ? H5F_ACC_EXCL : H5F_ACC_TRUNC,
+                        plist.get(), access.get()));
+  if (!file.valid()) throw_error(path, "cannot create HDF5 file (MPI-IO)");
+  return File(std::move(file), path, "/", true);
+}
+
+File File::open(const std::string& path, Access access, const dist::Comm& comm) {
+  if (comm.mpi_handle() < 0) return open(path, access);
+  silence_hdf5();
+  check_openable(path);
+  Handle mpio = mpio_access(path, comm);
+  Handle file(H5Fopen(path.c_str(), access == Access::kReadWrite ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
+                      mpio.get()));
+  if (!file.valid()) throw_error(path, "cannot open HDF5 file (MPI-IO)");
+  return File(std::move(file), path, "/", true);
+}
+
+bool is_hdf5_file(const std::string& path) {
+  silence_hdf5();
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) throw InputError(path + ": no such file");
+  if (std::filesystem::is_directory(path, error)) return false;
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  if (is_hdf5 < 0) throw_error(path, "cannot read file");
+  return is_hdf5 > 0;
 }
 
 void File::flush() {

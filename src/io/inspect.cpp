@@ -172,6 +172,26 @@ std::string checkpoint_summary(const std::string& path) {
   }
 }
 
+// One line for a metrics file: the split, the model's mse beside PCA's, ssim, psnr, kNN.
+std::string metrics_summary(const h5::File& file) {
+  try {
+    const h5::Group summary = file.open_group("summary");
+    std::ostringstream line;
+    line << (file.has_attribute("split") ? file.string_attribute("split") : std::string("?"))
+         << " split, " << summary.int_attribute("count") << " images: mse "
+         << number(summary.double_attribute("mse"))
+         << " (PCA at k = " << file.open_group("pca").int_attribute("k") << ": "
+         << number(summary.double_attribute("pca_mse")) << "), ssim "
+         << number(summary.double_attribute("ssim")) << ", psnr "
+         << number(summary.double_attribute("psnr")) << " dB, "
+         << file.open_group("knn").int_attribute("neighbours") << "-NN accuracy "
+         << number(summary.double_attribute("knn_accuracy"));
+    return line.str();
+  } catch (const h5::Hdf5Error& error) {
+    return std::string("unreadable as a metrics file: ") + error.what();
+  }
+}
+
 }  // namespace
 
 void inspect_file(const std::string& path, std::ostream& out) {
@@ -195,6 +215,7 @@ void inspect_file(const std::string& path, std::ostream& out) {
     }
     out << "\n";
     if (format == "aeflow-checkpoint") out << "  " << checkpoint_summary(path) << "\n";
+    if (format == "aeflow-metrics") out << "  " << metrics_summary(file) << "\n";
   } else {
     out << "HDF5 file\n"
         << "note: not an aeflow file ("

@@ -29,6 +29,7 @@
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
 #include "aeflow/train/load_model.hpp"
+#include "aeflow/train/reconstruction_metrics.hpp"
 
 namespace aeflow::train {
 namespace fs = std::filesystem;
@@ -519,6 +520,10 @@ TrainResult Trainer::run() {
          << result.test.loss << "\ntest rmse " << result.test.rmse;
     print(line.str());
     print("checkpoint " + last_checkpoint_);
+    write_reconstruction_metrics(network_, test_, train_,
+                                 {(fs::path(config_.out) / "metrics.h5").string(), true,
+                                  config_.config_ini, last_checkpoint_, "test", history_},
+                                 comm_, log_);
   }
   if (steps_timed_ > 0 && step_seconds_sum_ > 0) {
     result.samples_per_second =

@@ -13,6 +13,8 @@ namespace aeflow::data {
 void fill_batch(const Dataset& dataset, const uint32_t* indices, size_t count, float* out);
 // The same for a contiguous range of examples [first, first + count).
 void fill_range(const Dataset& dataset, size_t first, size_t count, float* out);
+// The same scaling for COUNT pixels held anywhere: out[k] = pixels[k] / 255.
+void scale_pixels(const uint8_t* pixels, size_t count, float* out);
 
 // Sets a fraction `rate` of each row's pixels to zero. The mask of a row depends only on
 // (seed, epoch, example index), so it is the same whichever rank draws it, and on resume.

@@ -32,6 +32,15 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
 
 enum class Split { kTrain, kTest };
 
+// The files of a split in DATA_DIR (see load_split): the raw file where it exists, else the .gz.
+struct SplitFiles {
+  std::string images;
+  std::string labels;
+};
+// Throws InputError naming what is missing (and how to get MNIST) when DATA_DIR is not a
+// directory or lacks either file.
+SplitFiles find_split_files(const std::string& data_dir, Split split);
+
 // Loads a split from DATA_DIR holding the MNIST file names (train-images-idx3-ubyte,
 // train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte), each raw or with
 // ".gz" appended; raw wins when both exist. Fashion-MNIST and KMNIST use the same names.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "aeflow/io/history.hpp"  // HistoryRow
 #include "aeflow/model/model_spec.hpp"
 
 namespace aeflow::io {
@@ -16,17 +17,6 @@ struct NamedArray {
   std::string name;
   std::vector<size_t> shape;
   std::vector<float> values;
-};
-
-// One row of the per-epoch history table.
-struct HistoryRow {
-  int64_t epoch = 0;         // 1-based epoch that just ended
-  int64_t step = 0;          // global optimizer steps done at the end of it
-  double train_loss = 0;     // mean training loss over the epoch, in the training metric
-  double val_loss = 0;       // NaN when there is no validation split
-  double val_rmse = 0;       // NaN when there is no validation split
-  double learning_rate = 0;  // at the last step of the epoch
-  double seconds = 0;        // wall time of the epoch
 };
 
 // Where the training loop stands; enough to continue bit-for-bit.

@@ -2,8 +2,9 @@
 // types that close themselves, with every failure turned into an exception naming the file and
 // the object. It is the only code in aeflow that calls HDF5; the rest of io builds its formats
 // (checkpoint, metrics, encoded) on it. It deliberately is not a general HDF5 binding: it has
-// the types and shapes aeflow writes, whole-dataset reads and writes, and nothing of MPI-IO yet
-// (a later File::create overload takes a file-access property list for that).
+// the types and shapes aeflow writes, whole-dataset reads and writes, row-range (hyperslab) reads
+// and writes for data streamed in pieces, and files opened with MPI-IO on a dist::Comm, whose
+// row writes are collective (parallel HDF5: every rank writes its rows of one dataset at once).
 //
 // No HDF5 header leaks out of here: an identifier is held as Hid, HDF5's hid_t (int64_t in
 // 1.10 and later; hdf5.cpp checks that at compile time).
@@ -18,6 +19,10 @@
 #include <vector>
 
 #include "aeflow/base/error.hpp"
+
+namespace aeflow::dist {
+class Comm;
+}
 
 namespace aeflow::io::h5 {
 
@@ -143,14 +148,18 @@ class Object {
 
  protected:
   Object() = default;
-  Object(Handle handle, std::string file, std::string path)
-      : handle_(std::move(handle)), file_(std::move(file)), path_(std::move(path)) {}
+  Object(Handle handle, std::string file, std::string path, bool parallel)
+      : handle_(std::move(handle)),
+        file_(std::move(file)),
+        path_(std::move(path)),
+        parallel_(parallel) {}
   [[noreturn]] void fail(const std::string& what, std::string_view child = {}) const;
   std::string child_path(std::string_view name) const;
 
   Handle handle_;
   std::string file_;
   std::string path_;
+  bool parallel_ = false;  // in a file opened with MPI-IO: row transfers are collective
 };
 
 class Dataset : public Object {
@@ -170,11 +179,26 @@ class Dataset : public Object {
     write_raw(dtype_of<T>(), data.data(), data.size());
   }
 
+  // Rows [first, first + count) of the first dimension, all of every other dimension: DATA holds
+  // count times the product of the other extents. On a file created or opened on a Comm these
+  // are collective: every rank calls them together, each with its own rows (a rank with none
+  // passes count 0), and the transfer is collective MPI-IO, which compressed datasets need.
+  template <class T>
+  void write_rows(size_t first, size_t count, std::span<const T> data) {
+    write_rows_raw(dtype_of<T>(), first, count, data.data(), data.size());
+  }
+  template <class T>
+  void read_rows(size_t first, size_t count, std::span<T> data) const {
+    read_rows_raw(dtype_of<T>(), first, count, data.data(), data.size());
+  }
+
  private:
   friend class Group;
   using Object::Object;
   void read_raw(DType dtype, void* data, size_t count) const;
   void write_raw(DType dtype, const void* data, size_t count);
+  void write_rows_raw(DType dtype, size_t first, size_t count, const void* data, size_t size);
+  void read_rows_raw(DType dtype, size_t first, size_t count, void* data, size_t size) const;
 };
 
 class Group : public Object {
@@ -210,6 +234,10 @@ class Group : public Object {
   Dataset create_dataset(std::string_view name, DType dtype, const std::vector<size_t>& shape,
                          const DatasetOptions& options = {});
   Dataset open_dataset(std::string_view path) const;
+  // The same with a chunk cache of CACHE_BYTES for this dataset (HDF5's default is 1 MiB): reads
+  // of rows that do not line up with the chunks of a compressed dataset then decompress each
+  // chunk once, if the cache holds a chunk or two.
+  Dataset open_dataset(std::string_view path, size_t cache_bytes) const;
 
   // Shorthand for open_dataset(PATH).read<T>(), optionally returning the shape.
   template <class T>
@@ -240,9 +268,20 @@ class File : public Group {
   // user makes, Hdf5Error for anything else.
   static File open(const std::string& path, Access access = Access::kReadOnly);
 
+  // The same on every rank of COMM at once, with MPI-IO (parallel HDF5). Every call that
+  // changes the file's structure or attributes (create_group, create_dataset, set_*_attribute)
+  // and close() must then be made by every rank with the same arguments; data goes through
+  // Dataset::write_rows, collectively. Without MPI (Comm's world of one) these are the calls
+  // above. Compressed datasets can be written this way (HDF5 >= 1.10.2).
+  static File create(const std::string& path, CreateMode mode, const dist::Comm& comm);
+  static File open(const std::string& path, Access access, const dist::Comm& comm);
+
+  // True for a file opened with MPI-IO.
+  bool parallel() const { return parallel_; }
+
   // Flushes and closes, throwing Hdf5Error if HDF5 cannot (disk full shows up here). Objects
-  // still open from this file keep it open until they close; close them first. The destructor
-  // closes without throwing.
+  // still open from this file keep it open until they close; close them first (a parallel
+  // file refuses to close while any are open). The destructor closes without throwing.
   void close();
   void flush();
 
@@ -252,5 +291,9 @@ class File : public Group {
 
 // HDF5's library version, "1.10.8".
 std::string library_version();
+
+// True if PATH is an HDF5 file (its signature), false for any other file; InputError if PATH
+// does not exist.
+bool is_hdf5_file(const std::string& path);
 
 }  // namespace aeflow::io::h5

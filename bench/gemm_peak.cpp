@@ -1,0 +1,64 @@
+// The compute bound that aeflow's throughput benchmarks compare against: a oneDNN fp32 matmul
+// timed on one thread, with the weights read through the same transposed view as a Network
+// layer's forward pass (stored [N, K], read as [K, N]). Prints one line:
+//   gemm M=1024 K=784 N=512: 201.3 GFLOP/s (1 thread, oneDNN 2.6.3, brg:avx512_core)
+// Usage: aeflow_gemm_peak [M K N [SECONDS]]   (defaults 1024 784 512, 2 seconds of timing)
+// It is a measuring tool, not a test: it checks nothing but that the matmul runs.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <vector>
+
+int main(int argc, char** argv) {
+  const long m = argc > 3 ? std::atol(argv[1]) : 1024;
+  const long k = argc > 3 ? std::atol(argv[2]) : 784;
+  const long n = argc > 3 ? std::atol(argv[3]) : 512;
+  const double seconds = argc > 4 ? std::atof(argv[4]) : 2.0;
+  if (m <= 0 || k <= 0 || n <= 0 || seconds <= 0) {
+    std::fprintf(stderr, "usage: aeflow_gemm_peak [M K N [SECONDS]]\n");
+    return 2;
+  }
+  omp_set_num_threads(1);
+
+  using dnnl::memory;
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  const memory::desc src({m, k}, memory::data_type::f32, memory::dims{k, 1});
+  const memory::desc weights({k, n}, memory::data_type::f32, memory::dims{1, k});  // [N,K] as [K,N]
+  const memory::desc dst({m, n}, memory::data_type::f32, memory::dims{n, 1});
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), engine);
+  const dnnl::matmul matmul(pd);
+
+  std::vector<float> a(size_t(m * k)), b(size_t(k * n)), c(size_t(m * n));
+  for (size_t i = 0; i < a.size(); ++i) a[i] = float(i % 251) / 251.0f;
+  for (size_t i = 0; i < b.size(); ++i) b[i] = float(i % 127) / 127.0f - 0.5f;
+  memory a_mem(src, engine, a.data()), b_mem(weights, engine, b.data()),
+      c_mem(dst, engine, c.data());
+  auto run = [&] {
+    matmul.execute(stream,
+                   {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+    stream.wait();
+  };
+  for (int i = 0; i < 10; ++i) run();  // warm-up: JIT, caches, clocks
+
+  // The best of several timed rounds: the peak the machine can give, not an average of
+  // whatever else ran beside it.
+  using Clock = std::chrono::steady_clock;
+  double best = 0;
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    const int reps = 20;
+    const auto start = Clock::now();
+    for (int i = 0; i < reps; ++i) run();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    best = std::max(best, 2.0 * double(m) * double(k) * double(n) * reps / elapsed / 1e9);
+  }
+  const dnnl_version_t* version = dnnl_version();
+  std::printf("gemm M=%ld K=%ld N=%ld: %.1f GFLOP/s (1 thread, oneDNN %d.%d.%d, %s)\n", m, k, n,
+              best, version->major, version->minor, version->patch, pd.impl_info_str());
+  return 0;
+}
