@@ -175,6 +175,51 @@ TEST_F(DataParallelTest, SameTrajectoryAsOneRank) {
     std::printf("[ info ] %d rank(s): max |param diff| vs one rank %.3g\n", world_.size(), largest);
 }
 
+// For a fixed number of ranks, two runs with the same seed end bit for bit alike, whatever the
+// reduction algorithm does with the order of sums: it does it the same way each time.
+TEST_F(DataParallelTest, TwoRunsOnTheSameRanksAreBitwiseEqual) {
+  std::ostringstream log;
+  train::run_training(config(root_ + "/first"), world_, log);
+  train::run_training(config(root_ + "/second"), world_, log);
+  if (world_.is_root()) {
+    const auto a = io::read_checkpoint(root_ + "/first/checkpoints/latest.h5");
+    const auto b = io::read_checkpoint(root_ + "/second/checkpoints/latest.h5");
+    const auto pa = flat_parameters(a), pb = flat_parameters(b);
+    ASSERT_EQ(pa.size(), pb.size());
+    EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0);
+    EXPECT_EQ(a.state.world_size, world_.size());
+  }
+}
+
+// Trained on 4 ranks, resumed on 2: it says so, and finishes with the model the uninterrupted
+// 4-rank run gives, up to float summation order.
+TEST_F(DataParallelTest, ResumeOnAnotherRankCountWorksAndSaysSo) {
+  if (world_.size() > 1) GTEST_SKIP() << "runs in the mpiexec -n 1 instance only";
+  const std::string mpiexec = "env" + launch_environment_unset() +
+                              " timeout 120 mpiexec --oversubscribe -x OMP_NUM_THREADS=1 -n ";
+  const std::string train = " " + test::aeflow_binary() + " train --data " + root_ +
+                            "/data --encoder 784,32,8 --batch-size 64 --validation 100"
+                            " --test-limit 200 --seed 3 ";
+  const auto whole = test::run_command(mpiexec + "4" + train + "--epochs 4 --out " + root_ + "/whole");
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const auto first = test::run_command(mpiexec + "4" + train + "--epochs 2 --out " + root_ + "/split");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto resumed = test::run_command(mpiexec + "2" + train + "--epochs 4 --resume auto --out " +
+                                         root_ + "/split");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("written by 4 ranks, resuming on 2"), std::string::npos)
+      << resumed.output;
+  const auto a = io::read_checkpoint(root_ + "/whole/checkpoints/latest.h5");
+  const auto b = io::read_checkpoint(root_ + "/split/checkpoints/latest.h5");
+  EXPECT_EQ(b.state.world_size, 2);
+  EXPECT_EQ(a.state.global_step, b.state.global_step);
+  const auto pa = flat_parameters(a), pb = flat_parameters(b);
+  ASSERT_EQ(pa.size(), pb.size());
+  float max_diff = 0;
+  for (size_t k = 0; k < pa.size(); ++k) max_diff = std::max(max_diff, std::fabs(pa[k] - pb[k]));
+  EXPECT_LT(max_diff, 1e-4f);
+}
+
 // mpiexec -n 2 with rank 1 throwing at step 3: the job ends (MPI_Abort) with a non-zero code,
 // well before the 60 s timeout, and the message is printed once. Runs from the np=1 instance
 // only, so that no multi-rank job starts a nested mpiexec.
