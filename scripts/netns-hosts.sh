@@ -3,9 +3,10 @@
 # address of its own and a hostname of its own, so that MPI jobs cross a real (virtual) network
 # over OpenMPI's TCP transport instead of shared memory. Needs root and iproute2.
 #
-#   scripts/netns-hosts.sh up N [NETEM]   make hosts aefh1..aefhN on 10.213.7.0/24 (NETEM: tc
-#                                         netem/tbf arguments for every link, e.g.
-#                                         "rate 10gbit delay 50us")
+#   scripts/netns-hosts.sh up N [QDISC]   make hosts aefh1..aefhN on 10.213.7.0/24 (QDISC: a tc
+#                                         qdisc for every host's link, e.g. "tbf rate 10gbit
+#                                         burst 1mb latency 5ms" for a 10 Gb/s link, or "netem
+#                                         delay 50us" where the kernel has sch_netem)
 #   scripts/netns-hosts.sh down           remove them
 #   scripts/netns-hosts.sh agent HOST CMD run CMD "on" HOST (OpenMPI's plm_rsh_agent)
 #   scripts/netns-hosts.sh mpirun ARGS... mpirun from the first host across all of them
@@ -21,8 +22,8 @@ hosts() { [[ -f $state ]] && cat "$state"; }
 
 case ${1-} in
   up)
-    n=${2:?usage: up N [NETEM]}
-    netem=${3-}
+    n=${2:?usage: up N [QDISC]}
+    qdisc=${3-}
     "$self" down >/dev/null 2>&1 || true
     ip link add "$bridge" type bridge
     ip addr add "$net.254/24" dev "$bridge"
@@ -36,7 +37,8 @@ case ${1-} in
       ip -n "$ns" addr add "$net.$i/24" dev eth0
       ip -n "$ns" link set eth0 up
       ip -n "$ns" link set lo up
-      if [[ -n $netem ]]; then ip netns exec "$ns" tc qdisc add dev eth0 root netem $netem; fi
+      # shellcheck disable=SC2086 # QDISC is a list of tc words
+      if [[ -n $qdisc ]]; then ip netns exec "$ns" tc qdisc add dev eth0 root $qdisc; fi
       echo "$ns $net.$i" >>"$state"
     done
     ;;
