@@ -388,7 +388,8 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
     const Evaluation val = evaluate(network_, loss_, validation_, comm_);
     std::ostringstream line;
     line << "  step " << state_.global_step << "  val " << model::to_string(config_.loss) << " "
-         << std::setprecision(5) << val.loss << "  val rmse " << val.rmse;
+         << std::setprecision(5) << val.loss;
+    if (config_.loss != model::LossKind::kRmse) line << "  val rmse " << val.rmse;
     print(line.str());
   }
   if (config_.steps > 0 && state_.global_step >= config_.steps) return false;
@@ -421,8 +422,10 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   if (config_.steps <= 0) line << "/" << config_.epochs;
   line << "  step " << row.step << "  train " << metric << " " << std::setprecision(5)
        << row.train_loss;
-  if (validation_.count > 0)
-    line << "  val " << metric << " " << row.val_loss << "  val rmse " << row.val_rmse;
+  if (validation_.count > 0) {
+    line << "  val " << metric << " " << row.val_loss;
+    if (config_.loss != model::LossKind::kRmse) line << "  val rmse " << row.val_rmse;
+  }
   const double rate = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
   const double eta = steps_timed_ ? step_seconds_sum_ / double(steps_timed_) *
                                         double(std::max<int64_t>(0, total_steps_ - state_.global_step))
@@ -517,7 +520,8 @@ TrainResult Trainer::run() {
     result.test = evaluate(network_, loss_, test_, comm_);
     std::ostringstream line;
     line << std::setprecision(5) << "test " << model::to_string(config_.loss) << " "
-         << result.test.loss << "\ntest rmse " << result.test.rmse;
+         << result.test.loss;
+    if (config_.loss != model::LossKind::kRmse) line << "\ntest rmse " << result.test.rmse;
     print(line.str());
     print("checkpoint " + last_checkpoint_);
     write_reconstruction_metrics(network_, test_, train_,
