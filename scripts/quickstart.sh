@@ -38,6 +38,10 @@ mpi_args=(-n 2 --bind-to none -x OMP_NUM_THREADS=1 --mca mpi_yield_when_idle 1)
 train=(build/release/aeflow train --config jobs/quickstart.ini --data data/mnist --out "$run" --force "$@")
 say "training: mpirun ${mpi_args[*]} ${train[*]}"
 mpirun "${mpi_args[@]}" "${train[@]}"
+encode=(build/release/aeflow encode --checkpoint "$run/checkpoints/best.h5" --data data/mnist
+        --out "$run/encoded.h5" --force)
+say "encoding MNIST with the best model: mpirun ${mpi_args[*]} ${encode[*]}"
+mpirun "${mpi_args[@]}" "${encode[@]}"
 
 say "done. Outputs in $run/:"
 for f in "$run"/config.ini "$run"/checkpoints/latest.h5 "$run"/checkpoints/best.h5 \
@@ -45,6 +49,6 @@ for f in "$run"/config.ini "$run"/checkpoints/latest.h5 "$run"/checkpoints/best.
   if [[ -e $f ]]; then echo "  $f"; fi
 done
 say "look at them with:"
-for f in "$run"/checkpoints/latest.h5 "$run"/metrics.h5; do
+for f in "$run"/checkpoints/latest.h5 "$run"/metrics.h5 "$run"/encoded.h5; do
   if [[ -e $f ]]; then echo "  build/release/aeflow inspect $f"; fi
 done
