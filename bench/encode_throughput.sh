@@ -9,7 +9,8 @@
 # Usage: bench/encode_throughput.sh [REPS] [PROCS...]    (defaults: 5 repetitions, 1 2)
 # Environment: AEFLOW_BUILD (build/release, holding aeflow and aeflow_gemm_peak), DATA (MNIST
 #              dir), CHECKPOINT (default: a 784-512-128-10 model trained here for 20 steps; the
-#              weights do not change the cost), DEFLATE (encode's --deflate, default 1)
+#              weights do not change the cost), DEFLATE (encode's --deflate, default 1), CHUNK
+#              (encode's --chunk, default 4096)
 # Needs: a release build (scripts/setup.sh), data/mnist (scripts/fetch-data.sh).
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
@@ -47,12 +48,17 @@ for rep in $(seq "$reps"); do
     start=$(date +%s.%N)
     out=$(mpirun -n "$p" --bind-to core --oversubscribe -x OMP_NUM_THREADS=1 "$bin" encode \
       --checkpoint "$checkpoint" --data "$data" --out "$work/encoded.h5" --force \
-      --deflate "$deflate")
+      --deflate "$deflate" ${CHUNK:+--chunk "$CHUNK"})
     wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {print e - s}')
-    # "encoded train: 60000 images on 2 ranks in 0.41 s, ...": images and seconds of each split.
-    line=$(awk -v p="$p" -v w="$wall" '/^encoded /{n += $3; s += $9}
-      END {printf "p=%d images=%d seconds=%.3f images/s=%.0f per_rank=%.0f command_s=%.2f\n",
-           p, n, s, n / s, n / s / p, w}' <<<"$out")
+    # "encoded train: 60000 images on 2 ranks in 0.410 s, ... rank 0: read 0.010 s, encode
+    # 0.300 s, write 0.100 s": images and seconds of each split, and rank 0's phases.
+    line=$(awk -v p="$p" -v w="$wall" '/^encoded /{n += $3; s += $9
+        for (i = 10; i < NF; i++) {
+          if ($i == "read") r += $(i + 1); if ($i == "encode") e += $(i + 1)
+          if ($i == "write") x += $(i + 1) } }
+      END {printf "p=%d images=%d seconds=%.3f images/s=%.0f per_rank=%.0f command_s=%.2f" \
+                  " (rank 0: read %.3f encode %.3f write %.3f)\n",
+           p, n, s, n / s, n / s / p, w, r, e, x}' <<<"$out")
     echo "rep $rep: $line" | tee -a "$results"
   done
 done

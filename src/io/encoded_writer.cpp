@@ -43,6 +43,16 @@ EncodedWriter::EncodedWriter(const std::string& path, bool overwrite, const Enco
   }
   comm_.broadcast(temp_path);
   open_ = std::make_unique<Open>();
+  try {
+    write_header(temp_path);
+  } catch (...) {
+    if (comm_.size() > 1) (void)open_.release();  // as in the destructor: never close here
+    throw;
+  }
+}
+
+void EncodedWriter::write_header(const std::string& temp_path) {
+  const EncodedHeader& header = header_;
   h5::File& file = open_->file;
   file = h5::File::create(temp_path, h5::CreateMode::kTruncate, comm_);
   // The common header (file_header.hpp), with rank 0's clock: parallel HDF5 needs the same

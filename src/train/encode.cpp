@@ -277,10 +277,10 @@ EncodeResult run_encode(const EncodeConfig& config, const dist::Comm& comm, std:
     stats.seconds = since(split_start);
     const double per_second = double(stats.count) / std::max(stats.seconds, 1e-9);
     log << "encoded " << stats.name << ": " << stats.count << " images on " << comm.size()
-        << (comm.size() == 1 ? " rank" : " ranks") << " in " << fixed(stats.seconds, 2) << " s, "
+        << (comm.size() == 1 ? " rank" : " ranks") << " in " << fixed(stats.seconds, 3) << " s, "
         << fixed(per_second, 0) << " images/s (" << fixed(per_second / comm.size(), 0)
-        << " per rank); rank 0: read " << fixed(stats.read_seconds, 2) << " s, encode "
-        << fixed(stats.encode_seconds, 2) << " s, write " << fixed(stats.write_seconds, 2)
+        << " per rank); rank 0: read " << fixed(stats.read_seconds, 3) << " s, encode "
+        << fixed(stats.encode_seconds, 3) << " s, write " << fixed(stats.write_seconds, 3)
         << " s\n";
     result.splits.push_back(stats);
   }

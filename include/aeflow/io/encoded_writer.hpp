@@ -68,6 +68,8 @@ class EncodedWriter {
   void commit();
 
  private:
+  void write_header(const std::string& temp_path);
+
   struct Open;  // the HDF5 objects that are open
   dist::Comm comm_;
   EncodedHeader header_;
