@@ -14,7 +14,6 @@
 namespace aeflow::cli {
 
 int decode_command(const std::vector<std::string>& args) {
-  auto text = [](const char* value) { return po::value<std::string>()->default_value(value); };
   po::options_description desc(
       "aeflow decode --checkpoint FILE (--points FILE | --grid SPEC | --circle SPEC) [options]");
   // clang-format off
@@ -30,7 +29,7 @@ int decode_command(const std::vector<std::string>& args) {
       ("out", text(""), "the decoded file (default: decoded.h5 in the checkpoint's run "
                         "directory when it is in RUN/checkpoints/, else ./decoded.h5)")
       ("threads", text("0"), "oneDNN threads (0: OMP_NUM_THREADS)")
-      ("force", po::value<std::string>()->default_value("false")->implicit_value("true"),
+      ("force", flag(),
        "overwrite an existing output file");
   // clang-format on
   const ParsedOptions parsed = parse_options(args, desc);

@@ -31,7 +31,6 @@ std::vector<std::string> comma_list(const std::string& text) {
 }  // namespace
 
 int encode_command(const std::vector<std::string>& args) {
-  auto text = [](const char* value) { return po::value<std::string>()->default_value(value); };
   po::options_description desc("aeflow encode --checkpoint FILE [options]");
   // clang-format off
   desc.add_options()
@@ -47,7 +46,7 @@ int encode_command(const std::vector<std::string>& args) {
       ("chunk", text("4096"), "rows per HDF5 chunk and per read (rounded up to a multiple of 256)")
       ("deflate", text("1"), "gzip level of the output chunks, 0 (none) to 9")
       ("threads", text("0"), "oneDNN threads per rank (0: OMP_NUM_THREADS)")
-      ("force", po::value<std::string>()->default_value("false")->implicit_value("true"),
+      ("force", flag(),
        "overwrite an existing output file");
   // clang-format on
   const ParsedOptions parsed = parse_options(args, desc);

@@ -24,7 +24,6 @@ namespace fs = std::filesystem;
 
 po::options_description eval_options() {
   po::options_description desc("aeflow eval --checkpoint FILE [options]");
-  auto text = [](const char* value) { return po::value<std::string>()->default_value(value); };
   desc.add_options()("help,h", "show this help")(
       "config", text(""), "job file (INI): any option below as 'name = value'")(
       "checkpoint", text(""), "the checkpoint to evaluate (e.g. RUN/checkpoints/best.h5)")(
@@ -33,7 +32,7 @@ po::options_description eval_options() {
       "out", text(""),
       "metrics file (default: metrics.h5 in the checkpoint's run directory "
       "when it is in RUN/checkpoints/, else ./metrics.h5)")(
-      "force", po::value<std::string>()->default_value("false")->implicit_value("true"),
+      "force", flag(),
       "overwrite an existing metrics file")(
       "validation", text(""),
       "the first N training images are the validation split; the rest "

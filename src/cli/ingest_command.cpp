@@ -11,7 +11,6 @@
 namespace aeflow::cli {
 
 int ingest_command(const std::vector<std::string>& args) {
-  auto text = [](const char* value) { return po::value<std::string>()->default_value(value); };
   po::options_description desc("aeflow ingest --images IDX --out FILE.h5 [options]");
   // clang-format off
   desc.add_options()
@@ -22,7 +21,7 @@ int ingest_command(const std::vector<std::string>& args) {
       ("out", text(""), "the HDF5 file to write")
       ("chunk", text("4096"), "images per HDF5 chunk (and per read and write)")
       ("deflate", text("0"), "gzip level of the chunks, 0 (none: fastest to read) to 9")
-      ("force", po::value<std::string>()->default_value("false")->implicit_value("true"),
+      ("force", flag(),
        "overwrite an existing output file");
   // clang-format on
   const ParsedOptions parsed = parse_options(args, desc);

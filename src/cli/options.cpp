@@ -8,14 +8,14 @@
 #include "aeflow/base/error.hpp"
 
 namespace aeflow::cli {
-namespace {
-
 po::typed_value<std::string>* text(const char* default_value) {
   return po::value<std::string>()->default_value(default_value);
 }
 po::typed_value<std::string>* flag() {
   return po::value<std::string>()->default_value("false")->implicit_value("true");
 }
+
+namespace {
 
 }  // namespace
 

@@ -14,6 +14,10 @@ namespace aeflow::cli {
 
 namespace po = boost::program_options;
 
+// Option values, all kept as text: one with a default, and a flag (--force alone means true).
+po::typed_value<std::string>* text(const char* default_value);
+po::typed_value<std::string>* flag();
+
 // The parsed options of one subcommand.
 struct ParsedOptions {
   po::variables_map values;

@@ -25,14 +25,6 @@ std::string layer_name(size_t index) {
   return name;
 }
 
-std::string format_shape(const std::vector<size_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 size_t element_count(const std::vector<size_t>& shape) {
   size_t n = 1;
@@ -46,7 +38,7 @@ void write_array(h5::Group& group, const NamedArray& array, const std::vector<si
   if (array.values.size() != element_count(shape))
     throw RunError("checkpoint array '" + array.name + "' holds " +
                    std::to_string(array.values.size()) + " values, expected " +
-                   format_shape(shape));
+                   h5::format_shape(shape));
   group.write_dataset<float>(array.name.substr(array.name.rfind('/') + 1), array.values, shape);
 }
 
@@ -107,7 +99,7 @@ void write_optimizer(h5::File& file, const CheckpointData& checkpoint) {
     if (array.values.size() != element_count(shape))
       throw RunError("optimizer state '" + array.name + "' holds " +
                      std::to_string(array.values.size()) + " values for shape " +
-                     format_shape(shape));
+                     h5::format_shape(shape));
     group.write_dataset<float>(array.name, array.values, shape);  // a '/' nests groups
   }
 }
@@ -174,8 +166,8 @@ NamedArray read_parameter(const h5::Group& group, const std::string& name,
   if (info.dtype != h5::DType::kFloat32)
     throw InputError(where + " is " + h5::to_string(info.dtype) + ", expected float32");
   if (info.shape != shape)
-    throw InputError(where + " has shape " + format_shape(info.shape) + ", expected " +
-                     format_shape(shape) + " for model " + model);
+    throw InputError(where + " has shape " + h5::format_shape(info.shape) + ", expected " +
+                     h5::format_shape(shape) + " for model " + model);
   const std::string layer = group.path().substr(group.path().rfind('/') + 1);
   return {layer + "/" + name, shape, dataset.read<float>()};
 }

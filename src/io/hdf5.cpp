@@ -147,14 +147,6 @@ size_t element_count(const std::vector<size_t>& shape) {
   return n;
 }
 
-std::string format_shape(const std::vector<size_t>& shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> parts;
@@ -264,6 +256,15 @@ std::string to_string(DType dtype) {
       break;
   }
   return "other";
+}
+
+std::string format_shape(const std::vector<size_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(shape[i]);
+  }
+  return out + "]";
 }
 
 size_t DatasetInfo::size() const {

@@ -69,6 +69,7 @@ enum class DType {
   kOther
 };
 std::string to_string(DType dtype);  // "float32", ..., "string", "other"
+std::string format_shape(const std::vector<size_t>& shape);  // "[60000,784]"
 
 template <class T>
 constexpr DType dtype_of() {
