@@ -2,8 +2,10 @@
 
 #include <zlib.h>
 
-#include <array>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -11,8 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "aeflow/base/random.hpp"
 #include "aeflow/io/checkpoint.hpp"
@@ -23,9 +23,9 @@ namespace aeflow::test {
 std::string make_temp_dir(const std::string& tag) {
   static std::atomic<int> counter{0};
   const char* base = std::getenv("TMPDIR");
-  std::filesystem::path dir = std::filesystem::path(base ? base : "/tmp") /
-                              ("aeflow-test-" + tag + "-" + std::to_string(getpid()) + "-" +
-                               std::to_string(counter++));
+  std::filesystem::path dir =
+      std::filesystem::path(base ? base : "/tmp") /
+      ("aeflow-test-" + tag + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
@@ -37,14 +37,19 @@ CommandResult run_command(const std::string& command) {
   if (!pipe) throw std::runtime_error("popen failed for: " + command);
   std::array<char, 4096> buffer;
   size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), n);
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
 
-std::string aeflow_binary() { return AEFLOW_BINARY; }
-std::string source_dir() { return AEFLOW_SOURCE_DIR; }
+std::string aeflow_binary() {
+  return AEFLOW_BINARY;
+}
+std::string source_dir() {
+  return AEFLOW_SOURCE_DIR;
+}
 
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes, bool gzip) {
   if (gzip) {
@@ -118,16 +123,18 @@ void synthetic_images(uint32_t count, uint32_t rows, uint32_t cols, uint64_t see
   }
 }
 
-std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count,
-                                  uint32_t test_count, bool gzip) {
+std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count, uint32_t test_count,
+                                  bool gzip) {
   std::filesystem::create_directories(dir);
   const std::string suffix = gzip ? ".gz" : "";
   std::vector<uint8_t> pixels, labels;
   synthetic_images(train_count, 28, 28, 1, pixels, labels);
-  write_file(dir + "/train-images-idx3-ubyte" + suffix, idx_images(pixels, train_count, 28, 28), gzip);
+  write_file(dir + "/train-images-idx3-ubyte" + suffix, idx_images(pixels, train_count, 28, 28),
+             gzip);
   write_file(dir + "/train-labels-idx1-ubyte" + suffix, idx_labels(labels), gzip);
   synthetic_images(test_count, 28, 28, 2, pixels, labels);
-  write_file(dir + "/t10k-images-idx3-ubyte" + suffix, idx_images(pixels, test_count, 28, 28), gzip);
+  write_file(dir + "/t10k-images-idx3-ubyte" + suffix, idx_images(pixels, test_count, 28, 28),
+             gzip);
   write_file(dir + "/t10k-labels-idx1-ubyte" + suffix, idx_labels(labels), gzip);
   return dir;
 }

@@ -38,8 +38,8 @@ void synthetic_images(uint32_t count, uint32_t rows, uint32_t cols, uint64_t see
 
 // Writes train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
 // t10k-labels-idx1-ubyte (28x28) into DIR; returns DIR.
-std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count,
-                                  uint32_t test_count, bool gzip = false);
+std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count, uint32_t test_count,
+                                  bool gzip = false);
 
 // Writes a checkpoint of a freshly initialized, untrained model to PATH (ENCODER widths, ReLU
 // hidden layers, a linear code, a sigmoid output): enough for encode and decode, no training.

@@ -43,16 +43,18 @@ void RandomStream::seek(uint64_t block_index) {
 
 uint32_t RandomStream::next_u32() {
   if (used_ == 4) {
-    buffer_ = philox4x32({uint32_t(block_), uint32_t(block_ >> 32), uint32_t(stream_),
-                          uint32_t(stream_ >> 32)},
-                         key_);
+    buffer_ = philox4x32(
+        {uint32_t(block_), uint32_t(block_ >> 32), uint32_t(stream_), uint32_t(stream_ >> 32)},
+        key_);
     ++block_;
     used_ = 0;
   }
   return buffer_[used_++];
 }
 
-float RandomStream::uniform() { return float(next_u32() >> 8) * (1.0f / 16777216.0f); }
+float RandomStream::uniform() {
+  return float(next_u32() >> 8) * (1.0f / 16777216.0f);
+}
 
 float RandomStream::normal() {
   // 1 - u keeps the logarithm finite.

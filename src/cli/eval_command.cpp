@@ -31,9 +31,8 @@ po::options_description eval_options() {
       "split", text("test"), "test, or train (the training images after the validation split)")(
       "out", text(""),
       "metrics file (default: metrics.h5 in the checkpoint's run directory "
-      "when it is in RUN/checkpoints/, else ./metrics.h5)")(
-      "force", flag(),
-      "overwrite an existing metrics file")(
+      "when it is in RUN/checkpoints/, else ./metrics.h5)")("force", flag(),
+                                                            "overwrite an existing metrics file")(
       "validation", text(""),
       "the first N training images are the validation split; the rest "
       "fit the PCA baseline and are the kNN reference (default: the "

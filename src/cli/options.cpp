@@ -15,9 +15,7 @@ po::typed_value<std::string>* flag() {
   return po::value<std::string>()->default_value("false")->implicit_value("true");
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 const std::string& get(const po::variables_map& values, const char* name) {
   return values[name].as<std::string>();
@@ -94,65 +92,64 @@ ParsedOptions parse_options(const std::vector<std::string>& args,
 
 po::options_description model_options() {
   po::options_description desc("Model");
-  desc.add_options()
-      ("encoder", text("784,512,128,10"), "encoder widths, input first; the decoder mirrors it")
-      ("activation", text("sigmoid"), "hidden layers: sigmoid, relu, elu, tanh, linear")
-      ("code-activation", text(""), "the bottleneck layer (default: as --activation)")
-      ("output-activation", text("sigmoid"), "the reconstruction: sigmoid, linear, relu")
-      ("tied", flag(), "decoder uses the transposed encoder weights")
-      ("init", text("glorot_uniform"), "glorot_uniform or truncated_normal")
-      ("init-stddev", text("0.1"), "truncated_normal: standard deviation")
-      ("init-bias", text("0"), "initial value of every bias")
-      ("dropout", text("0"), "dropout rate on hidden layers while training")
-      ("loss", text("mse"), "mse, rmse, bce (from logits; needs a sigmoid output), l1");
+  desc.add_options()("encoder", text("784,512,128,10"),
+                     "encoder widths, input first; the decoder mirrors it")(
+      "activation", text("sigmoid"), "hidden layers: sigmoid, relu, elu, tanh, linear")(
+      "code-activation", text(""), "the bottleneck layer (default: as --activation)")(
+      "output-activation", text("sigmoid"), "the reconstruction: sigmoid, linear, relu")(
+      "tied", flag(), "decoder uses the transposed encoder weights")(
+      "init", text("glorot_uniform"), "glorot_uniform or truncated_normal")(
+      "init-stddev", text("0.1"), "truncated_normal: standard deviation")(
+      "init-bias", text("0"), "initial value of every bias")(
+      "dropout", text("0"), "dropout rate on hidden layers while training")(
+      "loss", text("mse"), "mse, rmse, bce (from logits; needs a sigmoid output), l1");
   return desc;
 }
 
 po::options_description train_options() {
   po::options_description general("General");
-  general.add_options()
-      ("help,h", "show this help")
-      ("config", text(""), "job file (INI): any option below as 'name = value'")
-      ("data", text("data/mnist"), "directory with MNIST-format IDX files (raw or .gz)")
-      ("out", text("runs/default"), "run directory: checkpoints/, config.ini, ...")
-      ("seed", text("1"), "seed of every random stream")
-      ("threads", text("0"), "oneDNN threads per rank (0: OMP_NUM_THREADS)")
-      ("resume", text(""), "continue from a checkpoint: PATH, or 'auto' for the newest in --out")
-      ("force", flag(), "start over in a run directory that holds checkpoints (deletes them)");
+  general.add_options()("help,h", "show this help")(
+      "config", text(""), "job file (INI): any option below as 'name = value'")(
+      "data", text("data/mnist"), "directory with MNIST-format IDX files (raw or .gz)")(
+      "out", text("runs/default"), "run directory: checkpoints/, config.ini, ...")(
+      "seed", text("1"), "seed of every random stream")(
+      "threads", text("0"), "oneDNN threads per rank (0: OMP_NUM_THREADS)")(
+      "resume", text(""), "continue from a checkpoint: PATH, or 'auto' for the newest in --out")(
+      "force", flag(), "start over in a run directory that holds checkpoints (deletes them)");
   po::options_description training("Training");
-  training.add_options()
-      ("optimizer", text("adam"), "sgd, momentum, rmsprop, adagrad, adam")
-      ("lr", text("0.001"), "learning rate")
-      ("momentum", text("0.9"), "momentum coefficient")
-      ("nesterov", flag(), "Nesterov momentum")
-      ("rho", text("0.9"), "rmsprop: decay of the mean square")
-      ("beta1", text("0.9"), "adam: first-moment decay")
-      ("beta2", text("0.999"), "adam: second-moment decay")
-      ("epsilon", text("1e-7"), "rmsprop, adagrad, adam: denominator guard")
-      ("initial-accumulator", text("0.1"), "adagrad: starting accumulator")
-      ("lr-schedule", text("constant"), "constant, cosine or step")
-      ("lr-warmup-steps", text("0"), "linear warm-up over this many steps")
-      ("lr-min", text("0"), "cosine: final learning rate")
-      ("lr-decay-epochs", text("0"), "step: multiply by --lr-gamma every this many epochs")
-      ("lr-gamma", text("0.1"), "step: decay factor")
-      ("batch-size", text("64"), "global batch size, split across ranks")
-      ("epochs", text("10"), "epochs to train")
-      ("steps", text("0"), "optimizer steps to train instead of epochs (0: use --epochs)")
-      ("validation", text("5000"), "the first N training images are the validation split")
-      ("train-limit", text("0"), "train on at most N images (0: all)")
-      ("test-limit", text("0"), "evaluate on at most N test images (0: all)")
-      ("noise", text("0"), "masking noise: fraction of input pixels set to zero")
-      ("eval-every", text("0"), "also evaluate on the validation split every N steps")
-      ("early-stopping", text("none"), "monitor: none, val_loss or train_loss")
-      ("patience", text("10"), "early stopping: epochs without improvement")
-      ("min-delta", text("0"), "early stopping: the improvement that counts")
-      ("allreduce", text("fused"), "gradient all-reduce: fused (one call after backward); overlap or thread (buckets during backward, MPI_Iallreduce or a thread)")
-      ("bucket-mb", text("1"), "overlap: bucket size in MB")
-      ("check-replicas", text("0"), "every N steps, check parameters are identical on all ranks")
-      ("checkpoint-every", text("1"), "write a checkpoint every N epochs")
-      ("keep-checkpoints", text("3"), "keep the last K step checkpoints")
-      ("fail-at-step", text("-1"), "testing: make --fail-rank throw at this step")
-      ("fail-rank", text("0"), "testing: the rank that fails");
+  training.add_options()("optimizer", text("adam"), "sgd, momentum, rmsprop, adagrad, adam")(
+      "lr", text("0.001"), "learning rate")("momentum", text("0.9"), "momentum coefficient")(
+      "nesterov", flag(), "Nesterov momentum")("rho", text("0.9"),
+                                               "rmsprop: decay of the mean square")(
+      "beta1", text("0.9"), "adam: first-moment decay")("beta2", text("0.999"),
+                                                        "adam: second-moment decay")(
+      "epsilon", text("1e-7"), "rmsprop, adagrad, adam: denominator guard")(
+      "initial-accumulator", text("0.1"), "adagrad: starting accumulator")(
+      "lr-schedule", text("constant"), "constant, cosine or step")(
+      "lr-warmup-steps", text("0"), "linear warm-up over this many steps")(
+      "lr-min", text("0"), "cosine: final learning rate")(
+      "lr-decay-epochs", text("0"), "step: multiply by --lr-gamma every this many epochs")(
+      "lr-gamma", text("0.1"), "step: decay factor")(
+      "batch-size", text("64"), "global batch size, split across ranks")("epochs", text("10"),
+                                                                         "epochs to train")(
+      "steps", text("0"), "optimizer steps to train instead of epochs (0: use --epochs)")(
+      "validation", text("5000"), "the first N training images are the validation split")(
+      "train-limit", text("0"), "train on at most N images (0: all)")(
+      "test-limit", text("0"), "evaluate on at most N test images (0: all)")(
+      "noise", text("0"), "masking noise: fraction of input pixels set to zero")(
+      "eval-every", text("0"), "also evaluate on the validation split every N steps")(
+      "early-stopping", text("none"), "monitor: none, val_loss or train_loss")(
+      "patience", text("10"), "early stopping: epochs without improvement")(
+      "min-delta", text("0"), "early stopping: the improvement that counts")(
+      "allreduce", text("fused"),
+      "gradient all-reduce: fused (one call after backward); overlap or thread (buckets during "
+      "backward, MPI_Iallreduce or a thread)")("bucket-mb", text("1"),
+                                               "overlap: bucket size in MB")(
+      "check-replicas", text("0"), "every N steps, check parameters are identical on all ranks")(
+      "checkpoint-every", text("1"), "write a checkpoint every N epochs")(
+      "keep-checkpoints", text("3"), "keep the last K step checkpoints")(
+      "fail-at-step", text("-1"), "testing: make --fail-rank throw at this step")(
+      "fail-rank", text("0"), "testing: the rank that fails");
   po::options_description all("aeflow train [options]");
   all.add(general).add(model_options()).add(training);
   return all;
@@ -171,8 +168,9 @@ train::TrainConfig train_config(const po::variables_map& v) {
   model::ModelSpec& spec = c.spec;
   spec.encoder = model::parse_widths(get(v, "encoder"));
   spec.hidden = model::parse_activation(get(v, "activation"));
-  spec.code = get(v, "code-activation").empty() ? spec.hidden
-                                                 : model::parse_activation(get(v, "code-activation"));
+  spec.code = get(v, "code-activation").empty()
+                  ? spec.hidden
+                  : model::parse_activation(get(v, "code-activation"));
   spec.output = model::parse_activation(get(v, "output-activation"));
   if (spec.output == model::Activation::kElu || spec.output == model::Activation::kTanh)
     throw InputError("--output-activation " + get(v, "output-activation") +
@@ -184,8 +182,9 @@ train::TrainConfig train_config(const po::variables_map& v) {
   spec.validate();
   c.loss = model::parse_loss(get(v, "loss"));
   if (c.loss == model::LossKind::kBce && spec.output != model::Activation::kSigmoid)
-    throw InputError("--loss bce is computed from logits through a sigmoid: use "
-                     "--output-activation sigmoid");
+    throw InputError(
+        "--loss bce is computed from logits through a sigmoid: use "
+        "--output-activation sigmoid");
 
   model::OptimizerConfig& o = c.optimizer;
   o.kind = model::parse_optimizer(get(v, "optimizer"));
@@ -216,19 +215,27 @@ train::TrainConfig train_config(const po::variables_map& v) {
   c.noise = float(get_range(v, "noise", 0, 1, true));
   c.eval_every = get_int(v, "eval-every", 0);
   const std::string monitor = get(v, "early-stopping");
-  if (monitor == "none") c.monitor = train::Monitor::kNone;
-  else if (monitor == "val_loss") c.monitor = train::Monitor::kValLoss;
-  else if (monitor == "train_loss") c.monitor = train::Monitor::kTrainLoss;
-  else throw InputError("--early-stopping '" + monitor + "': expected none, val_loss or train_loss");
+  if (monitor == "none")
+    c.monitor = train::Monitor::kNone;
+  else if (monitor == "val_loss")
+    c.monitor = train::Monitor::kValLoss;
+  else if (monitor == "train_loss")
+    c.monitor = train::Monitor::kTrainLoss;
+  else
+    throw InputError("--early-stopping '" + monitor + "': expected none, val_loss or train_loss");
   if (c.monitor == train::Monitor::kValLoss && c.validation == 0)
     throw InputError("--early-stopping val_loss needs a validation split (--validation N > 0)");
   c.patience = get_int(v, "patience", 1);
   c.min_delta = get_range(v, "min-delta", 0, 1e9, false);
   const std::string allreduce = get(v, "allreduce");
-  if (allreduce == "fused") c.allreduce = train::AllreduceMode::kFused;
-  else if (allreduce == "overlap") c.allreduce = train::AllreduceMode::kOverlap;
-  else if (allreduce == "thread") c.allreduce = train::AllreduceMode::kThread;
-  else throw InputError("--allreduce '" + allreduce + "': expected fused, overlap or thread");
+  if (allreduce == "fused")
+    c.allreduce = train::AllreduceMode::kFused;
+  else if (allreduce == "overlap")
+    c.allreduce = train::AllreduceMode::kOverlap;
+  else if (allreduce == "thread")
+    c.allreduce = train::AllreduceMode::kThread;
+  else
+    throw InputError("--allreduce '" + allreduce + "': expected fused, overlap or thread");
   c.bucket_mb = get_range(v, "bucket-mb", 1e-3, 1e4, false);
   c.check_replicas = get_int(v, "check-replicas", 0);
   c.checkpoint_every = get_int(v, "checkpoint-every", 1);

@@ -10,7 +10,9 @@
 namespace aeflow::dist {
 namespace {
 
-MPI_Comm as_mpi(int handle) { return MPI_Comm_f2c(handle); }
+MPI_Comm as_mpi(int handle) {
+  return MPI_Comm_f2c(handle);
+}
 
 void check(int code, const char* what) {
   if (code != MPI_SUCCESS) {
@@ -77,8 +79,7 @@ double Comm::allreduce_max(double value) const {
 bool Comm::any(bool flag) const {
   if (!mpi() || size_ == 1) return flag;
   int value = flag ? 1 : 0;
-  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, as_mpi(handle_)),
-        "MPI_Allreduce");
+  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, as_mpi(handle_)), "MPI_Allreduce");
   return value != 0;
 }
 
@@ -101,7 +102,8 @@ void Comm::progress() {
   int done = 0;
   check(MPI_Testall(int(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
         "MPI_Testall");
-  if (done) pending_.clear();
+  if (done)
+    pending_.clear();
   else
     for (size_t i = 0; i < requests.size(); ++i) pending_[i] = MPI_Request_c2f(requests[i]);
 }

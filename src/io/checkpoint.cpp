@@ -25,7 +25,6 @@ std::string layer_name(size_t index) {
   return name;
 }
 
-
 size_t element_count(const std::vector<size_t>& shape) {
   size_t n = 1;
   for (size_t d : shape) n *= d;

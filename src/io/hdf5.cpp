@@ -147,7 +147,6 @@ size_t element_count(const std::vector<size_t>& shape) {
   return n;
 }
 
-
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> parts;
   size_t pos = 0;

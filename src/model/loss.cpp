@@ -16,10 +16,14 @@ LossKind parse_loss(std::string_view name) {
 
 std::string to_string(LossKind kind) {
   switch (kind) {
-    case LossKind::kMse: return "mse";
-    case LossKind::kRmse: return "rmse";
-    case LossKind::kBce: return "bce";
-    case LossKind::kL1: return "l1";
+    case LossKind::kMse:
+      return "mse";
+    case LossKind::kRmse:
+      return "rmse";
+    case LossKind::kBce:
+      return "bce";
+    case LossKind::kL1:
+      return "l1";
   }
   return "?";
 }

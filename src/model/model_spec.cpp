@@ -19,11 +19,16 @@ Activation parse_activation(std::string_view name) {
 
 std::string to_string(Activation activation) {
   switch (activation) {
-    case Activation::kSigmoid: return "sigmoid";
-    case Activation::kRelu: return "relu";
-    case Activation::kElu: return "elu";
-    case Activation::kTanh: return "tanh";
-    case Activation::kLinear: return "linear";
+    case Activation::kSigmoid:
+      return "sigmoid";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kElu:
+      return "elu";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kLinear:
+      return "linear";
   }
   return "?";
 }
@@ -87,7 +92,8 @@ size_t ModelSpec::parameter_count() const {
 
 void ModelSpec::validate() const {
   if (encoder.size() < 2)
-    throw InputError("--encoder needs at least two widths, the input and the code: e.g. 784,128,10");
+    throw InputError(
+        "--encoder needs at least two widths, the input and the code: e.g. 784,128,10");
   for (int w : encoder)
     if (w <= 0) throw InputError("--encoder widths must be positive: " + format_widths(encoder));
   if (!(dropout >= 0 && dropout < 1))

@@ -22,7 +22,9 @@ memory::desc matrix(memory::dim rows, memory::dim cols, memory::dim row_stride,
                     memory::dim col_stride) {
   return memory::desc({rows, cols}, dt::f32, memory::dims{row_stride, col_stride});
 }
-memory::desc plain(memory::dim rows, memory::dim cols) { return matrix(rows, cols, cols, 1); }
+memory::desc plain(memory::dim rows, memory::dim cols) {
+  return matrix(rows, cols, cols, 1);
+}
 
 struct EltwiseAlgs {
   dnnl::algorithm forward;
@@ -41,7 +43,8 @@ EltwiseAlgs eltwise_algs(Activation activation) {
       return {dnnl::algorithm::eltwise_elu, dnnl::algorithm::eltwise_elu_use_dst_for_bwd, 1.f};
     case Activation::kTanh:
       return {dnnl::algorithm::eltwise_tanh, dnnl::algorithm::eltwise_tanh_use_dst_for_bwd, 0.f};
-    case Activation::kLinear: break;
+    case Activation::kLinear:
+      break;
   }
   return {dnnl::algorithm::undef, dnnl::algorithm::undef, 0.f};
 }
@@ -121,8 +124,7 @@ Network::Plan& Network::plan_for(int batch) {
     const memory::dim in = spec.in, out = spec.out;
     const bool tied = spec.tied_to >= 0;
     Plan::Layer layer;
-    layer.activated =
-        spec.activation != Activation::kLinear && !(i == count - 1 && output_logits_);
+    layer.activated = spec.activation != Activation::kLinear && !(i == count - 1 && output_logits_);
     layer.x_md = plain(B, in);
     layer.y_md = plain(B, out);
     layer.bias_md = plain(1, out);
@@ -201,11 +203,10 @@ void Network::run_layers(Plan& plan, const float* input, int first, int last, bo
     Plan::Layer& layer = plan.layers[i];
     float* w = parameters_.data() + spec.weight_offset;
     float* b = parameters_.data() + spec.bias_offset;
-    layer.forward.execute(
-        stream, {{DNNL_ARG_SRC, memory(layer.x_md, eng, const_cast<float*>(x))},
-                 {DNNL_ARG_WEIGHTS, memory(layer.w_forward_md, eng, w)},
-                 {DNNL_ARG_BIAS, memory(layer.bias_md, eng, b)},
-                 {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}});
+    layer.forward.execute(stream, {{DNNL_ARG_SRC, memory(layer.x_md, eng, const_cast<float*>(x))},
+                                   {DNNL_ARG_WEIGHTS, memory(layer.w_forward_md, eng, w)},
+                                   {DNNL_ARG_BIAS, memory(layer.bias_md, eng, b)},
+                                   {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}});
     if (spec.dropout) {
       if (plan.dropout_applied) {
         // Inverted dropout: scale at training time so inference needs nothing.
@@ -226,8 +227,7 @@ void Network::run_layers(Plan& plan, const float* input, int first, int last, bo
   stream.wait();
 }
 
-const float* Network::forward(const float* input, int batch, bool training,
-                              const DropoutKey& key) {
+const float* Network::forward(const float* input, int batch, bool training, const DropoutKey& key) {
   if (batch <= 0) return nullptr;
   Plan& plan = plan_for(batch);
   run_layers(plan, input, 0, int(layers_.size()), training, key);
@@ -259,10 +259,10 @@ void Network::backward(const float* input, const float* diff_output, int batch,
     float* dz = dy;
     if (layer.activated) {
       dz = layer.dz.data();
-      layer.activation_backward.execute(
-          stream, {{DNNL_ARG_DIFF_DST, memory(layer.y_md, eng, dy)},
-                   {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())},
-                   {DNNL_ARG_DIFF_SRC, memory(layer.y_md, eng, dz)}});
+      layer.activation_backward.execute(stream,
+                                        {{DNNL_ARG_DIFF_DST, memory(layer.y_md, eng, dy)},
+                                         {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())},
+                                         {DNNL_ARG_DIFF_SRC, memory(layer.y_md, eng, dz)}});
       stream.wait();
     }
     // db = column sums of dz.

@@ -18,21 +18,31 @@ OptimizerKind parse_optimizer(std::string_view name) {
 
 std::string to_string(OptimizerKind kind) {
   switch (kind) {
-    case OptimizerKind::kSgd: return "sgd";
-    case OptimizerKind::kMomentum: return "momentum";
-    case OptimizerKind::kRmsprop: return "rmsprop";
-    case OptimizerKind::kAdagrad: return "adagrad";
-    case OptimizerKind::kAdam: return "adam";
+    case OptimizerKind::kSgd:
+      return "sgd";
+    case OptimizerKind::kMomentum:
+      return "momentum";
+    case OptimizerKind::kRmsprop:
+      return "rmsprop";
+    case OptimizerKind::kAdagrad:
+      return "adagrad";
+    case OptimizerKind::kAdam:
+      return "adam";
   }
   return "?";
 }
 
 Optimizer::Optimizer(const OptimizerConfig& config, size_t n) : config_(config) {
   switch (config.kind) {
-    case OptimizerKind::kSgd: break;
+    case OptimizerKind::kSgd:
+      break;
     case OptimizerKind::kMomentum:
-    case OptimizerKind::kRmsprop: first_.assign(n, 0.0f); break;
-    case OptimizerKind::kAdagrad: first_.assign(n, config.initial_accumulator); break;
+    case OptimizerKind::kRmsprop:
+      first_.assign(n, 0.0f);
+      break;
+    case OptimizerKind::kAdagrad:
+      first_.assign(n, config.initial_accumulator);
+      break;
     case OptimizerKind::kAdam:
       first_.assign(n, 0.0f);
       second_.assign(n, 0.0f);
@@ -42,11 +52,16 @@ Optimizer::Optimizer(const OptimizerConfig& config, size_t n) : config_(config) 
 
 std::vector<Optimizer::State> Optimizer::state() {
   switch (config_.kind) {
-    case OptimizerKind::kSgd: return {};
-    case OptimizerKind::kMomentum: return {{"velocity", &first_}};
-    case OptimizerKind::kRmsprop: return {{"mean_square", &first_}};
-    case OptimizerKind::kAdagrad: return {{"accumulator", &first_}};
-    case OptimizerKind::kAdam: return {{"m", &first_}, {"v", &second_}};
+    case OptimizerKind::kSgd:
+      return {};
+    case OptimizerKind::kMomentum:
+      return {{"velocity", &first_}};
+    case OptimizerKind::kRmsprop:
+      return {{"mean_square", &first_}};
+    case OptimizerKind::kAdagrad:
+      return {{"accumulator", &first_}};
+    case OptimizerKind::kAdam:
+      return {{"m", &first_}, {"v", &second_}};
   }
   return {};
 }

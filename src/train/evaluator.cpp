@@ -8,8 +8,8 @@
 
 namespace aeflow::train {
 
-Evaluation evaluate(model::Network& network, const model::Loss& loss,
-                    const data::Dataset& dataset, const dist::Comm& comm) {
+Evaluation evaluate(model::Network& network, const model::Loss& loss, const data::Dataset& dataset,
+                    const dist::Comm& comm) {
   constexpr size_t kChunk = 500;
   const size_t width = dataset.width();
   const size_t begin = dataset.count * size_t(comm.rank()) / size_t(comm.size());

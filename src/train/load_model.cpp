@@ -15,7 +15,8 @@ void load_parameters(const io::CheckpointData& checkpoint, std::span<float> para
     std::copy(array.values.begin(), array.values.end(), params.begin() + long(offset));
     offset += array.values.size();
   }
-  if (offset != params.size()) throw InputError(path + ": parameter count does not match the model");
+  if (offset != params.size())
+    throw InputError(path + ": parameter count does not match the model");
 }
 
 LoadedModel load_model(const std::string& path) {

@@ -18,17 +18,22 @@ LrScheduleKind parse_lr_schedule(std::string_view name) {
 
 std::string to_string(LrScheduleKind kind) {
   switch (kind) {
-    case LrScheduleKind::kConstant: return "constant";
-    case LrScheduleKind::kCosine: return "cosine";
-    case LrScheduleKind::kStep: return "step";
+    case LrScheduleKind::kConstant:
+      return "constant";
+    case LrScheduleKind::kCosine:
+      return "cosine";
+    case LrScheduleKind::kStep:
+      return "step";
   }
   return "?";
 }
 
 double LrSchedule::at(int64_t step, int64_t total_steps) const {
-  if (warmup_steps > 0 && step < warmup_steps) return base * double(step + 1) / double(warmup_steps);
+  if (warmup_steps > 0 && step < warmup_steps)
+    return base * double(step + 1) / double(warmup_steps);
   switch (kind) {
-    case LrScheduleKind::kConstant: return base;
+    case LrScheduleKind::kConstant:
+      return base;
     case LrScheduleKind::kCosine: {
       const double span = double(std::max<int64_t>(1, total_steps - warmup_steps));
       const double t = std::clamp(double(step - warmup_steps) / span, 0.0, 1.0);

@@ -11,8 +11,8 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <limits>
@@ -37,7 +37,9 @@ namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 
-void on_stop_signal(int signal) { g_stop_signal = signal; }
+void on_stop_signal(int signal) {
+  g_stop_signal = signal;
+}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
@@ -261,12 +263,14 @@ io::CheckpointData Trainer::make_checkpoint() const {
     if (layer.tied_to < 0) {
       const auto begin = params.begin() + long(layer.weight_offset);
       checkpoint.parameters.push_back(
-          {std::string(prefix) + "/weight", {size_t(layer.out), size_t(layer.in)},
+          {std::string(prefix) + "/weight",
+           {size_t(layer.out), size_t(layer.in)},
            std::vector<float>(begin, begin + long(size_t(layer.out) * size_t(layer.in)))});
     }
     const auto begin = params.begin() + long(layer.bias_offset);
-    checkpoint.parameters.push_back(
-        {std::string(prefix) + "/bias", {size_t(layer.out)}, std::vector<float>(begin, begin + layer.out)});
+    checkpoint.parameters.push_back({std::string(prefix) + "/bias",
+                                     {size_t(layer.out)},
+                                     std::vector<float>(begin, begin + layer.out)});
   }
   checkpoint.optimizer = model::to_string(config_.optimizer.kind);
   for (const auto& state : const_cast<model::Optimizer&>(optimizer_).state())
@@ -311,8 +315,10 @@ void Trainer::reduce_gradients(const float* input, int rows) {
   const bool threaded = config_.allreduce == AllreduceMode::kThread;
   if (threaded && !reducer_) reducer_ = std::make_unique<dist::ReducerThread>(comm_);
   auto send = [&](std::span<float> values) {
-    if (threaded) reducer_->start(values);
-    else comm_.start_allreduce_sum(values);
+    if (threaded)
+      reducer_->start(values);
+    else
+      comm_.start_allreduce_sum(values);
   };
   size_t begin = gradients.size(), end = gradients.size();
   network_.backward(input, diff_.data(), rows, [&](size_t ready_begin, size_t ready_end) {
@@ -327,8 +333,10 @@ void Trainer::reduce_gradients(const float* input, int rows) {
   });
   const auto start = Clock::now();
   if (end > begin) send(gradients.subspan(begin, end - begin));
-  if (threaded) reducer_->wait();
-  else comm_.wait_all();
+  if (threaded)
+    reducer_->wait();
+  else
+    comm_.wait_all();
   reduce_seconds_ += seconds_since(start);  // the wait that overlapping did not hide
 }
 
@@ -369,7 +377,8 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   const double local_sum = rows ? loss_.sum(output, target_.data(), elements) : 0.0;
   const double global_sum = comm_.allreduce_sum(local_sum);
   const double global_elements = double(shard.global_size) * double(width);
-  if (rows) loss_.gradient(output, target_.data(), elements, global_sum, global_elements, diff_.data());
+  if (rows)
+    loss_.gradient(output, target_.data(), elements, global_sum, global_elements, diff_.data());
   reduce_gradients(input, int(rows));
   last_lr_ = lr_.at(state_.global_step, total_steps_);
   optimizer_.step(network_.parameters(), network_.gradients(), float(last_lr_));
@@ -401,9 +410,8 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   io::HistoryRow row;
   row.epoch = state_.epoch + (partial ? 1 : 0);
   row.step = state_.global_step;
-  row.train_loss = state_.train_loss_batches
-                       ? state_.train_loss_sum / double(state_.train_loss_batches)
-                       : nan;
+  row.train_loss =
+      state_.train_loss_batches ? state_.train_loss_sum / double(state_.train_loss_batches) : nan;
   row.val_loss = row.val_rmse = nan;
   if (validation_.count > 0) {
     const Evaluation val = evaluate(network_, loss_, validation_, comm_);
@@ -427,9 +435,10 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
     if (config_.loss != model::LossKind::kRmse) line << "  val rmse " << row.val_rmse;
   }
   const double rate = epoch_seconds > 0 ? double(epoch_samples) / epoch_seconds : 0;
-  const double eta = steps_timed_ ? step_seconds_sum_ / double(steps_timed_) *
-                                        double(std::max<int64_t>(0, total_steps_ - state_.global_step))
-                                  : 0;
+  const double eta = steps_timed_
+                         ? step_seconds_sum_ / double(steps_timed_) *
+                               double(std::max<int64_t>(0, total_steps_ - state_.global_step))
+                         : 0;
   line << "  lr " << std::scientific << std::setprecision(2) << last_lr_ << std::fixed
        << std::setprecision(0) << "  " << rate << " samples/s  ETA " << format_duration(eta);
   print(line.str());
@@ -445,10 +454,10 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
       state_.best_monitor = value;
       state_.bad_epochs = 0;
     } else if (++state_.bad_epochs >= config_.patience) {
-      print("early stopping: " +
-            std::string(config_.monitor == Monitor::kValLoss ? "val" : "train") + " " + metric +
-            " has not improved by " + std::to_string(config_.min_delta) + " for " +
-            std::to_string(config_.patience) + " epochs");
+      print(
+          "early stopping: " + std::string(config_.monitor == Monitor::kValLoss ? "val" : "train") +
+          " " + metric + " has not improved by " + std::to_string(config_.min_delta) + " for " +
+          std::to_string(config_.patience) + " epochs");
       state_.finished = true;
     }
   }
@@ -458,8 +467,8 @@ TrainResult Trainer::run() {
   load_data();
   prepare_run_directory();
   start_or_resume();
-  sharder_ = std::make_unique<data::Sharder>(train_.count, size_t(config_.batch_size),
-                                             state_.seed, comm_.rank(), comm_.size());
+  sharder_ = std::make_unique<data::Sharder>(train_.count, size_t(config_.batch_size), state_.seed,
+                                             comm_.rank(), comm_.size());
   const int64_t steps_per_epoch = int64_t(sharder_->steps_per_epoch());
   total_steps_ = config_.steps > 0 ? config_.steps : config_.epochs * steps_per_epoch;
   lr_ = config_.lr;

@@ -200,9 +200,11 @@ TEST_F(DataParallelTest, ResumeOnAnotherRankCountWorksAndSaysSo) {
   const std::string train = " " + test::aeflow_binary() + " train --data " + root_ +
                             "/data --encoder 784,32,8 --batch-size 64 --validation 100"
                             " --test-limit 200 --seed 3 ";
-  const auto whole = test::run_command(mpiexec + "4" + train + "--epochs 4 --out " + root_ + "/whole");
+  const auto whole =
+      test::run_command(mpiexec + "4" + train + "--epochs 4 --out " + root_ + "/whole");
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
-  const auto first = test::run_command(mpiexec + "4" + train + "--epochs 2 --out " + root_ + "/split");
+  const auto first =
+      test::run_command(mpiexec + "4" + train + "--epochs 2 --out " + root_ + "/split");
   ASSERT_EQ(first.exit_code, 0) << first.output;
   const auto resumed = test::run_command(mpiexec + "2" + train + "--epochs 4 --resume auto --out " +
                                          root_ + "/split");

@@ -30,7 +30,8 @@ class MultiHost : public ::testing::Test {
 TEST_F(MultiHost, TwoRanksOnTwoHostsTrainTheModelOneRankTrains) {
   const std::string dir = test::make_temp_dir("multihost");
   test::write_synthetic_mnist(dir + "/data", 1200, 200);
-  const std::string args = " train --data " + dir + "/data --encoder 784,32,8 --batch-size 64"
+  const std::string args = " train --data " + dir +
+                           "/data --encoder 784,32,8 --batch-size 64"
                            " --steps 30 --validation 100 --seed 5 --force";
   const auto one = test::run_command(test::aeflow_binary() + args + " --out " + dir + "/one");
   ASSERT_EQ(one.exit_code, 0) << one.output;
@@ -44,7 +45,8 @@ TEST_F(MultiHost, TwoRanksOnTwoHostsTrainTheModelOneRankTrains) {
   const auto two = test::run_command(
       "timeout 300 " + script_ +
       " mpirun -n 2 --map-by node -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"
-      " -x OMP_NUM_THREADS=1 " + test::aeflow_binary() + args + " --out " + dir + "/two");
+      " -x OMP_NUM_THREADS=1 " +
+      test::aeflow_binary() + args + " --out " + dir + "/two");
   ASSERT_EQ(two.exit_code, 0) << two.output;
   EXPECT_NE(two.output.find("on 2 rank(s)"), std::string::npos) << two.output;
 
@@ -56,8 +58,8 @@ TEST_F(MultiHost, TwoRanksOnTwoHostsTrainTheModelOneRankTrains) {
   for (size_t i = 0; i < a.parameters.size(); ++i) {
     ASSERT_EQ(a.parameters[i].values.size(), b.parameters[i].values.size());
     for (size_t k = 0; k < a.parameters[i].values.size(); ++k)
-      max_diff = std::max(max_diff,
-                          std::fabs(a.parameters[i].values[k] - b.parameters[i].values[k]));
+      max_diff =
+          std::max(max_diff, std::fabs(a.parameters[i].values[k] - b.parameters[i].values[k]));
   }
   // Only the order of float sums differs (a shard's partial sums, then the all-reduce).
   EXPECT_LT(max_diff, 1e-4f);

@@ -75,36 +75,77 @@ void check_gradients(const Case& c) {
 }
 
 TEST(NetworkGradients, SigmoidUntiedMse) {
-  check_gradients({"sigmoid", {12, 8, 3}, Activation::kSigmoid, Activation::kSigmoid,
-                   Activation::kSigmoid, false, LossKind::kMse});
+  check_gradients({"sigmoid",
+                   {12, 8, 3},
+                   Activation::kSigmoid,
+                   Activation::kSigmoid,
+                   Activation::kSigmoid,
+                   false,
+                   LossKind::kMse});
 }
 TEST(NetworkGradients, ReluRmse) {
-  check_gradients({"relu", {12, 8, 3}, Activation::kRelu, Activation::kLinear,
-                   Activation::kSigmoid, false, LossKind::kRmse});
+  check_gradients({"relu",
+                   {12, 8, 3},
+                   Activation::kRelu,
+                   Activation::kLinear,
+                   Activation::kSigmoid,
+                   false,
+                   LossKind::kRmse});
 }
 TEST(NetworkGradients, EluLinearOutputMse) {
-  check_gradients({"elu", {12, 8, 3}, Activation::kElu, Activation::kElu, Activation::kLinear,
-                   false, LossKind::kMse});
+  check_gradients({"elu",
+                   {12, 8, 3},
+                   Activation::kElu,
+                   Activation::kElu,
+                   Activation::kLinear,
+                   false,
+                   LossKind::kMse});
 }
 TEST(NetworkGradients, L1) {
-  check_gradients({"l1", {12, 8, 3}, Activation::kRelu, Activation::kRelu, Activation::kSigmoid,
-                   false, LossKind::kL1, 1e-3f});
+  check_gradients({"l1",
+                   {12, 8, 3},
+                   Activation::kRelu,
+                   Activation::kRelu,
+                   Activation::kSigmoid,
+                   false,
+                   LossKind::kL1,
+                   1e-3f});
 }
 TEST(NetworkGradients, TanhLinearCodeMse) {
-  check_gradients({"tanh", {12, 9, 6, 2}, Activation::kTanh, Activation::kLinear,
-                   Activation::kLinear, false, LossKind::kMse});
+  check_gradients({"tanh",
+                   {12, 9, 6, 2},
+                   Activation::kTanh,
+                   Activation::kLinear,
+                   Activation::kLinear,
+                   false,
+                   LossKind::kMse});
 }
 TEST(NetworkGradients, BceFromLogits) {
-  check_gradients({"bce", {12, 5}, Activation::kRelu, Activation::kRelu, Activation::kSigmoid,
-                   false, LossKind::kBce});
+  check_gradients({"bce",
+                   {12, 5},
+                   Activation::kRelu,
+                   Activation::kRelu,
+                   Activation::kSigmoid,
+                   false,
+                   LossKind::kBce});
 }
 TEST(NetworkGradients, TiedWeightsSumBothUses) {
-  check_gradients({"tied", {12, 8, 3}, Activation::kSigmoid, Activation::kSigmoid,
-                   Activation::kSigmoid, true, LossKind::kMse});
+  check_gradients({"tied",
+                   {12, 8, 3},
+                   Activation::kSigmoid,
+                   Activation::kSigmoid,
+                   Activation::kSigmoid,
+                   true,
+                   LossKind::kMse});
 }
 TEST(NetworkGradients, TiedDeepRmse) {
-  check_gradients({"tied-deep", {12, 10, 7, 2}, Activation::kElu, Activation::kTanh,
-                   Activation::kSigmoid, true, LossKind::kRmse});
+  check_gradients({"tied-deep",
+                   {12, 10, 7, 2},
+                   Activation::kElu,
+                   Activation::kTanh,
+                   Activation::kSigmoid,
+                   true,
+                   LossKind::kRmse});
 }
 
 // With dropout, the masks are fixed by the key, so training-mode forward passes with one key
@@ -169,7 +210,8 @@ TEST(Network, DropoutIsOffAtInferenceAndKeyedByRow) {
   const std::vector<float> whole(full, full + 48);
   const float* half = net.forward(x.data() + 24, 2, true, {9, 1, 2});
   for (int k = 0; k < 24; ++k) EXPECT_EQ(whole[24 + k], half[k]);
-  EXPECT_NE(std::vector<float>(whole.begin(), whole.begin() + 24), a.size() ? std::vector<float>(a.begin(), a.begin() + 24) : a);
+  EXPECT_NE(std::vector<float>(whole.begin(), whole.begin() + 24),
+            a.size() ? std::vector<float>(a.begin(), a.begin() + 24) : a);
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ class Comm {
  private:
   Comm(int handle, int rank, int size) : handle_(handle), rank_(rank), size_(size) {}
   bool mpi() const { return handle_ >= 0; }
-  int handle_ = -1;  // MPI_Comm_c2f handle; -1 without MPI
+  int handle_ = -1;           // MPI_Comm_c2f handle; -1 without MPI
   std::vector<int> pending_;  // MPI_Request_c2f handles of started reductions
   int rank_ = 0;
   int size_ = 1;

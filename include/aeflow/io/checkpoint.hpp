@@ -27,9 +27,9 @@ struct LoopState {
   int64_t world_size = 1;     // ranks that wrote it
   uint64_t seed = 0;
   // Early stopping.
-  double best_monitor = 0;  // best monitored value so far (+inf before the first)
-  int64_t bad_epochs = 0;   // epochs since it last improved by min_delta
-  double best_val_loss = 0;  // best validation loss so far, for best.h5 (+inf before the first)
+  double best_monitor = 0;    // best monitored value so far (+inf before the first)
+  int64_t bad_epochs = 0;     // epochs since it last improved by min_delta
+  double best_val_loss = 0;   // best validation loss so far, for best.h5 (+inf before the first)
   double train_loss_sum = 0;  // running sum of batch losses in the current epoch
   int64_t train_loss_batches = 0;
   bool finished = false;  // the run ended (epochs/steps done or stopped early)
@@ -38,9 +38,9 @@ struct LoopState {
 struct CheckpointData {
   std::string config_ini;  // the resolved job config, INI text
   model::ModelSpec spec;
-  std::string loss;                     // "mse", ...
-  std::vector<NamedArray> parameters;   // layer_NN/weight [out,in] (untied), layer_NN/bias [out]
-  std::string optimizer;                // "adam", ...
+  std::string loss;                    // "mse", ...
+  std::vector<NamedArray> parameters;  // layer_NN/weight [out,in] (untied), layer_NN/bias [out]
+  std::string optimizer;               // "adam", ...
   std::vector<NamedArray> optimizer_state;  // e.g. "m", "v": flat, parameter_count long
   int64_t optimizer_step = 0;
   LoopState state;

@@ -68,7 +68,7 @@ enum class DType {
   kString,
   kOther
 };
-std::string to_string(DType dtype);  // "float32", ..., "string", "other"
+std::string to_string(DType dtype);                          // "float32", ..., "string", "other"
 std::string format_shape(const std::vector<size_t>& shape);  // "[60000,784]"
 
 template <class T>

@@ -28,8 +28,8 @@ struct LayerSpec {
   int in = 0;
   int out = 0;
   Activation activation = Activation::kSigmoid;
-  bool dropout = false;     // dropout is applied to this layer's output while training
-  int tied_to = -1;         // >= 0: uses the transpose of that encoder layer's weight
+  bool dropout = false;      // dropout is applied to this layer's output while training
+  int tied_to = -1;          // >= 0: uses the transpose of that encoder layer's weight
   size_t weight_offset = 0;  // into the flat parameter buffer (the tied layer's source for tied)
   size_t bias_offset = 0;
 };

@@ -16,7 +16,7 @@ struct Evaluation {
   double count = 0;  // images evaluated
 };
 
-Evaluation evaluate(model::Network& network, const model::Loss& loss,
-                    const data::Dataset& dataset, const dist::Comm& comm);
+Evaluation evaluate(model::Network& network, const model::Loss& loss, const data::Dataset& dataset,
+                    const dist::Comm& comm);
 
 }  // namespace aeflow::train

@@ -20,8 +20,8 @@ enum class Monitor { kNone, kValLoss, kTrainLoss };
 enum class AllreduceMode { kFused, kOverlap, kThread };
 
 struct TrainConfig {
-  std::string data;  // directory with MNIST-named IDX files
-  std::string out;   // run directory
+  std::string data;        // directory with MNIST-named IDX files
+  std::string out;         // run directory
   std::string config_ini;  // the resolved config, saved with every checkpoint
 
   model::ModelSpec spec;
@@ -32,13 +32,13 @@ struct TrainConfig {
 
   int64_t batch_size = 64;  // global, across ranks
   int64_t epochs = 10;
-  int64_t steps = 0;        // > 0: stop after this many optimizer steps instead
+  int64_t steps = 0;          // > 0: stop after this many optimizer steps instead
   int64_t validation = 5000;  // the first N training images
   int64_t train_limit = 0;    // > 0: train on at most this many images (quick runs, tests)
   int64_t test_limit = 0;     // > 0: evaluate on at most this many test images
-  float noise = 0;          // masking noise rate on inputs
+  float noise = 0;            // masking noise rate on inputs
   uint64_t seed = 1;
-  int64_t eval_every = 0;   // > 0: also evaluate on the validation split every N steps
+  int64_t eval_every = 0;  // > 0: also evaluate on the validation split every N steps
 
   Monitor monitor = Monitor::kNone;  // early stopping
   int64_t patience = 10;
@@ -50,10 +50,10 @@ struct TrainConfig {
   bool force = false;  // start over in a run directory that has checkpoints
 
   AllreduceMode allreduce = AllreduceMode::kFused;
-  double bucket_mb = 1.0;       // overlap: start a reduction once this much is ready
-  int64_t check_replicas = 0;   // > 0: every N steps, check parameters are identical on all ranks
+  double bucket_mb = 1.0;      // overlap: start a reduction once this much is ready
+  int64_t check_replicas = 0;  // > 0: every N steps, check parameters are identical on all ranks
 
-  int threads = 0;  // oneDNN/OpenMP threads per rank; 0 keeps OMP_NUM_THREADS
+  int threads = 0;            // oneDNN/OpenMP threads per rank; 0 keeps OMP_NUM_THREADS
   int64_t fail_at_step = -1;  // fault injection: the rank below throws at this step
   int fail_rank = 0;
 };

@@ -20,7 +20,7 @@ struct TrainResult {
   int64_t epochs = 0;  // completed
   int64_t steps = 0;   // optimizer steps in total
   Evaluation test;
-  std::string checkpoint;  // the last checkpoint written
+  std::string checkpoint;         // the last checkpoint written
   double samples_per_second = 0;  // training steps only (no evaluation, no checkpoints)
   double reduce_fraction = 0;     // share of step time in the gradient all-reduce (slowest rank)
 };
