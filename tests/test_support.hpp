@@ -6,6 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "aeflow/base/error.hpp"
+
+// Expects HAYSTACK to contain NEEDLE, printing HAYSTACK when it does not.
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
+
 namespace aeflow::test {
 
 // A fresh directory under $TMPDIR (or /tmp), unique per call.
@@ -45,5 +51,16 @@ std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count, 
 // hidden layers, a linear code, a sigmoid output): enough for encode and decode, no training.
 void write_initialized_checkpoint(const std::string& path, const std::vector<int>& encoder,
                                   uint64_t seed = 1);
+
+// The message of the InputError that FN throws, or "(no InputError thrown)".
+template <typename Fn>
+std::string input_error(Fn fn) {
+  try {
+    fn();
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "(no InputError thrown)";
+}
 
 }  // namespace aeflow::test

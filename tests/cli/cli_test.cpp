@@ -62,9 +62,6 @@ void write_text(const std::string& path, const std::string& text) {
   out << text;
 }
 
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
-
 // --- refusals: exit code 2 and a helpful message --------------------------------------------
 
 TEST_F(CliTest, UnknownOptionExits2) {

@@ -22,9 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using test::run_command;
 
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
-
 class EncodeDecodeTest : public ::testing::Test {
  protected:
   void SetUp() override {

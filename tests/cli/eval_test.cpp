@@ -17,9 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using test::run_command;
 
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
-
 class EvalTest : public ::testing::Test {
  protected:
   // One tiny trained run shared by the tests (training is the slow part).

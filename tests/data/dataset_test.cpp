@@ -18,16 +18,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// The message of the InputError that FN throws.
-template <typename Fn>
-std::string input_error(Fn fn) {
-  try {
-    fn();
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  return "(no InputError thrown)";
-}
+using test::input_error;
 
 // Writes COUNT images of 2x3 pixels (image i filled with i) and labels i % 10 into DIR.
 void write_pair(const std::string& images, const std::string& labels, uint32_t count,

@@ -36,15 +36,7 @@ std::vector<uint8_t> rows(IdxReader& reader, size_t first, size_t count) {
   return out;
 }
 
-template <typename Fn>
-std::string input_error(Fn fn) {
-  try {
-    fn();
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  return "(no InputError thrown)";
-}
+using test::input_error;
 
 class IdxReaderTest : public ::testing::TestWithParam<bool> {};  // raw, gzip
 

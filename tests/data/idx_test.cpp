@@ -17,16 +17,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// The message of the InputError that FN throws.
-template <typename Fn>
-std::string input_error(Fn fn) {
-  try {
-    fn();
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  return "(no InputError thrown)";
-}
+using test::input_error;
 
 // 3 images of 4x5 pixels, values 0..59.
 std::vector<uint8_t> small_pixels() {
