@@ -15,32 +15,12 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-
-def read_images(path):
-    if not os.path.exists(path):
-        path += ".gz"
-    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    count, rows, cols = (int.from_bytes(data[4 * i:4 * i + 4], "big") for i in (1, 2, 3))
-    return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows * cols)
-
-
-def build_model(widths, activation):
-    act = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU, "elu": torch.nn.ELU,
-           "tanh": torch.nn.Tanh}[activation]
-    sizes = widths + widths[-2::-1]
-    layers = []
-    for i in range(len(sizes) - 1):
-        linear = torch.nn.Linear(sizes[i], sizes[i + 1])
-        torch.nn.init.xavier_uniform_(linear.weight)  # Glorot uniform, as aeflow's default
-        torch.nn.init.zeros_(linear.bias)
-        layers += [linear, act() if i < len(sizes) - 2 else torch.nn.Sigmoid()]
-    return torch.nn.Sequential(*layers)
+from torch_peer import build_model, read_images
 
 
 def worker(rank, args):
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # the peer's best configuration: see torch_peer.py
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
     os.environ.setdefault("MASTER_PORT", str(args.port))
     if args.procs > 1:

@@ -1,8 +1,10 @@
 #include "aeflow/model/loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "aeflow/base/error.hpp"
+#include "loss_kernels.hpp"
 
 namespace aeflow::model {
 
@@ -30,24 +32,22 @@ std::string to_string(LossKind kind) {
 
 double Loss::sum(const float* output, const float* target, size_t count) const {
   double total = 0;
-  switch (kind_) {
-    case LossKind::kMse:
-    case LossKind::kRmse:
-      for (size_t k = 0; k < count; ++k) {
-        const double e = double(output[k]) - target[k];
-        total += e * e;
-      }
-      break;
-    case LossKind::kL1:
-      for (size_t k = 0; k < count; ++k) total += std::fabs(double(output[k]) - target[k]);
-      break;
-    case LossKind::kBce:
-      // -t log s(z) - (1-t) log(1-s(z)) = max(z,0) - z t + log(1 + exp(-|z|)): no overflow.
-      for (size_t k = 0; k < count; ++k) {
-        const double z = output[k];
-        total += std::max(z, 0.0) - z * target[k] + std::log1p(std::exp(-std::fabs(z)));
-      }
-      break;
+  for (size_t begin = 0; begin < count; begin += kernels::kLossChunk) {
+    const size_t n = std::min(kernels::kLossChunk, count - begin);
+    const float* o = output + begin;
+    const float* t = target + begin;
+    switch (kind_) {
+      case LossKind::kMse:
+      case LossKind::kRmse:
+        total += kernels::squared_error_sum(o, t, n);
+        break;
+      case LossKind::kL1:
+        total += kernels::absolute_error_sum(o, t, n);
+        break;
+      case LossKind::kBce:
+        total += kernels::bce_sum(o, t, n);
+        break;
+    }
   }
   return total;
 }
@@ -63,24 +63,20 @@ void Loss::gradient(const float* output, const float* target, size_t count, doub
   const float inv = float(1.0 / global_count);
   switch (kind_) {
     case LossKind::kMse:
-      for (size_t k = 0; k < count; ++k) diff[k] = 2.0f * inv * (output[k] - target[k]);
+      kernels::scaled_error(output, target, count, 2.0f * inv, diff);
       break;
     case LossKind::kRmse: {
       // d sqrt(m) = dm / (2 sqrt(m)); guard the exact-fit case where the gradient is 0/0.
       const double rmse = std::sqrt(global_sum / global_count);
       const float scale = rmse > 0 ? float(1.0 / (rmse * global_count)) : 0.0f;
-      for (size_t k = 0; k < count; ++k) diff[k] = scale * (output[k] - target[k]);
+      kernels::scaled_error(output, target, count, scale, diff);
       break;
     }
     case LossKind::kL1:
-      for (size_t k = 0; k < count; ++k) {
-        const float e = output[k] - target[k];
-        diff[k] = e > 0 ? inv : (e < 0 ? -inv : 0.0f);
-      }
+      kernels::scaled_sign(output, target, count, inv, diff);
       break;
     case LossKind::kBce:
-      for (size_t k = 0; k < count; ++k)
-        diff[k] = inv * (1.0f / (1.0f + std::exp(-output[k])) - target[k]);
+      kernels::bce_gradient(output, target, count, inv, diff);
       break;
   }
 }

@@ -8,9 +8,12 @@
 #include <cmath>
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
+#include "aeflow/base/vectorized.hpp"
+#include "loss_kernels.hpp"
 
 namespace aeflow::model {
 namespace {
@@ -49,6 +52,16 @@ EltwiseAlgs eltwise_algs(Activation activation) {
   return {dnnl::algorithm::undef, dnnl::algorithm::undef, 0.f};
 }
 
+// sums[j] = sum over rows of values[r, j]: a bias's gradient.
+AEFLOW_VECTORIZED void column_sums(const float* values, int rows, int cols, float* sums) {
+  std::fill_n(sums, cols, 0.0f);
+  for (int r = 0; r < rows; ++r) {
+    const float* row = values + size_t(r) * size_t(cols);
+#pragma omp simd
+    for (int j = 0; j < cols; ++j) sums[j] += row[j];
+  }
+}
+
 }  // namespace
 
 struct Network::Engine {
@@ -58,6 +71,7 @@ struct Network::Engine {
 
 // Everything one batch size needs: primitives with their memory descriptors, and buffers.
 struct Network::Plan {
+  using Args = std::unordered_map<int, memory>;
   struct Layer {
     bool activated = false;  // an activation is applied (fused forward, eltwise backward)
     memory::desc x_md, y_md, bias_md, w_forward_md, w_backward_md;
@@ -71,7 +85,14 @@ struct Network::Plan {
     std::vector<float> mask;     // 0 or 1/(1-rate)
     std::vector<float> dy;       // d loss / d (this layer's output as the next layer read it)
     std::vector<float> dz;       // d loss / d pre-activation
+    // Each primitive's arguments, bound once to the buffers above and to the parameter and
+    // gradient buffers; only the memory objects of the layer's input (x, and x^T or x in the
+    // backward-weights matmul) are re-pointed per call (the input of the first layer run
+    // changes). Building argument maps and memory objects per execution cost ~1 us each.
+    Args forward_args, activation_args, weights_args, data_args;
+    memory x, weights_x;
     const float* output() const { return dropped.empty() ? y.data() : dropped.data(); }
+    float* gradient_out() { return activated ? dz.data() : dy.data(); }  // dz, or dy if linear
   };
   int batch = 0;
   std::vector<Layer> layers;
@@ -185,6 +206,34 @@ Network::Plan& Network::plan_for(int batch) {
     }
     plan->layers.push_back(std::move(layer));
   }
+  // Bind the arguments, now that every layer's buffers have their final addresses.
+  for (int i = 0; i < count; ++i) {
+    const LayerSpec& spec = layers_[i];
+    Plan::Layer& layer = plan->layers[i];
+    const bool tied = spec.tied_to >= 0;
+    float* w = parameters_.data() + spec.weight_offset;
+    float* dw = gradients_.data() + spec.weight_offset;
+    float* dz = layer.gradient_out();
+    layer.x = memory(layer.x_md, eng, nullptr);
+    layer.weights_x = memory(tied ? layer.dw_a_md : layer.dw_b_md, eng, nullptr);
+    layer.forward_args = {
+        {DNNL_ARG_SRC, layer.x},
+        {DNNL_ARG_WEIGHTS, memory(layer.w_forward_md, eng, w)},
+        {DNNL_ARG_BIAS, memory(layer.bias_md, eng, parameters_.data() + spec.bias_offset)},
+        {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}};
+    if (layer.activated)
+      layer.activation_args = {{DNNL_ARG_DIFF_DST, memory(layer.y_md, eng, layer.dy.data())},
+                               {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())},
+                               {DNNL_ARG_DIFF_SRC, memory(layer.y_md, eng, dz)}};
+    const memory dz_operand(tied ? layer.dw_b_md : layer.dw_a_md, eng, dz);
+    layer.weights_args = {{DNNL_ARG_SRC, tied ? layer.weights_x : dz_operand},
+                          {DNNL_ARG_WEIGHTS, tied ? dz_operand : layer.weights_x},
+                          {DNNL_ARG_DST, memory(layer.dw_md, eng, dw)}};
+    if (i > 0)
+      layer.data_args = {{DNNL_ARG_SRC, memory(layer.y_md, eng, dz)},
+                         {DNNL_ARG_WEIGHTS, memory(layer.w_backward_md, eng, w)},
+                         {DNNL_ARG_DST, memory(layer.x_md, eng, plan->layers[i - 1].dy.data())}};
+  }
   Plan& result = *plan;
   plans_.emplace(batch, std::move(plan));
   return result;
@@ -192,7 +241,6 @@ Network::Plan& Network::plan_for(int batch) {
 
 void Network::run_layers(Plan& plan, const float* input, int first, int last, bool training,
                          const DropoutKey& key) {
-  const dnnl::engine& eng = engine_->engine;
   dnnl::stream& stream = engine_->stream;
   plan.dropout_applied = training && spec_.dropout > 0;
   const float keep = 1.0f - spec_.dropout;
@@ -201,12 +249,8 @@ void Network::run_layers(Plan& plan, const float* input, int first, int last, bo
   for (int i = first; i < last; ++i) {
     const LayerSpec& spec = layers_[i];
     Plan::Layer& layer = plan.layers[i];
-    float* w = parameters_.data() + spec.weight_offset;
-    float* b = parameters_.data() + spec.bias_offset;
-    layer.forward.execute(stream, {{DNNL_ARG_SRC, memory(layer.x_md, eng, const_cast<float*>(x))},
-                                   {DNNL_ARG_WEIGHTS, memory(layer.w_forward_md, eng, w)},
-                                   {DNNL_ARG_BIAS, memory(layer.bias_md, eng, b)},
-                                   {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}});
+    layer.x.set_data_handle(const_cast<float*>(x));
+    layer.forward.execute(stream, layer.forward_args);
     if (spec.dropout) {
       if (plan.dropout_applied) {
         // Inverted dropout: scale at training time so inference needs nothing.
@@ -237,15 +281,17 @@ const float* Network::forward(const float* input, int batch, bool training, cons
 
 void Network::backward(const float* input, const float* diff_output, int batch,
                        const GradientsReady& on_ready) {
-  std::fill(gradients_.begin(), gradients_.end(), 0.0f);
   if (batch <= 0) {
+    std::fill(gradients_.begin(), gradients_.end(), 0.0f);
     if (on_ready) on_ready(0, gradients_.size());
     return;
   }
   Plan& plan = plan_for(batch);
   if (last_plan_ != &plan) throw RunError("Network::backward without a matching forward");
-  const dnnl::engine& eng = engine_->engine;
   dnnl::stream& stream = engine_->stream;
+  // No gradient buffer is cleared first: every weight gradient is written by its matmul
+  // (a tied encoder weight is written by the decoder layer, then accumulated into), and every
+  // bias gradient by column_sums.
   const int count = int(layers_.size());
   for (int i = count - 1; i >= 0; --i) {
     const LayerSpec& spec = layers_[i];
@@ -256,36 +302,12 @@ void Network::backward(const float* input, const float* diff_output, int batch,
     if (i == count - 1) std::copy_n(diff_output, n, dy);
     if (spec.dropout && plan.dropout_applied)
       for (size_t k = 0; k < n; ++k) dy[k] *= layer.mask[k];
-    float* dz = dy;
-    if (layer.activated) {
-      dz = layer.dz.data();
-      layer.activation_backward.execute(stream,
-                                        {{DNNL_ARG_DIFF_DST, memory(layer.y_md, eng, dy)},
-                                         {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())},
-                                         {DNNL_ARG_DIFF_SRC, memory(layer.y_md, eng, dz)}});
-      stream.wait();
-    }
-    // db = column sums of dz.
-    float* db = gradients_.data() + spec.bias_offset;
-    for (int r = 0; r < plan.batch; ++r) {
-      const float* row = dz + size_t(r) * spec.out;
-#pragma omp simd
-      for (int j = 0; j < spec.out; ++j) db[j] += row[j];
-    }
+    if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);
+    column_sums(layer.gradient_out(), plan.batch, spec.out, gradients_.data() + spec.bias_offset);
     const float* x = i == 0 ? input : plan.layers[i - 1].output();
-    float* dw = gradients_.data() + spec.weight_offset;
-    const bool tied = spec.tied_to >= 0;
-    layer.backward_weights.execute(
-        stream, {{DNNL_ARG_SRC, memory(layer.dw_a_md, eng, tied ? const_cast<float*>(x) : dz)},
-                 {DNNL_ARG_WEIGHTS, memory(layer.dw_b_md, eng, tied ? dz : const_cast<float*>(x))},
-                 {DNNL_ARG_DST, memory(layer.dw_md, eng, dw)}});
-    if (i > 0) {
-      float* w = parameters_.data() + spec.weight_offset;
-      layer.backward_data.execute(
-          stream, {{DNNL_ARG_SRC, memory(layer.y_md, eng, dz)},
-                   {DNNL_ARG_WEIGHTS, memory(layer.w_backward_md, eng, w)},
-                   {DNNL_ARG_DST, memory(layer.x_md, eng, plan.layers[i - 1].dy.data())}});
-    }
+    layer.weights_x.set_data_handle(const_cast<float*>(x));
+    layer.backward_weights.execute(stream, layer.weights_args);
+    if (i > 0) layer.backward_data.execute(stream, layer.data_args);
     stream.wait();
     // This layer's own parameters are final now: its bias, and its weight unless tied (a tied
     // decoder layer adds into the encoder's weight, which is final once that layer is done).
@@ -302,7 +324,7 @@ const float* Network::code() const {
 
 void Network::reconstruct(float* output, size_t count) const {
   if (!output_logits_) return;
-  for (size_t k = 0; k < count; ++k) output[k] = 1.0f / (1.0f + std::exp(-output[k]));
+  kernels::sigmoid(output, count);
 }
 
 void Network::encode(const float* input, int batch, float* out) {

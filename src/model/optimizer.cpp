@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/base/vectorized.hpp"
 
 namespace aeflow::model {
 
@@ -66,66 +67,89 @@ std::vector<Optimizer::State> Optimizer::state() {
   return {};
 }
 
-void Optimizer::step(std::span<float> params, std::span<const float> grads, float lr) {
-  ++steps_;
-  const size_t n = params.size();
-  float* p = params.data();
-  const float* g = grads.data();
-  float* a = first_.data();
-  float* b = second_.data();
+namespace {
+
+// The update loops, one per optimizer, over [0, n) of the flat buffers.
+AEFLOW_VECTORIZED void sgd_update(float* p, const float* g, size_t n, float lr) {
+#pragma omp simd
+  for (size_t k = 0; k < n; ++k) p[k] -= lr * g[k];
+}
+
+AEFLOW_VECTORIZED void momentum_update(float* p, const float* g, float* v, size_t n, float lr,
+                                       float mu, bool nesterov) {
+  if (nesterov) {
+#pragma omp simd
+    for (size_t k = 0; k < n; ++k) {
+      v[k] = mu * v[k] + g[k];
+      p[k] -= lr * (g[k] + mu * v[k]);
+    }
+  } else {
+#pragma omp simd
+    for (size_t k = 0; k < n; ++k) {
+      v[k] = mu * v[k] + g[k];
+      p[k] -= lr * v[k];
+    }
+  }
+}
+
+AEFLOW_VECTORIZED void rmsprop_update(float* p, const float* g, float* s, size_t n, float lr,
+                                      float rho, float eps) {
+#pragma omp simd
+  for (size_t k = 0; k < n; ++k) {
+    s[k] = rho * s[k] + (1.0f - rho) * g[k] * g[k];
+    p[k] -= lr * g[k] / (std::sqrt(s[k]) + eps);
+  }
+}
+
+AEFLOW_VECTORIZED void adagrad_update(float* p, const float* g, float* a, size_t n, float lr,
+                                      float eps) {
+#pragma omp simd
+  for (size_t k = 0; k < n; ++k) {
+    a[k] += g[k] * g[k];
+    p[k] -= lr * g[k] / (std::sqrt(a[k]) + eps);
+  }
+}
+
+AEFLOW_VECTORIZED void adam_update(float* p, const float* g, float* m, float* v, size_t n, float b1,
+                                   float b2, float step_size, float inv_sqrt_c2, float eps) {
+#pragma omp simd
+  for (size_t k = 0; k < n; ++k) {
+    m[k] = b1 * m[k] + (1.0f - b1) * g[k];
+    v[k] = b2 * v[k] + (1.0f - b2) * g[k] * g[k];
+    p[k] -= step_size * m[k] / (std::sqrt(v[k]) * inv_sqrt_c2 + eps);
+  }
+}
+
+}  // namespace
+
+void Optimizer::update(std::span<float> params, std::span<const float> grads, float lr,
+                       size_t begin, size_t end) {
+  const size_t n = end - begin;
+  float* p = params.data() + begin;
+  const float* g = grads.data() + begin;
   const float eps = config_.epsilon;
+  float* first = first_.data() + (first_.empty() ? 0 : begin);
+  float* second = second_.data() + (second_.empty() ? 0 : begin);
   switch (config_.kind) {
     case OptimizerKind::kSgd:
-#pragma omp simd
-      for (size_t k = 0; k < n; ++k) p[k] -= lr * g[k];
+      sgd_update(p, g, n, lr);
       break;
-    case OptimizerKind::kMomentum: {
-      const float mu = config_.momentum;
-      if (config_.nesterov) {
-#pragma omp simd
-        for (size_t k = 0; k < n; ++k) {
-          a[k] = mu * a[k] + g[k];
-          p[k] -= lr * (g[k] + mu * a[k]);
-        }
-      } else {
-#pragma omp simd
-        for (size_t k = 0; k < n; ++k) {
-          a[k] = mu * a[k] + g[k];
-          p[k] -= lr * a[k];
-        }
-      }
+    case OptimizerKind::kMomentum:
+      momentum_update(p, g, first, n, lr, config_.momentum, config_.nesterov);
       break;
-    }
-    case OptimizerKind::kRmsprop: {
-      const float rho = config_.rho;
-#pragma omp simd
-      for (size_t k = 0; k < n; ++k) {
-        a[k] = rho * a[k] + (1.0f - rho) * g[k] * g[k];
-        p[k] -= lr * g[k] / (std::sqrt(a[k]) + eps);
-      }
+    case OptimizerKind::kRmsprop:
+      rmsprop_update(p, g, first, n, lr, config_.rho, eps);
       break;
-    }
     case OptimizerKind::kAdagrad:
-#pragma omp simd
-      for (size_t k = 0; k < n; ++k) {
-        a[k] += g[k] * g[k];
-        p[k] -= lr * g[k] / (std::sqrt(a[k]) + eps);
-      }
+      adagrad_update(p, g, first, n, lr, eps);
       break;
     case OptimizerKind::kAdam: {
-      const float b1 = config_.beta1, b2 = config_.beta2;
       // Bias corrections folded into the step size, as in Kingma & Ba's Algorithm 1 note.
       const double t = double(steps_);
-      const float c1 = float(1.0 - std::pow(double(b1), t));
-      const float c2 = float(1.0 - std::pow(double(b2), t));
-      const float step_size = lr / c1;
-      const float inv_sqrt_c2 = float(1.0 / std::sqrt(double(c2)));
-#pragma omp simd
-      for (size_t k = 0; k < n; ++k) {
-        a[k] = b1 * a[k] + (1.0f - b1) * g[k];
-        b[k] = b2 * b[k] + (1.0f - b2) * g[k] * g[k];
-        p[k] -= step_size * a[k] / (std::sqrt(b[k]) * inv_sqrt_c2 + eps);
-      }
+      const float c1 = float(1.0 - std::pow(double(config_.beta1), t));
+      const float c2 = float(1.0 - std::pow(double(config_.beta2), t));
+      adam_update(p, g, first, second, n, config_.beta1, config_.beta2, lr / c1,
+                  float(1.0 / std::sqrt(double(c2))), eps);
       break;
     }
   }

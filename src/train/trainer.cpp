@@ -23,11 +23,11 @@
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/sharder.hpp"
-#include "aeflow/dist/reducer_thread.hpp"
 #include "aeflow/io/atomic_file.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
+#include "aeflow/train/data_parallel_step.hpp"
 #include "aeflow/train/load_model.hpp"
 #include "aeflow/train/reconstruction_metrics.hpp"
 
@@ -94,7 +94,8 @@ class Trainer {
         log_(log),
         loss_(config.loss),
         network_(config.spec, loss_.takes_logits()),
-        optimizer_(config.optimizer, config.spec.parameter_count()) {}
+        optimizer_(config.optimizer, config.spec.parameter_count()),
+        step_(network_, loss_, optimizer_, comm_, config.allreduce, config.bucket_mb) {}
 
   TrainResult run();
 
@@ -104,7 +105,6 @@ class Trainer {
   void start_or_resume();
   bool train_step(const std::vector<uint32_t>& permutation);
   void end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial);
-  void reduce_gradients(const float* input, int rows);
   void check_replicas() const;
   io::CheckpointData make_checkpoint() const;
   void write_checkpoint(bool best);
@@ -114,12 +114,12 @@ class Trainer {
   }
 
   const TrainConfig& config_;
-  dist::Comm comm_;  // a copy: it holds the requests of overlapped reductions
-  std::unique_ptr<dist::ReducerThread> reducer_;  // --allreduce thread
+  dist::Comm comm_;
   std::ostream& log_;
   model::Loss loss_;
   model::Network network_;
   model::Optimizer optimizer_;
+  DataParallelStep step_;
   data::Dataset train_, validation_, test_;
   std::unique_ptr<data::Sharder> sharder_;
   io::LoopState state_;
@@ -129,9 +129,8 @@ class Trainer {
   double last_lr_ = 0;
   fs::path checkpoint_dir_;
   std::string last_checkpoint_;
-  std::vector<float> input_, target_, diff_;
+  std::vector<float> input_, target_;
   double step_seconds_sum_ = 0;
-  double reduce_seconds_ = 0;  // in the gradient all-reduce (overlap: waiting for it)
   int64_t steps_timed_ = 0;
 };
 
@@ -299,47 +298,6 @@ void Trainer::write_checkpoint(bool best) {
   comm_.barrier();
 }
 
-// Backward, and the sum of the gradients over the ranks. Overlapped: layers finish last to
-// first, and their parameter ranges are contiguous and descending in the flat buffer, so ready
-// ranges grow one bucket downwards until it is large enough to send.
-void Trainer::reduce_gradients(const float* input, int rows) {
-  auto gradients = network_.gradients();
-  if (config_.allreduce == AllreduceMode::kFused || comm_.size() == 1) {
-    network_.backward(input, diff_.data(), rows);  // zero gradients for an empty shard
-    const auto start = Clock::now();
-    comm_.allreduce_sum(gradients);
-    reduce_seconds_ += seconds_since(start);
-    return;
-  }
-  const size_t bucket = std::max<size_t>(1, size_t(config_.bucket_mb * 1e6 / sizeof(float)));
-  const bool threaded = config_.allreduce == AllreduceMode::kThread;
-  if (threaded && !reducer_) reducer_ = std::make_unique<dist::ReducerThread>(comm_);
-  auto send = [&](std::span<float> values) {
-    if (threaded)
-      reducer_->start(values);
-    else
-      comm_.start_allreduce_sum(values);
-  };
-  size_t begin = gradients.size(), end = gradients.size();
-  network_.backward(input, diff_.data(), rows, [&](size_t ready_begin, size_t ready_end) {
-    if (ready_end != begin) throw RunError("gradient ranges out of order");
-    begin = ready_begin;
-    if (end - begin >= bucket) {
-      send(gradients.subspan(begin, end - begin));
-      end = begin;
-    } else if (!threaded) {
-      comm_.progress();
-    }
-  });
-  const auto start = Clock::now();
-  if (end > begin) send(gradients.subspan(begin, end - begin));
-  if (threaded)
-    reducer_->wait();
-  else
-    comm_.wait_all();
-  reduce_seconds_ += seconds_since(start);  // the wait that overlapping did not hide
-}
-
 // Replicas apply identical updates to identical buffers, so any difference is a bug (or a
 // broken node): compare a hash of the parameter bits across ranks.
 void Trainer::check_replicas() const {
@@ -373,21 +331,17 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
     input = input_.data();
   }
   const model::DropoutKey key{state_.seed, uint64_t(state_.global_step), shard.local_begin};
-  const float* output = rows ? network_.forward(input, int(rows), true, key) : nullptr;
-  const double local_sum = rows ? loss_.sum(output, target_.data(), elements) : 0.0;
-  const double global_sum = comm_.allreduce_sum(local_sum);
-  const double global_elements = double(shard.global_size) * double(width);
-  if (rows)
-    loss_.gradient(output, target_.data(), elements, global_sum, global_elements, diff_.data());
-  reduce_gradients(input, int(rows));
   last_lr_ = lr_.at(state_.global_step, total_steps_);
-  optimizer_.step(network_.parameters(), network_.gradients(), float(last_lr_));
+  const StepResult result = step_.run(input, target_.data(), int(rows), shard.global_size, key,
+                                      float(last_lr_), g_stop_signal != 0);
+  const double global_elements = double(shard.global_size) * double(width);
 
   ++state_.global_step;
   if (config_.check_replicas > 0 && state_.global_step % config_.check_replicas == 0)
     check_replicas();
   ++state_.step_in_epoch;
-  state_.train_loss_sum += loss_.value(global_sum, global_elements) * double(shard.global_size);
+  state_.train_loss_sum +=
+      loss_.value(result.loss_sum, global_elements) * double(shard.global_size);
   state_.train_loss_batches += int64_t(shard.global_size);
   step_seconds_sum_ += seconds_since(start);
   ++steps_timed_;
@@ -402,7 +356,7 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
     print(line.str());
   }
   if (config_.steps > 0 && state_.global_step >= config_.steps) return false;
-  return !comm_.any(g_stop_signal != 0);
+  return !result.stop;
 }
 
 void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial) {
@@ -476,7 +430,6 @@ TrainResult Trainer::run() {
   const size_t max_rows = size_t(config_.batch_size + comm_.size() - 1) / size_t(comm_.size());
   input_.assign(max_rows * train_.width(), 0.f);
   target_.assign(max_rows * train_.width(), 0.f);
-  diff_.assign(max_rows * train_.width(), 0.f);
 
   print("aeflow train: " + config_.spec.describe() + ", loss " + model::to_string(config_.loss) +
         ", " + model::to_string(config_.optimizer.kind) + "; " + std::to_string(train_.count) +
@@ -541,7 +494,7 @@ TrainResult Trainer::run() {
   if (steps_timed_ > 0 && step_seconds_sum_ > 0) {
     result.samples_per_second =
         double(config_.batch_size) * double(steps_timed_) / step_seconds_sum_;
-    result.reduce_fraction = comm_.allreduce_max(reduce_seconds_) / step_seconds_sum_;
+    result.reduce_fraction = comm_.allreduce_max(step_.times().reduce) / step_seconds_sum_;
     std::ostringstream line;
     line << std::fixed << std::setprecision(0) << "throughput " << result.samples_per_second
          << " samples/s over " << steps_timed_ << " steps on " << comm_.size()

@@ -56,7 +56,7 @@ TEST_F(ReconstructionMetricsTest, SummaryAgreesWithTheEvaluatorAndItsParts) {
   ASSERT_EQ(s.count, 300);
   const Evaluation evaluation =
       evaluate(*network_, model::Loss(model::LossKind::kMse), test_, self_);
-  EXPECT_NEAR(s.mse, evaluation.mse, 1e-9 * s.mse);
+  EXPECT_NEAR(s.mse, evaluation.mse, 1e-6 * s.mse);  // Loss sums float terms in chunks
   EXPECT_NEAR(s.rmse, std::sqrt(s.mse), 1e-15);
   const Evaluation l1 = evaluate(*network_, model::Loss(model::LossKind::kL1), test_, self_);
   EXPECT_NEAR(s.mae, l1.loss, 1e-6 * s.mae);

@@ -55,7 +55,8 @@ class Network {
   // diff_output is d loss / d output of the last forward (training) over the same input.
   // Overwrites gradients() with d loss / d parameters. If given, on_ready(begin, end) is called
   // as soon as gradients()[begin, end) are final: one layer's parameters, last layer first, so
-  // the caller can start reducing them while backward goes on.
+  // the caller can start reducing them while backward goes on. No later part of backward reads
+  // parameters()[begin, end), so on_ready may also update them.
   using GradientsReady = std::function<void(size_t begin, size_t end)>;
   void backward(const float* input, const float* diff_output, int batch,
                 const GradientsReady& on_ready = {});

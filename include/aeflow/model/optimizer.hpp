@@ -34,7 +34,17 @@ class Optimizer {
   int64_t steps() const { return steps_; }
 
   // One update of params with grads at learning rate lr.
-  void step(std::span<float> params, std::span<const float> grads, float lr);
+  void step(std::span<float> params, std::span<const float> grads, float lr) {
+    begin_step();
+    update(params, grads, lr, 0, params.size());
+  }
+  // The same step in pieces: begin_step(), then update() over ranges that together cover the
+  // buffer once. Every element's arithmetic is the same as step()'s, so the result is
+  // bit-for-bit equal; the pieces let a layer be updated while its gradient is still in cache,
+  // or a rank update only its own slice.
+  void begin_step() { ++steps_; }
+  void update(std::span<float> params, std::span<const float> grads, float lr, size_t begin,
+              size_t end);
 
   // Named state buffers ("velocity", "mean_square", "accumulator", "m", "v"); empty for SGD.
   struct State {

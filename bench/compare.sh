@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# aeflow's training step against PyTorch on the same CPU, side by side: each case runs aeflow
+# (bench/train_step.cpp) and the PyTorch peer (bench/torch_peer.py, or bench/torch_ddp_peer.py
+# for 2 processes) back to back, the cases alternate, REPS times; then medians, the ratio
+# aeflow / PyTorch, and aeflow's training GFLOP/s as a share of the one-thread oneDNN sgemm peak
+# (bench/gemm_peak.cpp, measured before and after, the higher taken).
+#
+# Usage: bench/compare.sh [REPS]            (default 5)
+# Environment: BUILD (build/release), DATA (data/mnist), PYTHON (/usr/bin/python3),
+#              STEPS (400 timed steps per run), CASES (a subset of the case names below)
+# Needs: scripts/setup.sh (the build), scripts/fetch-data.sh (MNIST), python3-torch.
+set -euo pipefail
+cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+reps=${1:-5}
+build=${BUILD:-build/release}
+data=${DATA:-data/mnist}
+python=${PYTHON:-/usr/bin/python3}
+steps=${STEPS:-400}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+for tool in "$build/aeflow_train_bench" "$build/aeflow_gemm_peak"; do
+  [[ -x $tool ]] || { echo "compare.sh: $tool missing: run scripts/setup.sh" >&2; exit 2; }
+done
+"$python" -c "import torch" 2>/dev/null || { echo "compare.sh: $python has no torch (apt install python3-torch)" >&2; exit 2; }
+
+# name | model flags (shared by both) | batch | ranks | threads
+all_cases=(
+  "wide-b64|--encoder 784,512,128,10 --activation sigmoid --loss mse|64|1|1"
+  "wide-b256|--encoder 784,512,128,10 --activation sigmoid --loss mse|256|1|1"
+  "narrow-b64|--encoder 784,50,50,2 --activation tanh --loss mse|64|1|1"
+  "shallow-bce-b200|--encoder 784,32 --activation relu --loss bce|200|1|1"
+  "wide-b64-2threads|--encoder 784,512,128,10 --activation sigmoid --loss mse|64|1|2"
+  "wide-b64-2ranks|--encoder 784,512,128,10 --activation sigmoid --loss mse|64|2|1"
+  "wide-b256-2ranks|--encoder 784,512,128,10 --activation sigmoid --loss mse|256|2|1"
+)
+wanted=${CASES:-}
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+
+peak() { "$build/aeflow_gemm_peak" | sed 's/.*: \([0-9.]*\) GFLOP.*/\1/'; }
+
+run_case() {  # NAME FLAGS BATCH RANKS THREADS
+  local name=$1 flags=$2 batch=$3 ranks=$4 threads=$5 line rate gflops
+  # shellcheck disable=SC2086
+  if ((ranks == 1)); then
+    line=$(OMP_NUM_THREADS=$threads "$build/aeflow_train_bench" $flags --batch "$batch" \
+      --steps "$steps" --data "$data")
+  else
+    line=$(mpirun -n "$ranks" --bind-to core -x OMP_NUM_THREADS="$threads" \
+      "$build/aeflow_train_bench" $flags --batch "$batch" --steps "$steps" --data "$data")
+  fi
+  rate=$(grep -o 'samples_per_s=[0-9]*' <<<"$line" | cut -d= -f2)
+  gflops=$(grep -o 'gflops=[0-9.]*' <<<"$line" | cut -d= -f2)
+  echo "$name aeflow $rate $gflops" | tee -a "$results"
+  local encoder activation loss
+  encoder=$(sed 's/.*--encoder \([^ ]*\).*/\1/' <<<"$flags")
+  activation=$(sed 's/.*--activation \([^ ]*\).*/\1/' <<<"$flags")
+  loss=$(sed 's/.*--loss \([^ ]*\).*/\1/' <<<"$flags")
+  if ((ranks == 1)); then
+    line=$(OMP_NUM_THREADS=$threads "$python" bench/torch_peer.py --encoder "$encoder" \
+      --activation "$activation" --loss "$loss" --batch "$batch" --threads "$threads" \
+      --steps "$steps" --data "$data")
+  else
+    line=$(OMP_NUM_THREADS=$threads "$python" bench/torch_ddp_peer.py --encoder "$encoder" \
+      --activation "$activation" --procs "$ranks" --batch "$batch" --threads "$threads" \
+      --steps "$steps" --data "$data")
+  fi
+  rate=$(grep -o 'samples_per_s=[0-9]*' <<<"$line" | cut -d= -f2)
+  echo "$name torch $rate -" | tee -a "$results"
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+  "$(grep -o -m1 'avx512f\|avx2' /proc/cpuinfo | head -1); torch $("$python" -c 'import torch; print(torch.__version__)')"
+peak_before=$(peak)
+echo "sgemm peak (1 thread, before): $peak_before GFLOP/s"
+for rep in $(seq "$reps"); do
+  for spec in "${all_cases[@]}"; do
+    IFS='|' read -r name flags batch ranks threads <<<"$spec"
+    [[ -z $wanted || " $wanted " == *" $name "* ]] || continue
+    run_case "$name" "$flags" "$batch" "$ranks" "$threads"
+  done
+  echo "(repetition $rep of $reps done)"
+done
+peak_after=$(peak)
+echo "sgemm peak (1 thread, after): $peak_after GFLOP/s"
+
+echo
+echo "medians over $reps runs, $steps timed steps each (samples/s):"
+"$python" - "$results" "$peak_before" "$peak_after" <<'PY'
+import collections, statistics, sys
+rates, gflops = collections.defaultdict(list), collections.defaultdict(list)
+order = []
+for line in open(sys.argv[1]):
+    name, who, rate, g = line.split()
+    if name not in order: order.append(name)
+    rates[(name, who)].append(float(rate))
+    if g != "-": gflops[name].append(float(g))
+peak = max(float(sys.argv[2]), float(sys.argv[3]))
+print(f"{'case':20s} {'aeflow':>9s} {'pytorch':>9s} {'ratio':>7s} {'GFLOP/s':>8s} {'of peak':>8s}")
+for name in order:
+    a = statistics.median(rates[(name, "aeflow")])
+    t = statistics.median(rates[(name, "torch")])
+    g = statistics.median(gflops[name])
+    ranks = 2 if "2ranks" in name or "2threads" in name else 1
+    share = g / (peak * ranks)  # 2 ranks or 2 threads: against two cores' peak
+    print(f"{name:20s} {a:9.0f} {t:9.0f} {a / t:6.2f}x {g:8.1f} {share:8.0%}")
+for batch in ("b64", "b256"):
+    one, two = f"wide-{batch}", f"wide-{batch}-2ranks"
+    if (one, "aeflow") in rates and (two, "aeflow") in rates:
+        s = statistics.median(rates[(two, "aeflow")]) / statistics.median(rates[(one, "aeflow")])
+        print(f"aeflow 2 ranks x 1 thread / 1 rank x 1 thread, global {batch}: {s:.2f}x")
+PY

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""The PyTorch peer of aeflow's training-step benchmark (bench/train_step.cpp): the same
+autoencoder (encoder widths, decoder mirrored, hidden/code activation, sigmoid output), Glorot
+uniform weights and zero biases, loss (MSE, or BCE from logits), Adam lr 1e-3, batch size,
+thread count and MNIST data, one process. Times training steps after a warm-up and prints one
+line that bench/compare.sh parses: 'torch_step ... samples_per_s=X'.
+
+Run with Debian's python3-torch:
+  /usr/bin/python3 bench/torch_peer.py --encoder 784,512,128,10 --activation sigmoid --batch 64
+"""
+import argparse
+import gzip
+import os
+import time
+
+import numpy as np
+import torch
+
+
+def read_images(path):
+    """An IDX image file (raw or .gz) as a [count, rows*cols] uint8 array."""
+    if not os.path.exists(path):
+        path += ".gz"
+    opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    count, rows, cols = (int.from_bytes(data[4 * i:4 * i + 4], "big") for i in (1, 2, 3))
+    return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows * cols)
+
+
+def build_model(widths, activation, logits=False):
+    """Encoder WIDTHS, decoder mirrored; sigmoid output unless LOGITS (BCE takes logits)."""
+    act = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU, "elu": torch.nn.ELU,
+           "tanh": torch.nn.Tanh}[activation]
+    sizes = widths + widths[-2::-1]
+    layers = []
+    for i in range(len(sizes) - 1):
+        linear = torch.nn.Linear(sizes[i], sizes[i + 1])
+        torch.nn.init.xavier_uniform_(linear.weight)  # Glorot uniform, as aeflow's default
+        torch.nn.init.zeros_(linear.bias)
+        layers.append(linear)
+        if i < len(sizes) - 2:
+            layers.append(act())
+        elif not logits:
+            layers.append(torch.nn.Sigmoid())
+    return torch.nn.Sequential(*layers)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data", default="data/mnist")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--encoder", default="784,512,128,10")
+    p.add_argument("--activation", default="sigmoid")
+    p.add_argument("--loss", default="mse", choices=["mse", "bce"])
+    p.add_argument("--steps", type=int, default=400)
+    p.add_argument("--warmup", type=int, default=30)
+    p.add_argument("--keep-denormals", action="store_true",
+                   help="PyTorch's default; without it denormals are flushed to zero (faster)")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    # Adam's second moments of tiny gradients go denormal, and Debian's build then spends ~70%
+    # of the step in slow-path div/sqrt (3.3x slower at batch 64). Flushing them is the peer's
+    # best configuration, so it is the default here.
+    torch.set_flush_denormal(not args.keep_denormals)
+    torch.manual_seed(1)
+    images = read_images(os.path.join(args.data, "train-images-idx3-ubyte"))
+    x_all = torch.from_numpy(images.astype(np.float32) / 255.0)
+    model = build_model([int(w) for w in args.encoder.split(",")], args.activation,
+                        logits=args.loss == "bce")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss() if args.loss == "bce" else torch.nn.MSELoss()
+    full_batches = x_all.shape[0] // args.batch
+    state = {"perm": None, "i": full_batches}
+
+    def step():
+        if state["i"] == full_batches:  # a new epoch: a new permutation, full batches only
+            state["perm"], state["i"] = torch.randperm(x_all.shape[0]), 0
+        i = state["i"]
+        state["i"] += 1
+        x = x_all[state["perm"][i * args.batch:(i + 1) * args.batch]]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), x)
+        loss.backward()
+        opt.step()
+
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    elapsed = time.perf_counter() - start
+    print(f"torch_step encoder={args.encoder} activation={args.activation} loss={args.loss} "
+          f"batch={args.batch} threads={torch.get_num_threads()} torch={torch.__version__} "
+          f"denormals={'kept' if args.keep_denormals else 'flushed'} "
+          f"samples_per_s={args.batch * args.steps / elapsed:.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

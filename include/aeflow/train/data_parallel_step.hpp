@@ -1,0 +1,67 @@
+// One optimizer step of data-parallel training, the part of the loop that runs thousands of
+// times: forward over this rank's shard, loss, backward, the sum of the gradients across ranks,
+// and the optimizer update. `aeflow train` and the training benchmark (bench/train_step.cpp)
+// both run it, so what the benchmark times is what users run.
+#pragma once
+
+#include <memory>
+
+#include "aeflow/dist/comm.hpp"
+#include "aeflow/model/loss.hpp"
+#include "aeflow/model/network.hpp"
+#include "aeflow/model/optimizer.hpp"
+#include "aeflow/train/train_config.hpp"
+
+namespace aeflow::dist {
+class ReducerThread;
+}
+
+namespace aeflow::train {
+
+// Seconds spent in each phase, summed over steps, on this rank.
+struct StepTimes {
+  double forward = 0;   // forward and the loss (with its cross-rank sum)
+  double backward = 0;  // backward (overlapped modes: with the reductions it started)
+  double reduce = 0;    // the gradient all-reduce (overlapped modes: the wait it did not hide)
+  double update = 0;    // the optimizer
+  double total() const { return forward + backward + reduce + update; }
+};
+
+struct StepResult {
+  double loss_sum = 0;  // the loss terms summed over the global batch (Loss::value turns it
+                        // into the batch's loss with the global element count)
+  bool stop = false;    // some rank asked to stop (its stop_requested was true)
+};
+
+class DataParallelStep {
+ public:
+  DataParallelStep(model::Network& network, const model::Loss& loss, model::Optimizer& optimizer,
+                   const dist::Comm& comm, AllreduceMode mode, double bucket_mb);
+  ~DataParallelStep();
+  DataParallelStep(const DataParallelStep&) = delete;
+  DataParallelStep& operator=(const DataParallelStep&) = delete;
+
+  // One step on this rank's ROWS rows of a global batch of GLOBAL_ROWS rows (rows may be 0):
+  // INPUT is what the network reads (with noise, if any), TARGET what it must reconstruct.
+  // STOP_REQUESTED travels with the loss's cross-rank sum, so asking every rank whether to stop
+  // costs no extra collective.
+  StepResult run(const float* input, const float* target, int rows, size_t global_rows,
+                 const model::DropoutKey& key, float lr, bool stop_requested = false);
+
+  const StepTimes& times() const { return times_; }
+
+ private:
+  void backward_and_reduce(const float* input, int rows);
+
+  model::Network& network_;
+  const model::Loss& loss_;
+  model::Optimizer& optimizer_;
+  dist::Comm comm_;  // a copy: it holds the requests of overlapped reductions
+  AllreduceMode mode_;
+  double bucket_mb_;
+  std::unique_ptr<dist::ReducerThread> reducer_;  // AllreduceMode::kThread
+  std::vector<float> diff_;                       // d loss / d output of this rank's rows
+  StepTimes times_;
+};
+
+}  // namespace aeflow::train
