@@ -103,6 +103,7 @@ int run(int argc, char** argv) {
   train::DataParallelStep step(network, loss, optimizer, comm,
                                options.allreduce == "overlap"  ? train::AllreduceMode::kOverlap
                                : options.allreduce == "thread" ? train::AllreduceMode::kThread
+                               : options.allreduce == "shared" ? train::AllreduceMode::kShared
                                                                : train::AllreduceMode::kFused,
                                1.0);
   if (comm.is_root()) network.initialize(1);

@@ -141,10 +141,10 @@ po::options_description train_options() {
       "early-stopping", text("none"), "monitor: none, val_loss or train_loss")(
       "patience", text("10"), "early stopping: epochs without improvement")(
       "min-delta", text("0"), "early stopping: the improvement that counts")(
-      "allreduce", text("fused"),
+      "allreduce", text("shared"),
       "gradient all-reduce: fused (one call after backward); overlap or thread (buckets during "
-      "backward, MPI_Iallreduce or a thread)")("bucket-mb", text("1"),
-                                               "overlap: bucket size in MB")(
+      "backward, MPI_Iallreduce or a thread); shared (node shared memory, a slice per rank)")(
+      "bucket-mb", text("1"), "overlap: bucket size in MB")(
       "check-replicas", text("0"), "every N steps, check parameters are identical on all ranks")(
       "checkpoint-every", text("1"), "write a checkpoint every N epochs")(
       "keep-checkpoints", text("3"), "keep the last K step checkpoints")(
@@ -234,8 +234,10 @@ train::TrainConfig train_config(const po::variables_map& v) {
     c.allreduce = train::AllreduceMode::kOverlap;
   else if (allreduce == "thread")
     c.allreduce = train::AllreduceMode::kThread;
+  else if (allreduce == "shared")
+    c.allreduce = train::AllreduceMode::kShared;
   else
-    throw InputError("--allreduce '" + allreduce + "': expected fused, overlap or thread");
+    throw InputError("--allreduce '" + allreduce + "': expected shared, fused, overlap or thread");
   c.bucket_mb = get_range(v, "bucket-mb", 1e-3, 1e4, false);
   c.check_replicas = get_int(v, "check-replicas", 0);
   c.checkpoint_every = get_int(v, "checkpoint-every", 1);

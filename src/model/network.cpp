@@ -103,8 +103,25 @@ Network::Network(const ModelSpec& spec, bool output_logits)
     : spec_(spec), output_logits_(output_logits), engine_(std::make_unique<Engine>()) {
   spec_.validate();
   layers_ = spec_.layers();
-  parameters_.assign(spec_.parameter_count(), 0.f);
-  gradients_.assign(spec_.parameter_count(), 0.f);
+  own_parameters_.assign(spec_.parameter_count(), 0.f);
+  own_gradients_.assign(spec_.parameter_count(), 0.f);
+  parameters_ = own_parameters_;
+  gradients_ = own_gradients_;
+}
+
+void Network::use_buffers(std::span<float> parameters, std::span<float> gradients) {
+  if (parameters.size() != own_parameters_.size() || gradients.size() != own_gradients_.size())
+    throw RunError("Network::use_buffers: buffers of the wrong size");
+  parameters_ = parameters;
+  gradients_ = gradients;
+  plans_.clear();  // their primitives' arguments point into the old buffers
+  last_plan_ = nullptr;
+}
+
+void Network::use_own_buffers() {
+  if (parameters_.data() == own_parameters_.data()) return;
+  std::copy(parameters_.begin(), parameters_.end(), own_parameters_.begin());
+  use_buffers(own_parameters_, own_gradients_);
 }
 
 Network::~Network() = default;

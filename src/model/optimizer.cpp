@@ -122,14 +122,15 @@ AEFLOW_VECTORIZED void adam_update(float* p, const float* g, float* m, float* v,
 
 }  // namespace
 
-void Optimizer::update(std::span<float> params, std::span<const float> grads, float lr,
-                       size_t begin, size_t end) {
-  const size_t n = end - begin;
-  float* p = params.data() + begin;
-  const float* g = grads.data() + begin;
+void Optimizer::update(size_t offset, std::span<float> params, std::span<const float> grads,
+                       float lr) {
+  if (grads.size() != params.size()) throw RunError("Optimizer::update: sizes differ");
+  const size_t n = params.size();
+  float* p = params.data();
+  const float* g = grads.data();
   const float eps = config_.epsilon;
-  float* first = first_.data() + (first_.empty() ? 0 : begin);
-  float* second = second_.data() + (second_.empty() ? 0 : begin);
+  float* first = first_.data() + (first_.empty() ? 0 : offset);
+  float* second = second_.data() + (second_.empty() ? 0 : offset);
   switch (config_.kind) {
     case OptimizerKind::kSgd:
       sgd_update(p, g, n, lr);

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/dist/node_shared_buffers.hpp"
 #include "aeflow/dist/reducer_thread.hpp"
 
 namespace aeflow::train {
@@ -29,7 +30,32 @@ DataParallelStep::DataParallelStep(model::Network& network, const model::Loss& l
       mode_(mode),
       bucket_mb_(bucket_mb) {}
 
-DataParallelStep::~DataParallelStep() = default;
+DataParallelStep::~DataParallelStep() {
+  if (shared_) network_.use_own_buffers();  // before the shared memory goes
+}
+
+// Collective: every rank's first step.
+void DataParallelStep::start_shared() {
+  const size_t count = network_.parameters().size();
+  shared_ = dist::NodeSharedBuffers::create(comm_, count);
+  if (!shared_) {
+    fallback_note_ = "--allreduce shared needs the same number of ranks on every node: using fused";
+    mode_ = AllreduceMode::kFused;
+    return;
+  }
+  // Every rank holds the same parameters (broadcast or restored): one copies them in.
+  if (shared_->node_rank() == 0)
+    std::copy_n(network_.parameters().data(), count, shared_->parameters().data());
+  shared_->sync();
+  network_.use_buffers(shared_->parameters(), shared_->gradients());
+  const size_t slice = shared_->slice_end() - shared_->slice_begin();
+  summed_.assign(shared_->nodes() == 1 ? std::clamp<size_t>(slice, 1, 4096) : slice, 0.0f);
+}
+
+void DataParallelStep::complete_optimizer_state() {
+  if (!shared_) return;
+  for (const auto& state : optimizer_.state()) shared_->gather_slices(*state.values);
+}
 
 StepResult DataParallelStep::run(const float* input, const float* target, int rows,
                                  size_t global_rows, const model::DropoutKey& key, float lr,
@@ -37,6 +63,7 @@ StepResult DataParallelStep::run(const float* input, const float* target, int ro
   const size_t width = size_t(network_.spec().input_width());
   const size_t elements = size_t(rows) * width;
   if (diff_.size() < elements) diff_.resize(elements);
+  if (mode_ == AllreduceMode::kShared && comm_.size() > 1 && !shared_) start_shared();
 
   auto start = Clock::now();
   const float* output = rows ? network_.forward(input, rows, true, key) : nullptr;
@@ -47,11 +74,53 @@ StepResult DataParallelStep::run(const float* input, const float* target, int ro
   if (rows) loss_.gradient(output, target, elements, sums[0], global_elements, diff_.data());
   times_.forward += seconds_since(start);
 
-  backward_and_reduce(input, rows);
-  start = Clock::now();
-  optimizer_.step(network_.parameters(), network_.gradients(), lr);
-  times_.update += seconds_since(start);
+  if (shared_) {
+    backward_and_update_shared(input, rows, lr);
+  } else {
+    backward_and_reduce(input, rows);
+    start = Clock::now();
+    optimizer_.step(network_.parameters(), network_.gradients(), lr);
+    times_.update += seconds_since(start);
+  }
   return {sums[0], sums[1] > 0};
+}
+
+// Each rank writes its gradients into its own shared segment, then sums one slice over the
+// ranks and updates that slice of the node's one copy of the parameters. The first sync makes
+// sure every gradient is written and no rank still reads the parameters (backward-data does);
+// the second that every slice is updated before anyone's next forward.
+void DataParallelStep::backward_and_update_shared(const float* input, int rows, float lr) {
+  auto start = Clock::now();
+  network_.backward(input, diff_.data(), rows);
+  times_.backward += seconds_since(start);
+
+  start = Clock::now();
+  shared_->sync();
+  times_.reduce += seconds_since(start);
+
+  start = Clock::now();
+  optimizer_.begin_step();
+  const size_t begin = shared_->slice_begin(), end = shared_->slice_end();
+  auto parameters = network_.parameters();
+  if (shared_->nodes() == 1) {
+    // A cache-sized block at a time: the sum is read back by the optimizer from L1, not from
+    // memory (the update is memory-bound, and both ranks share the memory's bandwidth).
+    for (size_t block = begin; block < end; block += summed_.size()) {
+      const size_t n = std::min(summed_.size(), end - block);
+      shared_->sum_over_node(block, block + n, summed_.data());
+      optimizer_.update(block, parameters.subspan(block, n), {summed_.data(), n}, lr);
+    }
+  } else {
+    const std::span<float> slice(summed_.data(), end - begin);
+    shared_->sum_over_node(begin, end, slice.data());
+    shared_->sum_over_nodes(slice);
+    optimizer_.update(begin, parameters.subspan(begin, end - begin), slice, lr);
+  }
+  times_.update += seconds_since(start);
+
+  start = Clock::now();
+  shared_->sync();
+  times_.reduce += seconds_since(start);
 }
 
 // Overlapped modes: layers finish last to first, and their parameter ranges are contiguous and

@@ -281,6 +281,7 @@ io::CheckpointData Trainer::make_checkpoint() const {
 }
 
 void Trainer::write_checkpoint(bool best) {
+  step_.complete_optimizer_state();  // (collective; every rank comes here)
   if (!best) last_checkpoint_ = (checkpoint_dir_ / checkpoint_name(state_.global_step)).string();
   if (comm_.is_root()) {
     const io::CheckpointData checkpoint = make_checkpoint();
@@ -439,6 +440,7 @@ TrainResult Trainer::run() {
 
   TrainResult result;
   bool stopped_by_signal = false;
+  bool fallback_noted = false;
   while (!state_.finished) {
     if (config_.steps <= 0 && state_.epoch >= config_.epochs) break;
     if (config_.steps > 0 && state_.global_step >= config_.steps) break;
@@ -446,8 +448,13 @@ TrainResult Trainer::run() {
     const auto epoch_start = Clock::now();
     const int64_t first_step = state_.step_in_epoch;
     bool keep_going = true;
-    while (keep_going && state_.step_in_epoch < steps_per_epoch)
+    while (keep_going && state_.step_in_epoch < steps_per_epoch) {
       keep_going = train_step(permutation);
+      if (!step_.fallback_note().empty() && !fallback_noted) {
+        print("note: " + step_.fallback_note());
+        fallback_noted = true;
+      }
+    }
     const int64_t samples =
         std::min<int64_t>(int64_t(train_.count), state_.step_in_epoch * config_.batch_size) -
         first_step * config_.batch_size;

@@ -44,6 +44,13 @@ class Network {
   std::span<float> gradients() { return gradients_; }
   const std::vector<LayerSpec>& layers() const { return layers_; }
 
+  // Reads and writes parameters and gradients in the given memory (e.g. shared by the ranks
+  // of a node) instead of its own, until use_own_buffers(). The content of PARAMETERS is used
+  // as it is: the caller fills it.
+  void use_buffers(std::span<float> parameters, std::span<float> gradients);
+  // Back to its own memory, with the current parameters copied there.
+  void use_own_buffers();
+
   // Fills the parameters from the spec's init, from streams keyed by (seed, layer).
   void initialize(uint64_t seed);
 
@@ -81,8 +88,10 @@ class Network {
   ModelSpec spec_;
   bool output_logits_;
   std::vector<LayerSpec> layers_;
-  std::vector<float> parameters_;
-  std::vector<float> gradients_;
+  std::vector<float> own_parameters_;
+  std::vector<float> own_gradients_;
+  std::span<float> parameters_;  // own_parameters_, or memory given to use_buffers
+  std::span<float> gradients_;
   struct Engine;
   std::unique_ptr<Engine> engine_;
   std::map<int, std::unique_ptr<Plan>> plans_;

@@ -36,15 +36,14 @@ class Optimizer {
   // One update of params with grads at learning rate lr.
   void step(std::span<float> params, std::span<const float> grads, float lr) {
     begin_step();
-    update(params, grads, lr, 0, params.size());
+    update(0, params, grads, lr);
   }
   // The same step in pieces: begin_step(), then update() over ranges that together cover the
-  // buffer once. Every element's arithmetic is the same as step()'s, so the result is
-  // bit-for-bit equal; the pieces let a layer be updated while its gradient is still in cache,
-  // or a rank update only its own slice.
+  // buffer once; PARAMS and GRADS are elements [offset, offset + size) of the flat buffers.
+  // Every element's arithmetic is the same as step()'s, so the result is bit-for-bit equal; the
+  // pieces let a rank update only its own slice, a cache-sized block at a time.
   void begin_step() { ++steps_; }
-  void update(std::span<float> params, std::span<const float> grads, float lr, size_t begin,
-              size_t end);
+  void update(size_t offset, std::span<float> params, std::span<const float> grads, float lr);
 
   // Named state buffers ("velocity", "mean_square", "accumulator", "m", "v"); empty for SGD.
   struct State {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "aeflow/dist/comm.hpp"
 #include "aeflow/model/loss.hpp"
@@ -13,8 +15,9 @@
 #include "aeflow/train/train_config.hpp"
 
 namespace aeflow::dist {
+class NodeSharedBuffers;
 class ReducerThread;
-}
+}  // namespace aeflow::dist
 
 namespace aeflow::train {
 
@@ -50,8 +53,17 @@ class DataParallelStep {
 
   const StepTimes& times() const { return times_; }
 
+  // With --allreduce shared, each rank keeps only its slice of the optimizer state current;
+  // this makes the whole state current on every rank (collective), e.g. before a checkpoint.
+  void complete_optimizer_state();
+
+  // Set when the shared mode could not be used and fused is used instead: says why.
+  const std::string& fallback_note() const { return fallback_note_; }
+
  private:
+  void start_shared();
   void backward_and_reduce(const float* input, int rows);
+  void backward_and_update_shared(const float* input, int rows, float lr);
 
   model::Network& network_;
   const model::Loss& loss_;
@@ -59,8 +71,11 @@ class DataParallelStep {
   dist::Comm comm_;  // a copy: it holds the requests of overlapped reductions
   AllreduceMode mode_;
   double bucket_mb_;
-  std::unique_ptr<dist::ReducerThread> reducer_;  // AllreduceMode::kThread
-  std::vector<float> diff_;                       // d loss / d output of this rank's rows
+  std::unique_ptr<dist::ReducerThread> reducer_;     // AllreduceMode::kThread
+  std::unique_ptr<dist::NodeSharedBuffers> shared_;  // AllreduceMode::kShared
+  std::vector<float> summed_;                        // kShared: this rank's slice, summed
+  std::string fallback_note_;
+  std::vector<float> diff_;  // d loss / d output of this rank's rows
   StepTimes times_;
 };
 

@@ -16,8 +16,10 @@ enum class Monitor { kNone, kValLoss, kTrainLoss };
 
 // How gradients are summed across ranks: one all-reduce of the whole flat buffer after
 // backward (fused), or buckets of layer gradients started as backward produces them and waited
-// on before the optimizer step, either as MPI_Iallreduce (overlap) or on a thread (thread).
-enum class AllreduceMode { kFused, kOverlap, kThread };
+// on before the optimizer step, either as MPI_Iallreduce (overlap) or on a thread (thread), or
+// through memory shared by the ranks of a node, each rank summing and updating one slice
+// (shared: dist/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks).
+enum class AllreduceMode { kFused, kOverlap, kThread, kShared };
 
 struct TrainConfig {
   std::string data;        // directory with MNIST-named IDX files
@@ -49,7 +51,7 @@ struct TrainConfig {
   std::string resume;  // "", a checkpoint path, or "auto"
   bool force = false;  // start over in a run directory that has checkpoints
 
-  AllreduceMode allreduce = AllreduceMode::kFused;
+  AllreduceMode allreduce = AllreduceMode::kShared;
   double bucket_mb = 1.0;      // overlap: start a reduction once this much is ready
   int64_t check_replicas = 0;  // > 0: every N steps, check parameters are identical on all ranks
 

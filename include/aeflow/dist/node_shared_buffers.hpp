@@ -1,0 +1,68 @@
+// The gradient sum of `--allreduce shared`: the ranks of a node keep ONE copy of the parameters
+// in memory they all map (MPI_Win_allocate_shared), and each rank's gradients in a segment the
+// others can read. After backward, each rank sums one slice of the gradients over the node's
+// ranks (and, with several nodes, over the ranks of the same slice on other nodes with an
+// all-reduce of that slice alone), and updates that slice of the shared parameters. Nothing is
+// copied into or out of MPI buffers, no rank reads more than its slice of the others'
+// gradients, and no rank runs the optimizer on more than its slice: on one node the all-reduce
+// and the all-gather of the parameters cost two barriers.
+//
+// Needs the same number of ranks on every node (create() returns null otherwise).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+
+#include "aeflow/dist/comm.hpp"
+
+namespace aeflow::dist {
+
+class NodeSharedBuffers {
+ public:
+  // Collective over WORLD. COUNT floats of parameters and of gradients per rank. Null when the
+  // nodes hold different numbers of ranks (the caller falls back to a plain all-reduce).
+  static std::unique_ptr<NodeSharedBuffers> create(const Comm& world, size_t count);
+  ~NodeSharedBuffers();
+  NodeSharedBuffers(const NodeSharedBuffers&) = delete;
+  NodeSharedBuffers& operator=(const NodeSharedBuffers&) = delete;
+
+  int node_rank() const { return node_rank_; }
+  int node_size() const { return node_size_; }
+  int nodes() const { return nodes_; }
+
+  std::span<float> parameters() { return {parameters_, count_}; }  // the node's one copy
+  std::span<float> gradients() { return {segments_[size_t(node_rank_)], count_}; }  // this rank's
+
+  // This rank's slice [begin, end) of the flat buffers: contiguous, cache-line aligned.
+  size_t slice_begin() const { return slice_begin(node_rank_); }
+  size_t slice_end() const { return slice_begin(node_rank_ + 1); }
+
+  // Waits until every rank of the node has reached this point, with everything each wrote to
+  // the shared memory before visible to all after.
+  void sync() const;
+
+  // OUT[0, end - begin) = gradients [begin, end) summed over the node's ranks, in rank order.
+  // Call between two sync(), on a range of this rank's slice.
+  void sum_over_node(size_t begin, size_t end, float* out) const;
+  // Sums VALUES (a piece of this rank's slice, already summed over its node) over the nodes:
+  // an all-reduce among the ranks that hold the same slice. Nothing to do on one node.
+  void sum_over_nodes(std::span<float> values) const;
+
+  // Makes VALUES (COUNT floats, e.g. optimizer state, whose slices are current only on the
+  // rank that owns them) whole on every rank of the node. Collective over the node.
+  void gather_slices(std::span<float> values) const;
+
+ private:
+  NodeSharedBuffers() = default;
+  size_t slice_begin(int rank) const;
+
+  size_t count_ = 0;
+  int node_rank_ = 0, node_size_ = 1, nodes_ = 1;
+  int node_comm_ = -1, cross_comm_ = -1;  // Fortran handles (MPI stays out of this header)
+  int parameter_window_ = -1, gradient_window_ = -1;
+  float* parameters_ = nullptr;
+  std::unique_ptr<float*[]> segments_;  // every node rank's gradients
+};
+
+}  // namespace aeflow::dist

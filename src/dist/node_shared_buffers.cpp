@@ -1,0 +1,157 @@
+// MPI-3 shared-memory windows in the "unified" model: ranks load and store directly, and
+// MPI_Win_sync (a memory barrier) around MPI_Barrier orders those stores for the other ranks.
+#include "aeflow/dist/node_shared_buffers.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <exception>
+#include <vector>
+
+#include "aeflow/base/error.hpp"
+#include "aeflow/base/vectorized.hpp"
+
+namespace aeflow::dist {
+namespace {
+
+void check(int code, const char* what) {
+  if (code != MPI_SUCCESS) {
+    char text[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    MPI_Error_string(code, text, &length);
+    throw RunError(std::string(what) + " failed: " + std::string(text, size_t(length)));
+  }
+}
+
+constexpr size_t kLineFloats = 16;  // 64-byte cache lines: slices never share one
+
+// A window of BYTES on this rank, shared with the node; every rank's segment is found with
+// MPI_Win_shared_query. alloc_shared_noncontig lets each segment sit in its rank's NUMA memory.
+MPI_Win allocate(MPI_Comm node, size_t bytes, float** base) {
+  MPI_Info info;
+  MPI_Info_create(&info);
+  MPI_Info_set(info, "alloc_shared_noncontig", "true");
+  MPI_Win window;
+  check(MPI_Win_allocate_shared(MPI_Aint(bytes), sizeof(float), info, node, base, &window),
+        "MPI_Win_allocate_shared");
+  MPI_Info_free(&info);
+  check(MPI_Win_lock_all(MPI_MODE_NOCHECK, window), "MPI_Win_lock_all");
+  return window;
+}
+
+float* segment_of(MPI_Win window, int rank) {
+  MPI_Aint size = 0;
+  int unit = 0;
+  float* base = nullptr;
+  check(MPI_Win_shared_query(window, rank, &size, &unit, &base), "MPI_Win_shared_query");
+  return base;
+}
+
+// sum[k - begin] = a[0][k] + a[1][k] + ... in rank order (the same order on every run).
+AEFLOW_VECTORIZED void sum_segments(float* const* segments, int count, size_t begin, size_t end,
+                                    float* sum) {
+  const size_t n = end - begin;
+  const float* first = segments[0] + begin;
+#pragma omp simd
+  for (size_t k = 0; k < n; ++k) sum[k] = first[k];
+  for (int r = 1; r < count; ++r) {
+    const float* next = segments[r] + begin;
+#pragma omp simd
+    for (size_t k = 0; k < n; ++k) sum[k] += next[k];
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, size_t count) {
+  const MPI_Comm comm = MPI_Comm_f2c(world.mpi_handle());
+  MPI_Comm node;
+  check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
+        "MPI_Comm_split_type");
+  int node_rank = 0, node_size = 1;
+  MPI_Comm_rank(node, &node_rank);
+  MPI_Comm_size(node, &node_size);
+  int sizes[2] = {node_size, -node_size};  // min and -max in one call
+  check(MPI_Allreduce(MPI_IN_PLACE, sizes, 2, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  if (sizes[0] != -sizes[1]) {
+    MPI_Comm_free(&node);
+    return nullptr;
+  }
+  auto buffers = std::unique_ptr<NodeSharedBuffers>(new NodeSharedBuffers());
+  buffers->count_ = count;
+  buffers->node_rank_ = node_rank;
+  buffers->node_size_ = node_size;
+  buffers->nodes_ = world.size() / node_size;
+  // The ranks holding the same slice on every node sum it across nodes.
+  MPI_Comm cross;
+  check(MPI_Comm_split(comm, node_rank, world.rank(), &cross), "MPI_Comm_split");
+  buffers->node_comm_ = MPI_Comm_c2f(node);
+  buffers->cross_comm_ = MPI_Comm_c2f(cross);
+
+  const size_t bytes = count * sizeof(float);
+  float* base = nullptr;
+  MPI_Win parameters = allocate(node, node_rank == 0 ? bytes : 0, &base);
+  buffers->parameter_window_ = MPI_Win_c2f(parameters);
+  buffers->parameters_ = segment_of(parameters, 0);
+  MPI_Win gradients = allocate(node, bytes, &base);
+  buffers->gradient_window_ = MPI_Win_c2f(gradients);
+  buffers->segments_ = std::make_unique<float*[]>(size_t(node_size));
+  for (int r = 0; r < node_size; ++r) buffers->segments_[size_t(r)] = segment_of(gradients, r);
+  return buffers;
+}
+
+NodeSharedBuffers::~NodeSharedBuffers() {
+  // Freeing is collective: a rank unwinding from an error must not wait in it for ranks that
+  // will never come (the job is being aborted), so it leaves the memory to the end of the job.
+  if (std::uncaught_exceptions() > 0) return;
+  for (int handle : {gradient_window_, parameter_window_}) {
+    MPI_Win window = MPI_Win_f2c(handle);
+    MPI_Win_unlock_all(window);
+    MPI_Win_free(&window);
+  }
+  for (int handle : {cross_comm_, node_comm_}) {
+    MPI_Comm comm = MPI_Comm_f2c(handle);
+    MPI_Comm_free(&comm);
+  }
+}
+
+size_t NodeSharedBuffers::slice_begin(int rank) const {
+  const size_t lines = (count_ + kLineFloats - 1) / kLineFloats;
+  return std::min(count_, lines * size_t(rank) / size_t(node_size_) * kLineFloats);
+}
+
+void NodeSharedBuffers::sync() const {
+  MPI_Win_sync(MPI_Win_f2c(gradient_window_));
+  MPI_Win_sync(MPI_Win_f2c(parameter_window_));
+  check(MPI_Barrier(MPI_Comm_f2c(node_comm_)), "MPI_Barrier");
+  MPI_Win_sync(MPI_Win_f2c(gradient_window_));
+  MPI_Win_sync(MPI_Win_f2c(parameter_window_));
+}
+
+void NodeSharedBuffers::sum_over_node(size_t begin, size_t end, float* out) const {
+  if (begin < slice_begin() || end > slice_end() || begin > end)
+    throw RunError("NodeSharedBuffers::sum_over_node: range outside this rank's slice");
+  sum_segments(segments_.get(), node_size_, begin, end, out);
+}
+
+void NodeSharedBuffers::sum_over_nodes(std::span<float> values) const {
+  if (nodes_ == 1 || values.empty()) return;
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
+                      MPI_Comm_f2c(cross_comm_)),
+        "MPI_Allreduce");
+}
+
+void NodeSharedBuffers::gather_slices(std::span<float> values) const {
+  if (values.size() != count_) throw RunError("NodeSharedBuffers::gather_slices: wrong size");
+  const size_t ranks = static_cast<size_t>(node_size_);
+  std::vector<int> counts(ranks), offsets(ranks);
+  for (int r = 0; r < node_size_; ++r) {
+    offsets[size_t(r)] = int(slice_begin(r));
+    counts[size_t(r)] = int(slice_begin(r + 1) - slice_begin(r));
+  }
+  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), counts.data(),
+                       offsets.data(), MPI_FLOAT, MPI_Comm_f2c(node_comm_)),
+        "MPI_Allgatherv");
+}
+
+}  // namespace aeflow::dist
