@@ -1,5 +1,7 @@
 #include "aeflow/model/optimizer.hpp"
 
+#include <omp.h>
+
 #include <cmath>
 
 #include "aeflow/base/error.hpp"
@@ -125,9 +127,24 @@ AEFLOW_VECTORIZED void adam_update(float* p, const float* g, float* m, float* v,
 void Optimizer::update(size_t offset, std::span<float> params, std::span<const float> grads,
                        float lr) {
   if (grads.size() != params.size()) throw RunError("Optimizer::update: sizes differ");
+  // With several threads per rank, each updates a contiguous piece (the arithmetic of every
+  // element is the same, so the result does not depend on the thread count). Small ranges stay
+  // on one thread: a parallel region costs microseconds.
   const size_t n = params.size();
-  float* p = params.data();
-  const float* g = grads.data();
+  const int threads = n >= (size_t(1) << 16) ? omp_get_max_threads() : 1;
+  if (threads <= 1) {
+    update_piece(offset, params.data(), grads.data(), n, lr);
+    return;
+  }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int t = 0; t < threads; ++t) {
+    const size_t begin = n * size_t(t) / size_t(threads) / 16 * 16;
+    const size_t end = t + 1 == threads ? n : n * size_t(t + 1) / size_t(threads) / 16 * 16;
+    update_piece(offset + begin, params.data() + begin, grads.data() + begin, end - begin, lr);
+  }
+}
+
+void Optimizer::update_piece(size_t offset, float* p, const float* g, size_t n, float lr) {
   const float eps = config_.epsilon;
   float* first = first_.data() + (first_.empty() ? 0 : offset);
   float* second = second_.data() + (second_.empty() ? 0 : offset);

@@ -54,6 +54,8 @@ class Optimizer {
   void set_steps(int64_t steps) { steps_ = steps; }
 
  private:
+  void update_piece(size_t offset, float* params, const float* grads, size_t n, float lr);
+
   OptimizerConfig config_;
   int64_t steps_ = 0;
   std::vector<float> first_;   // velocity, mean square, accumulator, or Adam's m
