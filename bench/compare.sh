@@ -69,7 +69,7 @@ run_case() {  # NAME FLAGS BATCH RANKS THREADS
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-  "$(grep -o -m1 'avx512f\|avx2' /proc/cpuinfo | head -1); torch $("$python" -c 'import torch; print(torch.__version__)')"
+  "$(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || echo no AVX-512); torch $("$python" -c 'import torch; print(torch.__version__)')"
 peak_before=$(peak)
 echo "sgemm peak (1 thread, before): $peak_before GFLOP/s"
 for rep in $(seq "$reps"); do

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Data-parallel training throughput: aeflow on 1 and 2 ranks (fused and overlapped all-reduce)
+# Data-parallel training throughput: aeflow on 1 and 2 ranks (every --allreduce mode)
 # beside PyTorch DDP (gloo) on the same model, global batch and process count, one thread per
 # process. Runs the cases alternating, REPS times, and prints medians and ratios.
 #
 # Usage: bench/scaling.sh [REPS] [PROCS...]    (defaults: 3 repetitions, 1 2)
 # Environment: AEFLOW_BIN, DATA (MNIST dir), PYTHON (with torch), BATCHES ("128 512"),
-#              MODES ("fused overlap thread"), STEPS (300)
+#              MODES ("shared fused overlap thread"), STEPS (300)
 # Needs: build/release/aeflow (scripts/setup.sh), data/mnist (scripts/fetch-data.sh),
 #        Debian's python3-torch for the peer (skipped if missing).
 set -euo pipefail
@@ -18,7 +18,7 @@ bin=${AEFLOW_BIN:-build/release/aeflow}
 data=${DATA:-data/mnist}
 python=${PYTHON:-/usr/bin/python3}
 batches=(${BATCHES:-128 512})
-modes=(${MODES:-fused overlap thread})
+modes=(${MODES:-shared fused overlap thread})
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 steps=${STEPS:-300}
 model=(--encoder 784,512,128,10 --activation sigmoid --loss mse --optimizer adam --lr 1e-3)
@@ -46,7 +46,7 @@ for rep in $(seq "$reps"); do
   for batch in "${batches[@]}"; do
     for p in "${procs[@]}"; do
       for mode in "${modes[@]}"; do
-        if [[ $mode == fused ]] || ((p > 1)); then aeflow_case "$p" "$mode" "$batch" | tee -a "$results"; fi
+        if [[ $mode == shared ]] || ((p > 1)); then aeflow_case "$p" "$mode" "$batch" | tee -a "$results"; fi
       done
       if ((have_torch)); then torch_case "$p" "$batch" | tee -a "$results"; fi
     done
@@ -76,8 +76,8 @@ for key in sorted(rates):
     print(f"{name:15s} P={p:<2d} batch={batch:<4d} {med:9.0f}{eff}{share}")
 for batch in sorted({k[2] for k in rates}):
     for p in sorted({k[1] for k in rates}):
-        a = rates.get(("aeflow-fused", p, batch)); t = rates.get(("torch-ddp", p, batch))
+        a = rates.get(("aeflow-shared", p, batch)); t = rates.get(("torch-ddp", p, batch))
         if a and t:
-            print(f"aeflow-fused / torch-ddp at P={p} batch={batch}: "
+            print(f"aeflow-shared / torch-ddp at P={p} batch={batch}: "
                   f"{statistics.median(a) / statistics.median(t):.2f}x")
 PY

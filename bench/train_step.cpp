@@ -5,7 +5,7 @@
 //   aeflow_step encoder=784,512,128,10 activation=sigmoid loss=mse batch=64 ranks=1 threads=1
 //     steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816 forward=31.0% ...
 // Usage: aeflow_train_bench [--encoder W,..] [--activation A] [--loss L] [--batch N]
-//          [--steps N] [--warmup N] [--data DIR] [--allreduce fused|overlap|thread]
+//          [--steps N] [--warmup N] [--data DIR] [--allreduce shared|fused|overlap|thread]
 // A measuring tool, not a test: it checks nothing but that training runs.
 #include <mpi.h>
 #include <omp.h>
@@ -31,7 +31,7 @@ struct Options {
   std::string encoder = "784,512,128,10";
   std::string activation = "sigmoid";  // hidden and code layers; the output is sigmoid
   std::string loss = "mse";
-  std::string allreduce = "fused";
+  std::string allreduce = "shared";  // aeflow train's default
   std::string data = "data/mnist";
   int batch = 64;  // global
   int steps = 400;

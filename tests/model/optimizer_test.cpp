@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
@@ -172,6 +173,37 @@ TEST(Optimizer, RestoredStateAndStepsContinueBitwise) {
   original.step(p, kG2, kLr);
   forgetful.step(q, kG2, kLr);
   EXPECT_NE(p, q);
+}
+
+// What --allreduce shared relies on: a step applied in pieces (each rank its slice, a block at
+// a time) equals the whole step bit for bit, state included. The buffer is long enough for
+// the vector loops' main bodies and tails, and pieces start at odd offsets.
+TEST(Optimizer, StepInPiecesEqualsWholeStepBitwise) {
+  const size_t n = 1000;
+  std::vector<float> start(n), g1(n), g2(n);
+  for (size_t k = 0; k < n; ++k) {
+    start[k] = std::sin(float(k));
+    g1[k] = std::cos(float(k) * 0.7f);
+    g2[k] = std::sin(float(k) * 1.3f) * 1e-3f;
+  }
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kRmsprop,
+                             OptimizerKind::kAdagrad, OptimizerKind::kAdam}) {
+    Optimizer whole(make(kind), n), pieces(make(kind), n);
+    std::vector<float> p = start, q = start;
+    for (const auto* g : {&g1, &g2}) {
+      whole.step(p, *g, kLr);
+      pieces.begin_step();
+      for (size_t begin : {size_t(0), size_t(37), size_t(500)}) {
+        const size_t end = begin == 0 ? 37 : (begin == 37 ? 500 : n);
+        pieces.update(begin, std::span<float>(q).subspan(begin, end - begin),
+                      std::span<const float>(*g).subspan(begin, end - begin), kLr);
+      }
+    }
+    EXPECT_EQ(p, q) << to_string(kind);
+    for (size_t i = 0; i < whole.state().size(); ++i)
+      EXPECT_EQ(*whole.state()[i].values, *pieces.state()[i].values) << to_string(kind);
+    EXPECT_EQ(whole.steps(), pieces.steps());
+  }
 }
 
 TEST(Optimizer, ParsesNamesAndRefusesUnknown) {
