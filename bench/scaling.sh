@@ -64,13 +64,12 @@ for line in open(sys.argv[1]):
     key = (name, int(p[2:]), int(batch[6:]))
     rates[key].append(float(rate))
     if share != "-": shares[key].append(float(share))
-base = {}
+family = lambda name: "aeflow" if name.startswith("aeflow") else name
+base = {(family(n), b): statistics.median(r) for (n, p, b), r in rates.items() if p == 1}
 for key in sorted(rates):
     name, p, batch = key
     med = statistics.median(rates[key])
-    family = "aeflow" if name.startswith("aeflow") else name
-    if p == 1: base[(family, batch)] = med
-    ref = base.get((family, batch))
+    ref = base.get((family(name), batch))
     eff = f"  speedup {med / ref:.2f}x  efficiency {med / ref / p:.0%}" if ref and p > 1 else ""
     share = f"  all-reduce {statistics.median(shares[key]):.1f}%" if shares[key] else ""
     print(f"{name:15s} P={p:<2d} batch={batch:<4d} {med:9.0f}{eff}{share}")

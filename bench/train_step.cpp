@@ -6,6 +6,7 @@
 //     steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816 forward=31.0% ...
 // Usage: aeflow_train_bench [--encoder W,..] [--activation A] [--loss L] [--batch N]
 //          [--steps N] [--warmup N] [--data DIR] [--allreduce shared|fused|overlap|thread]
+//          [--precision fp32|bf16]
 // A measuring tool, not a test: it checks nothing but that training runs.
 #include <mpi.h>
 #include <omp.h>
@@ -33,6 +34,7 @@ struct Options {
   std::string loss = "mse";
   std::string allreduce = "shared";  // aeflow train's default
   std::string data = "data/mnist";
+  std::string precision = "fp32";
   int batch = 64;  // global
   int steps = 400;
   int warmup = 30;
@@ -52,6 +54,8 @@ Options parse(int argc, char** argv) {
       o.allreduce = value;
     else if (key == "--data")
       o.data = value;
+    else if (key == "--precision")
+      o.precision = value;
     else if (key == "--batch")
       o.batch = std::atoi(value.c_str());
     else if (key == "--steps")
@@ -98,6 +102,7 @@ int run(int argc, char** argv) {
   spec.output = model::Activation::kSigmoid;
   const model::Loss loss(model::parse_loss(options.loss));
   model::Network network(spec, loss.takes_logits());
+  network.set_precision(model::parse_precision(options.precision));
   model::OptimizerConfig adam;  // Adam, lr 1e-3: the peers' settings
   model::Optimizer optimizer(adam, spec.parameter_count());
   train::DataParallelStep step(network, loss, optimizer, comm,
@@ -152,13 +157,14 @@ int run(int argc, char** argv) {
   const double flops = flops_per_sample(spec);
   if (comm.is_root())
     std::printf(
-        "aeflow_step encoder=%s activation=%s loss=%s batch=%d ranks=%d threads=%d steps=%d "
+        "aeflow_step encoder=%s activation=%s loss=%s precision=%s batch=%d ranks=%d threads=%d "
+        "steps=%d "
         "samples_per_s=%.0f gflops=%.1f mflop_per_sample=%.3f forward=%.1f%% backward=%.1f%% "
         "allreduce=%.1f%% optimizer=%.1f%%\n",
-        options.encoder.c_str(), options.activation.c_str(), options.loss.c_str(), options.batch,
-        comm.size(), omp_get_max_threads(), options.steps, rate, rate * flops / 1e9, flops / 1e6,
-        100 * phases[0] / seconds, 100 * phases[1] / seconds, 100 * phases[2] / seconds,
-        100 * phases[3] / seconds);
+        options.encoder.c_str(), options.activation.c_str(), options.loss.c_str(),
+        options.precision.c_str(), options.batch, comm.size(), omp_get_max_threads(), options.steps,
+        rate, rate * flops / 1e9, flops / 1e6, 100 * phases[0] / seconds, 100 * phases[1] / seconds,
+        100 * phases[2] / seconds, 100 * phases[3] / seconds);
   return 0;
 }
 

@@ -114,6 +114,9 @@ po::options_description train_options() {
       "out", text("runs/default"), "run directory: checkpoints/, config.ini, ...")(
       "seed", text("1"), "seed of every random stream")(
       "threads", text("0"), "oneDNN threads per rank (0: OMP_NUM_THREADS)")(
+      "precision", text("fp32"),
+      "matmul precision: fp32, or bf16 (mixed: bf16 operands, f32 sums, parameters and "
+      "optimizer; needs AVX-512, fast with AVX512_BF16)")(
       "resume", text(""), "continue from a checkpoint: PATH, or 'auto' for the newest in --out")(
       "force", flag(), "start over in a run directory that holds checkpoints (deletes them)");
   po::options_description training("Training");
@@ -162,6 +165,7 @@ train::TrainConfig train_config(const po::variables_map& v) {
   if (c.out.empty()) throw InputError("--out must name a run directory");
   c.seed = uint64_t(get_int(v, "seed", 0));
   c.threads = int(get_int(v, "threads", 0));
+  c.precision = model::parse_precision(get(v, "precision"));
   c.resume = get(v, "resume");
   c.force = get_bool(v, "force");
 

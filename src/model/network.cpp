@@ -22,11 +22,11 @@ using dnnl::memory;
 using dt = memory::data_type;
 
 memory::desc matrix(memory::dim rows, memory::dim cols, memory::dim row_stride,
-                    memory::dim col_stride) {
-  return memory::desc({rows, cols}, dt::f32, memory::dims{row_stride, col_stride});
+                    memory::dim col_stride, dt type = dt::f32) {
+  return memory::desc({rows, cols}, type, memory::dims{row_stride, col_stride});
 }
-memory::desc plain(memory::dim rows, memory::dim cols) {
-  return matrix(rows, cols, cols, 1);
+memory::desc plain(memory::dim rows, memory::dim cols, dt type = dt::f32) {
+  return matrix(rows, cols, cols, 1, type);
 }
 
 struct EltwiseAlgs {
@@ -67,6 +67,7 @@ AEFLOW_VECTORIZED void column_sums(const float* values, int rows, int cols, floa
 struct Network::Engine {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
+  dnnl::reorder to16_parameters;  // bf16: f32 parameters -> their bf16 copy
 };
 
 // Everything one batch size needs: primitives with their memory descriptors, and buffers.
@@ -91,6 +92,11 @@ struct Network::Plan {
     // changes). Building argument maps and memory objects per execution cost ~1 us each.
     Args forward_args, activation_args, weights_args, data_args;
     memory x, weights_x;
+    // bf16: the matmuls read bf16 copies of their operands (results and gradients stay f32).
+    std::vector<uint16_t> x16;   // this layer's input [B,in]
+    std::vector<uint16_t> dz16;  // its dz [B,out]
+    dnnl::reorder to16_x, to16_dz;
+    memory x16_mem, dz_mem, dz16_mem;
     const float* output() const { return dropped.empty() ? y.data() : dropped.data(); }
     float* gradient_out() { return activated ? dz.data() : dy.data(); }  // dz, or dy if linear
   };
@@ -116,6 +122,41 @@ void Network::use_buffers(std::span<float> parameters, std::span<float> gradient
   gradients_ = gradients;
   plans_.clear();  // their primitives' arguments point into the old buffers
   last_plan_ = nullptr;
+}
+
+void Network::set_precision(Precision precision) {
+  if (precision == precision_) return;
+  if (precision == Precision::kBf16) {
+    const memory::dim n = memory::dim(own_parameters_.size());
+    const dnnl::engine& eng = engine_->engine;
+    try {
+      engine_->to16_parameters =
+          dnnl::reorder({eng, memory::desc({n}, dt::f32, memory::format_tag::a), eng,
+                         memory::desc({n}, dt::bf16, memory::format_tag::a)});
+      // A bf16 matmul is what the CPU must support (oneDNN: AVX-512 at least).
+      dnnl::matmul({{plain(1, 16, dt::bf16), plain(16, 16, dt::bf16), plain(1, 16)}, eng});
+    } catch (const dnnl::error&) {
+      throw InputError(
+          "--precision bf16: oneDNN has no bf16 matmul for this CPU (it needs AVX-512, and "
+          "AVX512_BF16 to be fast); use --precision fp32");
+    }
+    parameters16_.assign(own_parameters_.size(), 0);
+  } else {
+    parameters16_.clear();
+  }
+  precision_ = precision;
+  plans_.clear();
+  last_plan_ = nullptr;
+}
+
+Precision parse_precision(std::string_view name) {
+  if (name == "fp32") return Precision::kFp32;
+  if (name == "bf16") return Precision::kBf16;
+  throw InputError("unknown precision '" + std::string(name) + "': expected fp32 or bf16");
+}
+
+std::string to_string(Precision precision) {
+  return precision == Precision::kBf16 ? "bf16" : "fp32";
 }
 
 void Network::use_own_buffers() {
@@ -157,6 +198,8 @@ Network::Plan& Network::plan_for(int batch) {
   const dnnl::engine& eng = engine_->engine;
   const memory::dim B = batch;
   const int count = int(layers_.size());
+  const bool half = precision_ == Precision::kBf16;
+  const dt low = half ? dt::bf16 : dt::f32;  // the matmuls' operand type
   for (int i = 0; i < count; ++i) {
     const LayerSpec& spec = layers_[i];
     const memory::dim in = spec.in, out = spec.out;
@@ -166,9 +209,10 @@ Network::Plan& Network::plan_for(int batch) {
     layer.x_md = plain(B, in);
     layer.y_md = plain(B, out);
     layer.bias_md = plain(1, out);
+    const memory::desc src_md = plain(B, in, low), dz_md = plain(B, out, low);
 
     // Forward reads W [out,in] (or the tied encoder matrix [in,out]) as an [in,out] view.
-    layer.w_forward_md = tied ? matrix(in, out, out, 1) : matrix(in, out, 1, in);
+    layer.w_forward_md = tied ? matrix(in, out, out, 1, low) : matrix(in, out, 1, in, low);
     dnnl::primitive_attr forward_attr;
     if (layer.activated) {
       const EltwiseAlgs algs = eltwise_algs(spec.activation);
@@ -181,8 +225,8 @@ Network::Plan& Network::plan_for(int batch) {
       layer.activation_backward = dnnl::eltwise_backward(
           {{algs.backward, layer.y_md, layer.y_md, algs.alpha, 0.0f}, eng, hint});
     }
-    layer.forward = dnnl::matmul(
-        {{layer.x_md, layer.w_forward_md, layer.bias_md, layer.y_md}, forward_attr, eng});
+    layer.forward =
+        dnnl::matmul({{src_md, layer.w_forward_md, layer.bias_md, layer.y_md}, forward_attr, eng});
 
     // Backward weights. Untied: dW[out,in] = dz^T x. Tied: dWenc[in,out] = x^T dz.
     // A tied encoder matrix gets gradients from two layers; the decoder's comes first
@@ -196,12 +240,12 @@ Network::Plan& Network::plan_for(int batch) {
       weights_attr.set_post_ops(ops);
     }
     if (tied) {
-      layer.dw_a_md = matrix(in, B, 1, in);  // x^T
-      layer.dw_b_md = plain(B, out);         // dz
+      layer.dw_a_md = matrix(in, B, 1, in, low);  // x^T
+      layer.dw_b_md = plain(B, out, low);         // dz
       layer.dw_md = plain(in, out);
     } else {
-      layer.dw_a_md = matrix(out, B, 1, out);  // dz^T
-      layer.dw_b_md = plain(B, in);            // x
+      layer.dw_a_md = matrix(out, B, 1, out, low);  // dz^T
+      layer.dw_b_md = plain(B, in, low);            // x
       layer.dw_md = plain(out, in);
     }
     layer.backward_weights =
@@ -209,8 +253,14 @@ Network::Plan& Network::plan_for(int batch) {
 
     // Backward data: dx[B,in] = dz[B,out] W, the weight viewed as [out,in].
     if (i > 0) {
-      layer.w_backward_md = tied ? matrix(out, in, 1, out) : matrix(out, in, in, 1);
-      layer.backward_data = dnnl::matmul({{layer.y_md, layer.w_backward_md, layer.x_md}, eng});
+      layer.w_backward_md = tied ? matrix(out, in, 1, out, low) : matrix(out, in, in, 1, low);
+      layer.backward_data = dnnl::matmul({{dz_md, layer.w_backward_md, layer.x_md}, eng});
+    }
+    if (half) {
+      layer.to16_x = dnnl::reorder({eng, layer.x_md, eng, src_md});
+      layer.to16_dz = dnnl::reorder({eng, layer.y_md, eng, dz_md});
+      layer.x16.assign(size_t(B) * size_t(in), 0);
+      layer.dz16.assign(size_t(B) * size_t(out), 0);
     }
 
     const size_t n = size_t(B) * out;
@@ -228,13 +278,22 @@ Network::Plan& Network::plan_for(int batch) {
     const LayerSpec& spec = layers_[i];
     Plan::Layer& layer = plan->layers[i];
     const bool tied = spec.tied_to >= 0;
-    float* w = parameters_.data() + spec.weight_offset;
+    // The matmuls' operands: f32, or their bf16 copies (fixed buffers: set once here).
+    void* w = half ? static_cast<void*>(parameters16_.data() + spec.weight_offset)
+                   : static_cast<void*>(parameters_.data() + spec.weight_offset);
     float* dw = gradients_.data() + spec.weight_offset;
     float* dz = layer.gradient_out();
+    void* dz_operand_data = half ? static_cast<void*>(layer.dz16.data()) : dz;
     layer.x = memory(layer.x_md, eng, nullptr);
-    layer.weights_x = memory(tied ? layer.dw_a_md : layer.dw_b_md, eng, nullptr);
+    layer.weights_x =
+        memory(tied ? layer.dw_a_md : layer.dw_b_md, eng, half ? layer.x16.data() : nullptr);
+    if (half) {
+      layer.x16_mem = memory(plain(B, spec.in, dt::bf16), eng, layer.x16.data());
+      layer.dz_mem = memory(layer.y_md, eng, dz);
+      layer.dz16_mem = memory(plain(B, spec.out, dt::bf16), eng, layer.dz16.data());
+    }
     layer.forward_args = {
-        {DNNL_ARG_SRC, layer.x},
+        {DNNL_ARG_SRC, half ? layer.x16_mem : layer.x},
         {DNNL_ARG_WEIGHTS, memory(layer.w_forward_md, eng, w)},
         {DNNL_ARG_BIAS, memory(layer.bias_md, eng, parameters_.data() + spec.bias_offset)},
         {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}};
@@ -242,12 +301,12 @@ Network::Plan& Network::plan_for(int batch) {
       layer.activation_args = {{DNNL_ARG_DIFF_DST, memory(layer.y_md, eng, layer.dy.data())},
                                {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())},
                                {DNNL_ARG_DIFF_SRC, memory(layer.y_md, eng, dz)}};
-    const memory dz_operand(tied ? layer.dw_b_md : layer.dw_a_md, eng, dz);
+    const memory dz_operand(tied ? layer.dw_b_md : layer.dw_a_md, eng, dz_operand_data);
     layer.weights_args = {{DNNL_ARG_SRC, tied ? layer.weights_x : dz_operand},
                           {DNNL_ARG_WEIGHTS, tied ? dz_operand : layer.weights_x},
                           {DNNL_ARG_DST, memory(layer.dw_md, eng, dw)}};
     if (i > 0)
-      layer.data_args = {{DNNL_ARG_SRC, memory(layer.y_md, eng, dz)},
+      layer.data_args = {{DNNL_ARG_SRC, memory(plain(B, spec.out, low), eng, dz_operand_data)},
                          {DNNL_ARG_WEIGHTS, memory(layer.w_backward_md, eng, w)},
                          {DNNL_ARG_DST, memory(layer.x_md, eng, plan->layers[i - 1].dy.data())}};
   }
@@ -262,11 +321,20 @@ void Network::run_layers(Plan& plan, const float* input, int first, int last, bo
   plan.dropout_applied = training && spec_.dropout > 0;
   const float keep = 1.0f - spec_.dropout;
   const float scale = 1.0f / keep;
+  const bool half = precision_ == Precision::kBf16;
+  if (half) {  // the parameters may have changed since the last call: a fresh bf16 copy
+    const dnnl::engine& eng = engine_->engine;
+    const memory::desc flat({memory::dim(parameters_.size())}, dt::f32, memory::format_tag::a);
+    const memory::desc flat16({memory::dim(parameters_.size())}, dt::bf16, memory::format_tag::a);
+    memory from(flat, eng, parameters_.data()), to(flat16, eng, parameters16_.data());
+    engine_->to16_parameters.execute(stream, from, to);
+  }
   const float* x = input;
   for (int i = first; i < last; ++i) {
     const LayerSpec& spec = layers_[i];
     Plan::Layer& layer = plan.layers[i];
     layer.x.set_data_handle(const_cast<float*>(x));
+    if (half) layer.to16_x.execute(stream, layer.x, layer.x16_mem);
     layer.forward.execute(stream, layer.forward_args);
     if (spec.dropout) {
       if (plan.dropout_applied) {
@@ -321,8 +389,12 @@ void Network::backward(const float* input, const float* diff_output, int batch,
       for (size_t k = 0; k < n; ++k) dy[k] *= layer.mask[k];
     if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);
     column_sums(layer.gradient_out(), plan.batch, spec.out, gradients_.data() + spec.bias_offset);
-    const float* x = i == 0 ? input : plan.layers[i - 1].output();
-    layer.weights_x.set_data_handle(const_cast<float*>(x));
+    if (precision_ == Precision::kBf16) {
+      layer.to16_dz.execute(stream, layer.dz_mem, layer.dz16_mem);
+    } else {  // bf16 reads the copy of x that forward made
+      const float* x = i == 0 ? input : plan.layers[i - 1].output();
+      layer.weights_x.set_data_handle(const_cast<float*>(x));
+    }
     layer.backward_weights.execute(stream, layer.weights_args);
     if (i > 0) layer.backward_data.execute(stream, layer.data_args);
     stream.wait();

@@ -95,7 +95,9 @@ class Trainer {
         loss_(config.loss),
         network_(config.spec, loss_.takes_logits()),
         optimizer_(config.optimizer, config.spec.parameter_count()),
-        step_(network_, loss_, optimizer_, comm_, config.allreduce, config.bucket_mb) {}
+        step_(network_, loss_, optimizer_, comm_, config.allreduce, config.bucket_mb) {
+    network_.set_precision(config.precision);
+  }
 
   TrainResult run();
 
@@ -432,10 +434,11 @@ TrainResult Trainer::run() {
   input_.assign(max_rows * train_.width(), 0.f);
   target_.assign(max_rows * train_.width(), 0.f);
 
-  print("aeflow train: " + config_.spec.describe() + ", loss " + model::to_string(config_.loss) +
-        ", " + model::to_string(config_.optimizer.kind) + "; " + std::to_string(train_.count) +
-        " training, " + std::to_string(validation_.count) + " validation, " +
-        std::to_string(test_.count) + " test images; global batch " +
+  print("aeflow train: " + config_.spec.describe() +
+        (config_.precision == model::Precision::kBf16 ? ", bf16 matmuls" : "") + ", loss " +
+        model::to_string(config_.loss) + ", " + model::to_string(config_.optimizer.kind) + "; " +
+        std::to_string(train_.count) + " training, " + std::to_string(validation_.count) +
+        " validation, " + std::to_string(test_.count) + " test images; global batch " +
         std::to_string(config_.batch_size) + " on " + std::to_string(comm_.size()) + " rank(s)");
 
   TrainResult result;

