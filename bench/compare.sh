@@ -3,7 +3,8 @@
 # (bench/train_step.cpp) and the PyTorch peer (bench/torch_peer.py, or bench/torch_ddp_peer.py
 # for 2 processes) back to back, the cases alternate, REPS times; then medians, the ratio
 # aeflow / PyTorch, and aeflow's training GFLOP/s as a share of the one-thread oneDNN sgemm peak
-# (bench/gemm_peak.cpp, measured before and after, the higher taken).
+# (bench/gemm_peak.cpp, measured before and after, the higher taken). The bf16 case runs aeflow
+# with --precision bf16 against the same fp32 PyTorch peer.
 #
 # Usage: bench/compare.sh [REPS]            (default 5)
 # Environment: BUILD (build/release), DATA (data/mnist), PYTHON (/usr/bin/python3),
@@ -31,6 +32,7 @@ all_cases=(
   "wide-b64-2threads|--encoder 784,512,128,10 --activation sigmoid --loss mse|64|1|2"
   "wide-b64-2ranks|--encoder 784,512,128,10 --activation sigmoid --loss mse|64|2|1"
   "wide-b256-2ranks|--encoder 784,512,128,10 --activation sigmoid --loss mse|256|2|1"
+  "wide-b64-bf16|--encoder 784,512,128,10 --activation sigmoid --loss mse --precision bf16|64|1|1"
 )
 wanted=${CASES:-}
 results=$(mktemp)
@@ -102,7 +104,8 @@ for name in order:
     g = statistics.median(gflops[name])
     ranks = 2 if "2ranks" in name or "2threads" in name else 1
     share = g / (peak * ranks)  # 2 ranks or 2 threads: against two cores' peak
-    print(f"{name:20s} {a:9.0f} {t:9.0f} {a / t:6.2f}x {g:8.1f} {share:8.0%}")
+    share = "(bf16)" if "bf16" in name else f"{share:.0%}"  # not comparable to the f32 peak
+    print(f"{name:20s} {a:9.0f} {t:9.0f} {a / t:6.2f}x {g:8.1f} {share:>8s}")
 for batch in ("b64", "b256"):
     one, two = f"wide-{batch}", f"wide-{batch}-2ranks"
     if (one, "aeflow") in rates and (two, "aeflow") in rates:

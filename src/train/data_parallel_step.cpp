@@ -113,7 +113,11 @@ void DataParallelStep::backward_and_update_shared(const float* input, int rows, 
   } else {
     const std::span<float> slice(summed_.data(), end - begin);
     shared_->sum_over_node(begin, end, slice.data());
+    const auto across = Clock::now();
     shared_->sum_over_nodes(slice);
+    const double across_seconds = seconds_since(across);
+    times_.reduce += across_seconds;  // communication, not the optimizer's time
+    times_.update -= across_seconds;
     optimizer_.update(begin, parameters.subspan(begin, end - begin), slice, lr);
   }
   times_.update += seconds_since(start);
