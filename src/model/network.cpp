@@ -366,9 +366,12 @@ const float* Network::forward(const float* input, int batch, bool training, cons
 
 void Network::backward(const float* input, const float* diff_output, int batch,
                        const GradientsReady& on_ready) {
-  if (batch <= 0) {
+  if (batch <= 0) {  // an empty shard: zero gradients, reported layer by layer like any other
     std::fill(gradients_.begin(), gradients_.end(), 0.0f);
-    if (on_ready) on_ready(0, gradients_.size());
+    if (on_ready)
+      for (int i = int(layers_.size()) - 1; i >= 0; --i)
+        on_ready(layers_[i].tied_to >= 0 ? layers_[i].bias_offset : layers_[i].weight_offset,
+                 layers_[i].bias_offset + size_t(layers_[i].out));
     return;
   }
   Plan& plan = plan_for(batch);
