@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
@@ -141,13 +142,19 @@ void NodeSharedBuffers::sum_over_nodes(std::span<float> values) const {
         "MPI_Allreduce");
 }
 
-void NodeSharedBuffers::gather_slices(std::span<float> values) const {
-  if (values.size() != count_) throw RunError("NodeSharedBuffers::gather_slices: wrong size");
+void NodeSharedBuffers::gather_slices(std::span<float> values, size_t arrays) const {
+  const size_t padded = (count_ + kLineFloats - 1) / kLineFloats * kLineFloats;
+  if (values.size() != arrays * padded)
+    throw RunError("NodeSharedBuffers::gather_slices: wrong size");
+  if (values.size() > size_t(std::numeric_limits<int>::max()))
+    throw RunError("NodeSharedBuffers::gather_slices: more than 2^31 values");
   const size_t ranks = static_cast<size_t>(node_size_);
   std::vector<int> counts(ranks), offsets(ranks);
   for (int r = 0; r < node_size_; ++r) {
-    offsets[size_t(r)] = int(slice_begin(r));
-    counts[size_t(r)] = int(slice_begin(r + 1) - slice_begin(r));
+    const size_t begin = arrays * slice_begin(r);
+    const size_t end = r + 1 == node_size_ ? values.size() : arrays * slice_begin(r + 1);
+    offsets[size_t(r)] = int(begin);
+    counts[size_t(r)] = int(end - begin);
   }
   check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), counts.data(),
                        offsets.data(), MPI_FLOAT, MPI_Comm_f2c(node_comm_)),

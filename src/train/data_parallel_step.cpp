@@ -54,7 +54,8 @@ void DataParallelStep::start_shared() {
 
 void DataParallelStep::complete_optimizer_state() {
   if (!shared_) return;
-  for (const auto& state : optimizer_.state()) shared_->gather_slices(*state.values);
+  if (optimizer_.state_arrays() > 0)
+    shared_->gather_slices(optimizer_.stored_state(), optimizer_.state_arrays());
 }
 
 StepResult DataParallelStep::run(const float* input, const float* target, int rows,

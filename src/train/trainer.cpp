@@ -198,13 +198,12 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
     throw InputError(path + ": checkpoint was trained with --optimizer " + checkpoint.optimizer +
                      ", not " + model::to_string(config_.optimizer.kind));
   load_parameters(checkpoint, network_.parameters(), path);
-  auto states = optimizer_.state();
-  for (auto& state : states) {
+  for (const auto& state : optimizer_.state()) {
     auto found = std::find_if(checkpoint.optimizer_state.begin(), checkpoint.optimizer_state.end(),
                               [&](const io::NamedArray& a) { return a.name == state.name; });
-    if (found == checkpoint.optimizer_state.end() || found->values.size() != state.values->size())
+    if (found == checkpoint.optimizer_state.end() || found->values.size() != state.values.size())
       throw InputError(path + ": optimizer state '" + state.name + "' missing or the wrong size");
-    *state.values = found->values;
+    optimizer_.set_state(state.name, found->values);
   }
   optimizer_.set_steps(checkpoint.optimizer_step);
   state_ = checkpoint.state;
@@ -274,8 +273,9 @@ io::CheckpointData Trainer::make_checkpoint() const {
                                      std::vector<float>(begin, begin + layer.out)});
   }
   checkpoint.optimizer = model::to_string(config_.optimizer.kind);
-  for (const auto& state : const_cast<model::Optimizer&>(optimizer_).state())
-    checkpoint.optimizer_state.push_back({state.name, {state.values->size()}, *state.values});
+  for (auto& state : optimizer_.state())
+    checkpoint.optimizer_state.push_back(
+        {state.name, {state.values.size()}, std::move(state.values)});
   checkpoint.optimizer_step = optimizer_.steps();
   checkpoint.state = state_;
   checkpoint.history = history_;

@@ -34,7 +34,7 @@ Trace run_two_steps(const OptimizerConfig& config) {
   trace.after1 = p;
   optimizer.step(p, kG2, kLr);
   trace.after2 = p;
-  for (const auto& s : optimizer.state()) trace.state.push_back(*s.values);
+  for (const auto& s : optimizer.state()) trace.state.push_back(s.values);
   trace.steps = optimizer.steps();
   return trace;
 }
@@ -108,7 +108,7 @@ TEST(Optimizer, AdagradInitialAccumulatorIsConfigurable) {
   c.initial_accumulator = 0.75f;
   Optimizer optimizer(c, 3);
   ASSERT_EQ(optimizer.state().size(), 1u);
-  expect_near(*optimizer.state()[0].values, {0.75, 0.75, 0.75}, "accumulator before a step");
+  expect_near(optimizer.state()[0].values, {0.75, 0.75, 0.75}, "accumulator before a step");
   std::vector<float> p = kStart;
   optimizer.step(p, kG1, kLr);
   // a1 = 0.75 + g1^2 = (1, 1.75, 0.8125)
@@ -136,7 +136,7 @@ TEST(Optimizer, StateNamesMatchTheirKind) {
     std::vector<std::string> out;
     for (const auto& s : optimizer.state()) {
       out.push_back(s.name);
-      EXPECT_EQ(s.values->size(), 3u);
+      EXPECT_EQ(s.values.size(), 3u);
     }
     return out;
   };
@@ -157,7 +157,7 @@ TEST(Optimizer, RestoredStateAndStepsContinueBitwise) {
     original.step(p, kG1, kLr);
     Optimizer restored(make(kind), 3);
     for (size_t i = 0; i < original.state().size(); ++i)
-      *restored.state()[i].values = *original.state()[i].values;
+      restored.set_state(original.state()[i].name, original.state()[i].values);
     restored.set_steps(original.steps());
     std::vector<float> q = p;
     original.step(p, kG2, kLr);
@@ -168,7 +168,7 @@ TEST(Optimizer, RestoredStateAndStepsContinueBitwise) {
   Optimizer original(make(OptimizerKind::kAdam), 3), forgetful(make(OptimizerKind::kAdam), 3);
   std::vector<float> p = kStart;
   original.step(p, kG1, kLr);
-  for (size_t i = 0; i < 2; ++i) *forgetful.state()[i].values = *original.state()[i].values;
+  for (const auto& state : original.state()) forgetful.set_state(state.name, state.values);
   std::vector<float> q = p;
   original.step(p, kG2, kLr);
   forgetful.step(q, kG2, kLr);
@@ -201,9 +201,32 @@ TEST(Optimizer, StepInPiecesEqualsWholeStepBitwise) {
     }
     EXPECT_EQ(p, q) << to_string(kind);
     for (size_t i = 0; i < whole.state().size(); ++i)
-      EXPECT_EQ(*whole.state()[i].values, *pieces.state()[i].values) << to_string(kind);
+      EXPECT_EQ(whole.state()[i].values, pieces.state()[i].values) << to_string(kind);
     EXPECT_EQ(whole.steps(), pieces.steps());
   }
+}
+
+// Adam keeps m and v interleaved by blocks of 16 parameters; state() and set_state() speak in
+// plain per-parameter arrays (what checkpoints hold), for any length.
+TEST(Optimizer, StateRoundTripsThroughItsStoredLayout) {
+  const size_t n = 37;  // two full blocks and a partial one
+  Optimizer adam(make(OptimizerKind::kAdam), n);
+  std::vector<float> m(n), v(n);
+  for (size_t k = 0; k < n; ++k) {
+    m[k] = float(k);
+    v[k] = 1000.0f + float(k);
+  }
+  adam.set_state("v", v);
+  adam.set_state("m", m);
+  const auto state = adam.state();
+  ASSERT_EQ(state.size(), 2u);
+  EXPECT_EQ(state[0].name, "m");
+  EXPECT_EQ(state[0].values, m);
+  EXPECT_EQ(state[1].values, v);
+  EXPECT_EQ(adam.stored_state().size(), 2 * 48u);
+  EXPECT_EQ(adam.stored_state()[16], 1000.0f);  // the first block's v follows its 16 m
+  EXPECT_THROW(adam.set_state("velocity", m), InputError);
+  EXPECT_THROW(adam.set_state("m", std::vector<float>(n + 1)), InputError);
 }
 
 TEST(Optimizer, ParsesNamesAndRefusesUnknown) {

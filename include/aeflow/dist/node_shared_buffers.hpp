@@ -49,9 +49,11 @@ class NodeSharedBuffers {
   // an all-reduce among the ranks that hold the same slice. Nothing to do on one node.
   void sum_over_nodes(std::span<float> values) const;
 
-  // Makes VALUES (COUNT floats, e.g. optimizer state, whose slices are current only on the
-  // rank that owns them) whole on every rank of the node. Collective over the node.
-  void gather_slices(std::span<float> values) const;
+  // Makes VALUES whole on every rank of the node when each rank holds only its slice current
+  // (optimizer state). VALUES holds ARRAYS floats per parameter by cache-line blocks
+  // (Optimizer::stored_state()): slice [b, e) is at [ARRAYS b, ARRAYS e), the last slice runs
+  // to the end. Collective over the node.
+  void gather_slices(std::span<float> values, size_t arrays) const;
 
  private:
   NodeSharedBuffers() = default;

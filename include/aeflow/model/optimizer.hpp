@@ -45,21 +45,32 @@ class Optimizer {
   void begin_step() { ++steps_; }
   void update(size_t offset, std::span<float> params, std::span<const float> grads, float lr);
 
-  // Named state buffers ("velocity", "mean_square", "accumulator", "m", "v"); empty for SGD.
+  // Named state arrays ("velocity", "mean_square", "accumulator", "m", "v"; none for SGD), one
+  // value per parameter in parameter order: what checkpoints hold. state() copies them out.
   struct State {
     std::string name;
-    std::vector<float>* values;
+    std::vector<float> values;
   };
-  std::vector<State> state();
+  std::vector<State> state() const;
+  // Sets one array; throws InputError for an unknown name or a wrong size.
+  void set_state(std::string_view name, std::span<const float> values);
   void set_steps(int64_t steps) { steps_ = steps; }
+
+  // The state as stored: by blocks of kStateBlock parameters, each block holding its values of
+  // every state array in turn (Adam: 16 m, then 16 v). Parameters [b, e), with b a multiple of
+  // kStateBlock, are stored at [b * arrays, ...): e * arrays, or the end for the last block.
+  static constexpr size_t kStateBlock = 16;
+  std::span<float> stored_state() { return stored_; }
+  size_t state_arrays() const { return names_.size(); }
 
  private:
   void update_piece(size_t offset, float* params, const float* grads, size_t n, float lr);
 
   OptimizerConfig config_;
   int64_t steps_ = 0;
-  std::vector<float> first_;   // velocity, mean square, accumulator, or Adam's m
-  std::vector<float> second_;  // Adam's v
+  size_t count_ = 0;
+  std::vector<std::string> names_;
+  std::vector<float> stored_;
 };
 
 }  // namespace aeflow::model
