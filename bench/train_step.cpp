@@ -171,12 +171,17 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
+  int provided = 0;  // --allreduce thread calls MPI from its reducer thread, one at a time
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
   int code = 0;
   try {
+    if (provided < MPI_THREAD_SERIALIZED) throw RunError("MPI lacks MPI_THREAD_SERIALIZED");
     code = run(argc, argv);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "aeflow_train_bench: %s\n", error.what());
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, 2);  // the other ranks may wait in a collective
     code = 2;
   }
   MPI_Finalize();

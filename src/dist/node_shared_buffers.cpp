@@ -3,10 +3,13 @@
 #include "aeflow/dist/node_shared_buffers.hpp"
 
 #include <mpi.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
@@ -62,9 +65,22 @@ AEFLOW_VECTORIZED void sum_segments(float* const* segments, int count, size_t be
   }
 }
 
+// Free bytes where OpenMPI puts shared windows (osc_sm_backing_directory, /dev/shm by default
+// on Linux; containers often give /dev/shm only 64 MB). -1 when it cannot be told.
+double free_shared_bytes() {
+  const char* configured = std::getenv("OMPI_MCA_osc_sm_backing_directory");
+  const std::string directory = configured && *configured ? configured : "/dev/shm";
+  struct statvfs info {};
+  if (statvfs(directory.c_str(), &info) != 0) return -1;
+  return double(info.f_bavail) * double(info.f_frsize);
+}
+
 }  // namespace
 
-std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, size_t count) {
+std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, size_t count,
+                                                             std::string& why_not) {
+  if (count > size_t(std::numeric_limits<int>::max()))
+    throw RunError("NodeSharedBuffers: more than 2^31 parameters");
   const MPI_Comm comm = MPI_Comm_f2c(world.mpi_handle());
   MPI_Comm node;
   check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
@@ -72,9 +88,18 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
   int node_rank = 0, node_size = 1;
   MPI_Comm_rank(node, &node_rank);
   MPI_Comm_size(node, &node_size);
-  int sizes[2] = {node_size, -node_size};  // min and -max in one call
-  check(MPI_Allreduce(MPI_IN_PLACE, sizes, 2, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
-  if (sizes[0] != -sizes[1]) {
+  // Room for the node's windows: one parameter copy and every rank's gradients (10% spare).
+  const double needed = 1.1 * double(count) * sizeof(float) * double(node_size + 1);
+  const double free = free_shared_bytes();
+  int enough = node_rank != 0 || free < 0 || free >= needed ? 1 : 0;
+  int sizes[3] = {node_size, -node_size, enough};  // min, -max and min in one call
+  check(MPI_Allreduce(MPI_IN_PLACE, sizes, 3, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  if (sizes[0] != -sizes[1] || sizes[2] == 0) {
+    why_not = sizes[0] != -sizes[1]
+                  ? "--allreduce shared needs the same number of ranks on every node"
+                  : "--allreduce shared needs " + std::to_string(int64_t(needed / 1e6)) +
+                        " MB of shared memory on each node (/dev/shm, or "
+                        "OMPI_MCA_osc_sm_backing_directory) and a node has less";
     MPI_Comm_free(&node);
     return nullptr;
   }

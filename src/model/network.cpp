@@ -392,9 +392,9 @@ void Network::backward(const float* input, const float* diff_output, int batch,
       for (size_t k = 0; k < n; ++k) dy[k] *= layer.mask[k];
     if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);
     column_sums(layer.gradient_out(), plan.batch, spec.out, gradients_.data() + spec.bias_offset);
-    if (precision_ == Precision::kBf16) {
+    if (precision_ == Precision::kBf16) {  // (and reads the bf16 copy of x forward made)
       layer.to16_dz.execute(stream, layer.dz_mem, layer.dz16_mem);
-    } else {  // bf16 reads the copy of x that forward made
+    } else {
       const float* x = i == 0 ? input : plan.layers[i - 1].output();
       layer.weights_x.set_data_handle(const_cast<float*>(x));
     }

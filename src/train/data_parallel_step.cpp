@@ -37,9 +37,10 @@ DataParallelStep::~DataParallelStep() {
 // Collective: every rank's first step.
 void DataParallelStep::start_shared() {
   const size_t count = network_.parameters().size();
-  shared_ = dist::NodeSharedBuffers::create(comm_, count);
+  std::string why_not;
+  shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not);
   if (!shared_) {
-    fallback_note_ = "--allreduce shared needs the same number of ranks on every node: using fused";
+    fallback_note_ = why_not + ": using --allreduce fused";
     mode_ = AllreduceMode::kFused;
     return;
   }

@@ -338,6 +338,11 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   const StepResult result = step_.run(input, target_.data(), int(rows), shard.global_size, key,
                                       float(last_lr_), g_stop_signal != 0);
   const double global_elements = double(shard.global_size) * double(width);
+  if (!std::isfinite(result.loss_sum))
+    throw InputError("the training loss is " +
+                     std::string(std::isnan(result.loss_sum) ? "NaN" : "infinite") + " at step " +
+                     std::to_string(state_.global_step + 1) +
+                     ": training diverged; lower --lr (or add warm-up: --lr-warmup-steps)");
 
   ++state_.global_step;
   if (config_.check_replicas > 0 && state_.global_step % config_.check_replicas == 0)

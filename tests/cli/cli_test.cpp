@@ -86,6 +86,17 @@ TEST_F(CliTest, UnknownPrecisionExits2) {
   EXPECT_CONTAINS(r.output, "bf16");  // names the choices
 }
 
+// Linear layers, SGD at a learning rate of 1000: the loss overflows within a few steps. The run
+// stops there with exit 2 and says what to change, instead of training on NaN.
+TEST_F(CliTest, DivergingTrainingStopsWithAClearMessage) {
+  const auto r = train("--out " + out("run") +
+                       " --activation linear --code-activation linear --output-activation linear"
+                       " --optimizer sgd --lr 1000 --epochs 5");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "diverged");
+  EXPECT_CONTAINS(r.output, "--lr");
+}
+
 TEST_F(CliTest, ZeroBatchSizeExits2) {
   const auto r = train("--out " + out("run") + " --batch-size 0");
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -4,6 +4,7 @@
 // whole job with its message once, never a hang.
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -283,6 +284,29 @@ TEST_F(DataParallelTest, ResumeOnAnotherRankCountWorksAndSaysSo) {
   float max_diff = 0;
   for (size_t k = 0; k < pa.size(); ++k) max_diff = std::max(max_diff, std::fabs(pa[k] - pb[k]));
   EXPECT_LT(max_diff, 1e-4f);
+}
+
+// --allreduce shared needs room for its windows where OpenMPI keeps them (/dev/shm; a
+// container's is often 64 MB). Pointed at a 1 MB tmpfs, a 2-rank job says so, falls back to
+// fused and trains to the end instead of dying in MPI_Win_allocate_shared. Needs root (mount).
+TEST_F(DataParallelTest, TooLittleSharedMemoryFallsBackToFused) {
+  if (world_.size() > 1) GTEST_SKIP() << "runs in the mpiexec -n 1 instance only";
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  const std::string small = root_ + "/small-shm";
+  fs::create_directories(small);
+  if (test::run_command("mount -t tmpfs -o size=1m tmpfs " + small).exit_code != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here";
+  const auto result = test::run_command(
+      "env" + launch_environment_unset() + " OMPI_MCA_osc_sm_backing_directory=" + small +
+      " timeout 120 mpiexec -n 2 --oversubscribe -x OMP_NUM_THREADS=1"
+      " -x OMPI_MCA_osc_sm_backing_directory " +
+      test::aeflow_binary() + " train --data " + root_ + "/data --out " + root_ +
+      "/small-run --encoder 784,256,32 --validation 100 --test-limit 100 --steps 5");
+  test::run_command("umount " + small);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("MB of shared memory"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("using --allreduce fused"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("test rmse"), std::string::npos) << result.output;
 }
 
 // mpiexec -n 2 with rank 1 throwing at step 3: the job ends (MPI_Abort) with a non-zero code,

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "aeflow/dist/comm.hpp"
 
@@ -20,9 +21,11 @@ namespace aeflow::dist {
 
 class NodeSharedBuffers {
  public:
-  // Collective over WORLD. COUNT floats of parameters and of gradients per rank. Null when the
-  // nodes hold different numbers of ranks (the caller falls back to a plain all-reduce).
-  static std::unique_ptr<NodeSharedBuffers> create(const Comm& world, size_t count);
+  // Collective over WORLD. COUNT floats of parameters and of gradients per rank. Null, with the
+  // reason in WHY_NOT (the same on every rank), when the nodes hold different numbers of ranks
+  // or a node's shared-memory directory lacks the room: the caller falls back to an all-reduce.
+  static std::unique_ptr<NodeSharedBuffers> create(const Comm& world, size_t count,
+                                                   std::string& why_not);
   ~NodeSharedBuffers();
   NodeSharedBuffers(const NodeSharedBuffers&) = delete;
   NodeSharedBuffers& operator=(const NodeSharedBuffers&) = delete;
