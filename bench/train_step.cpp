@@ -70,17 +70,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-std::vector<int> parse_widths(const std::string& text) {
-  std::vector<int> widths;
-  size_t begin = 0;
-  while (begin <= text.size()) {
-    const size_t end = std::min(text.find(',', begin), text.size());
-    widths.push_back(std::atoi(text.substr(begin, end - begin).c_str()));
-    begin = end + 1;
-  }
-  return widths;
-}
-
 // Multiply-adds of the matmuls one training sample costs, times two.
 double flops_per_sample(const model::ModelSpec& spec) {
   double flops = 0;
@@ -97,7 +86,8 @@ int run(int argc, char** argv) {
   const dist::Comm comm = dist::Comm::world();
 
   model::ModelSpec spec;
-  spec.encoder = parse_widths(options.encoder);
+  spec.encoder = model::parse_widths(options.encoder);
+  spec.validate();
   spec.hidden = spec.code = model::parse_activation(options.activation);
   spec.output = model::Activation::kSigmoid;
   const model::Loss loss(model::parse_loss(options.loss));

@@ -6,21 +6,13 @@
 #include <limits>
 
 #include "aeflow/base/error.hpp"
+#include "mpi_check.hpp"
 
 namespace aeflow::dist {
 namespace {
 
 MPI_Comm as_mpi(int handle) {
   return MPI_Comm_f2c(handle);
-}
-
-void check(int code, const char* what) {
-  if (code != MPI_SUCCESS) {
-    char text[MPI_MAX_ERROR_STRING];
-    int length = 0;
-    MPI_Error_string(code, text, &length);
-    throw RunError(std::string(what) + " failed: " + std::string(text, size_t(length)));
-  }
 }
 
 // MPI counts are int; split large buffers so a 600M-parameter model still reduces.
@@ -51,17 +43,17 @@ void Comm::allreduce_sum(std::span<float> values) const {
   if (!mpi() || size_ == 1) return;
   for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
     const int count = int(std::min(kMaxChunk, values.size() - begin));
-    check(MPI_Allreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_FLOAT, MPI_SUM,
-                        as_mpi(handle_)),
-          "MPI_Allreduce");
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_FLOAT, MPI_SUM,
+                            as_mpi(handle_)),
+              "MPI_Allreduce");
   }
 }
 
 void Comm::allreduce_sum(std::span<double> values) const {
   if (!mpi() || size_ == 1) return;
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
-                      as_mpi(handle_)),
-        "MPI_Allreduce");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
+                          as_mpi(handle_)),
+            "MPI_Allreduce");
 }
 
 double Comm::allreduce_sum(double value) const {
@@ -71,15 +63,16 @@ double Comm::allreduce_sum(double value) const {
 
 double Comm::allreduce_max(double value) const {
   if (!mpi() || size_ == 1) return value;
-  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, as_mpi(handle_)),
-        "MPI_Allreduce");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, as_mpi(handle_)),
+            "MPI_Allreduce");
   return value;
 }
 
 bool Comm::any(bool flag) const {
   if (!mpi() || size_ == 1) return flag;
   int value = flag ? 1 : 0;
-  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, as_mpi(handle_)), "MPI_Allreduce");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, as_mpi(handle_)),
+            "MPI_Allreduce");
   return value != 0;
 }
 
@@ -88,9 +81,9 @@ void Comm::start_allreduce_sum(std::span<float> values) {
   for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
     const int count = int(std::min(kMaxChunk, values.size() - begin));
     MPI_Request request;
-    check(MPI_Iallreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_FLOAT, MPI_SUM,
-                         as_mpi(handle_), &request),
-          "MPI_Iallreduce");
+    check_mpi(MPI_Iallreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_FLOAT, MPI_SUM,
+                             as_mpi(handle_), &request),
+              "MPI_Iallreduce");
     pending_.push_back(MPI_Request_c2f(request));
   }
 }
@@ -100,8 +93,8 @@ void Comm::progress() {
   std::vector<MPI_Request> requests;
   for (int handle : pending_) requests.push_back(MPI_Request_f2c(handle));
   int done = 0;
-  check(MPI_Testall(int(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
-        "MPI_Testall");
+  check_mpi(MPI_Testall(int(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
+            "MPI_Testall");
   if (done)
     pending_.clear();
   else
@@ -113,16 +106,16 @@ void Comm::wait_all() {
   std::vector<MPI_Request> requests;
   for (int handle : pending_) requests.push_back(MPI_Request_f2c(handle));
   pending_.clear();
-  check(MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+  check_mpi(MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
 }
 
 bool Comm::same_everywhere(uint64_t value) const {
   if (!mpi() || size_ == 1) return true;
   uint64_t low = value, high = value;
-  check(MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UINT64_T, MPI_MIN, as_mpi(handle_)),
-        "MPI_Allreduce");
-  check(MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UINT64_T, MPI_MAX, as_mpi(handle_)),
-        "MPI_Allreduce");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UINT64_T, MPI_MIN, as_mpi(handle_)),
+            "MPI_Allreduce");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_UINT64_T, MPI_MAX, as_mpi(handle_)),
+            "MPI_Allreduce");
   return low == high;
 }
 
@@ -130,26 +123,27 @@ void Comm::broadcast(std::span<float> values, int root) const {
   if (!mpi() || size_ == 1) return;
   for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
     const int count = int(std::min(kMaxChunk, values.size() - begin));
-    check(MPI_Bcast(values.data() + begin, count, MPI_FLOAT, root, as_mpi(handle_)), "MPI_Bcast");
+    check_mpi(MPI_Bcast(values.data() + begin, count, MPI_FLOAT, root, as_mpi(handle_)),
+              "MPI_Bcast");
   }
 }
 
 void Comm::broadcast(std::span<double> values, int root) const {
   if (!mpi() || size_ == 1) return;
-  check(MPI_Bcast(values.data(), int(values.size()), MPI_DOUBLE, root, as_mpi(handle_)),
-        "MPI_Bcast");
+  check_mpi(MPI_Bcast(values.data(), int(values.size()), MPI_DOUBLE, root, as_mpi(handle_)),
+            "MPI_Bcast");
 }
 
 void Comm::broadcast(std::string& text, int root) const {
   if (!mpi() || size_ == 1) return;
   uint64_t length = text.size();
-  check(MPI_Bcast(&length, 1, MPI_UINT64_T, root, as_mpi(handle_)), "MPI_Bcast");
+  check_mpi(MPI_Bcast(&length, 1, MPI_UINT64_T, root, as_mpi(handle_)), "MPI_Bcast");
   text.resize(length);
-  check(MPI_Bcast(text.data(), int(length), MPI_CHAR, root, as_mpi(handle_)), "MPI_Bcast");
+  check_mpi(MPI_Bcast(text.data(), int(length), MPI_CHAR, root, as_mpi(handle_)), "MPI_Bcast");
 }
 
 void Comm::barrier() const {
-  if (mpi() && size_ > 1) check(MPI_Barrier(as_mpi(handle_)), "MPI_Barrier");
+  if (mpi() && size_ > 1) check_mpi(MPI_Barrier(as_mpi(handle_)), "MPI_Barrier");
 }
 
 void Comm::abort(int code) const {

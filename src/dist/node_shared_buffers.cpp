@@ -14,20 +14,12 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/vectorized.hpp"
+#include "mpi_check.hpp"
 
 namespace aeflow::dist {
 namespace {
 
-void check(int code, const char* what) {
-  if (code != MPI_SUCCESS) {
-    char text[MPI_MAX_ERROR_STRING];
-    int length = 0;
-    MPI_Error_string(code, text, &length);
-    throw RunError(std::string(what) + " failed: " + std::string(text, size_t(length)));
-  }
-}
-
-constexpr size_t kLineFloats = 16;  // 64-byte cache lines: slices never share one
+constexpr size_t kLineFloats = NodeSharedBuffers::kSliceAlign;  // slices never share a line
 
 // A window of BYTES on this rank, shared with the node; every rank's segment is found with
 // MPI_Win_shared_query. alloc_shared_noncontig lets each segment sit in its rank's NUMA memory.
@@ -36,10 +28,10 @@ MPI_Win allocate(MPI_Comm node, size_t bytes, float** base) {
   MPI_Info_create(&info);
   MPI_Info_set(info, "alloc_shared_noncontig", "true");
   MPI_Win window;
-  check(MPI_Win_allocate_shared(MPI_Aint(bytes), sizeof(float), info, node, base, &window),
-        "MPI_Win_allocate_shared");
+  check_mpi(MPI_Win_allocate_shared(MPI_Aint(bytes), sizeof(float), info, node, base, &window),
+            "MPI_Win_allocate_shared");
   MPI_Info_free(&info);
-  check(MPI_Win_lock_all(MPI_MODE_NOCHECK, window), "MPI_Win_lock_all");
+  check_mpi(MPI_Win_lock_all(MPI_MODE_NOCHECK, window), "MPI_Win_lock_all");
   return window;
 }
 
@@ -47,7 +39,7 @@ float* segment_of(MPI_Win window, int rank) {
   MPI_Aint size = 0;
   int unit = 0;
   float* base = nullptr;
-  check(MPI_Win_shared_query(window, rank, &size, &unit, &base), "MPI_Win_shared_query");
+  check_mpi(MPI_Win_shared_query(window, rank, &size, &unit, &base), "MPI_Win_shared_query");
   return base;
 }
 
@@ -83,8 +75,8 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
     throw RunError("NodeSharedBuffers: more than 2^31 parameters");
   const MPI_Comm comm = MPI_Comm_f2c(world.mpi_handle());
   MPI_Comm node;
-  check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
-        "MPI_Comm_split_type");
+  check_mpi(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
+            "MPI_Comm_split_type");
   int node_rank = 0, node_size = 1;
   MPI_Comm_rank(node, &node_rank);
   MPI_Comm_size(node, &node_size);
@@ -93,7 +85,7 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
   const double free = free_shared_bytes();
   int enough = node_rank != 0 || free < 0 || free >= needed ? 1 : 0;
   int sizes[3] = {node_size, -node_size, enough};  // min, -max and min in one call
-  check(MPI_Allreduce(MPI_IN_PLACE, sizes, 3, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, sizes, 3, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
   if (sizes[0] != -sizes[1] || sizes[2] == 0) {
     why_not = sizes[0] != -sizes[1]
                   ? "--allreduce shared needs the same number of ranks on every node"
@@ -110,7 +102,7 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
   buffers->nodes_ = world.size() / node_size;
   // The ranks holding the same slice on every node sum it across nodes.
   MPI_Comm cross;
-  check(MPI_Comm_split(comm, node_rank, world.rank(), &cross), "MPI_Comm_split");
+  check_mpi(MPI_Comm_split(comm, node_rank, world.rank(), &cross), "MPI_Comm_split");
   buffers->node_comm_ = MPI_Comm_c2f(node);
   buffers->cross_comm_ = MPI_Comm_c2f(cross);
 
@@ -149,7 +141,7 @@ size_t NodeSharedBuffers::slice_begin(int rank) const {
 void NodeSharedBuffers::sync() const {
   MPI_Win_sync(MPI_Win_f2c(gradient_window_));
   MPI_Win_sync(MPI_Win_f2c(parameter_window_));
-  check(MPI_Barrier(MPI_Comm_f2c(node_comm_)), "MPI_Barrier");
+  check_mpi(MPI_Barrier(MPI_Comm_f2c(node_comm_)), "MPI_Barrier");
   MPI_Win_sync(MPI_Win_f2c(gradient_window_));
   MPI_Win_sync(MPI_Win_f2c(parameter_window_));
 }
@@ -162,9 +154,9 @@ void NodeSharedBuffers::sum_over_node(size_t begin, size_t end, float* out) cons
 
 void NodeSharedBuffers::sum_over_nodes(std::span<float> values) const {
   if (nodes_ == 1 || values.empty()) return;
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
-                      MPI_Comm_f2c(cross_comm_)),
-        "MPI_Allreduce");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_FLOAT, MPI_SUM,
+                          MPI_Comm_f2c(cross_comm_)),
+            "MPI_Allreduce");
 }
 
 void NodeSharedBuffers::gather_slices(std::span<float> values, size_t arrays) const {
@@ -181,9 +173,9 @@ void NodeSharedBuffers::gather_slices(std::span<float> values, size_t arrays) co
     offsets[size_t(r)] = int(begin);
     counts[size_t(r)] = int(end - begin);
   }
-  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), counts.data(),
-                       offsets.data(), MPI_FLOAT, MPI_Comm_f2c(node_comm_)),
-        "MPI_Allgatherv");
+  check_mpi(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), counts.data(),
+                           offsets.data(), MPI_FLOAT, MPI_Comm_f2c(node_comm_)),
+            "MPI_Allgatherv");
 }
 
 }  // namespace aeflow::dist

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
+#include <utility>
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
@@ -60,6 +61,14 @@ AEFLOW_VECTORIZED void column_sums(const float* values, int rows, int cols, floa
 #pragma omp simd
     for (int j = 0; j < cols; ++j) sums[j] += row[j];
   }
+}
+
+// The range of the flat buffers a layer owns: its bias, and its weight unless tied (a tied
+// decoder layer adds into the encoder's weight, which is final once that layer is done).
+// Backward reports these ranges, last layer first; together they cover the buffer once.
+std::pair<size_t, size_t> own_parameters(const LayerSpec& layer) {
+  return {layer.tied_to >= 0 ? layer.bias_offset : layer.weight_offset,
+          layer.bias_offset + size_t(layer.out)};
 }
 
 }  // namespace
@@ -369,9 +378,10 @@ void Network::backward(const float* input, const float* diff_output, int batch,
   if (batch <= 0) {  // an empty shard: zero gradients, reported layer by layer like any other
     std::fill(gradients_.begin(), gradients_.end(), 0.0f);
     if (on_ready)
-      for (int i = int(layers_.size()) - 1; i >= 0; --i)
-        on_ready(layers_[i].tied_to >= 0 ? layers_[i].bias_offset : layers_[i].weight_offset,
-                 layers_[i].bias_offset + size_t(layers_[i].out));
+      for (int i = int(layers_.size()) - 1; i >= 0; --i) {
+        const auto [begin, end] = own_parameters(layers_[i]);
+        on_ready(begin, end);
+      }
     return;
   }
   Plan& plan = plan_for(batch);
@@ -401,11 +411,10 @@ void Network::backward(const float* input, const float* diff_output, int batch,
     layer.backward_weights.execute(stream, layer.weights_args);
     if (i > 0) layer.backward_data.execute(stream, layer.data_args);
     stream.wait();
-    // This layer's own parameters are final now: its bias, and its weight unless tied (a tied
-    // decoder layer adds into the encoder's weight, which is final once that layer is done).
-    if (on_ready)
-      on_ready(spec.tied_to >= 0 ? spec.bias_offset : spec.weight_offset,
-               spec.bias_offset + size_t(spec.out));
+    if (on_ready) {  // this layer's own parameters are final now
+      const auto [begin, end] = own_parameters(spec);
+      on_ready(begin, end);
+    }
   }
 }
 

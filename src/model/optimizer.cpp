@@ -36,6 +36,8 @@ std::string to_string(OptimizerKind kind) {
   return "?";
 }
 
+namespace {
+
 std::vector<std::string> state_names(OptimizerKind kind) {
   switch (kind) {
     case OptimizerKind::kSgd:
@@ -51,6 +53,8 @@ std::vector<std::string> state_names(OptimizerKind kind) {
   }
   return {};
 }
+
+}  // namespace
 
 Optimizer::Optimizer(const OptimizerConfig& config, size_t n)
     : config_(config), count_(n), names_(state_names(config.kind)) {

@@ -53,6 +53,9 @@ void DataParallelStep::start_shared() {
   summed_.assign(shared_->nodes() == 1 ? std::clamp<size_t>(slice, 1, 4096) : slice, 0.0f);
 }
 
+// gather_slices moves the optimizer's stored state by slices: a slice must start on a block.
+static_assert(dist::NodeSharedBuffers::kSliceAlign % model::Optimizer::kStateBlock == 0);
+
 void DataParallelStep::complete_optimizer_state() {
   if (!shared_) return;
   if (optimizer_.state_arrays() > 0)

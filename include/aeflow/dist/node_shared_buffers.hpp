@@ -30,6 +30,9 @@ class NodeSharedBuffers {
   NodeSharedBuffers(const NodeSharedBuffers&) = delete;
   NodeSharedBuffers& operator=(const NodeSharedBuffers&) = delete;
 
+  // Slices start at multiples of this many floats (a 64-byte cache line).
+  static constexpr size_t kSliceAlign = 16;
+
   int node_rank() const { return node_rank_; }
   int node_size() const { return node_size_; }
   int nodes() const { return nodes_; }

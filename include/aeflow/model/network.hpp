@@ -62,7 +62,6 @@ class Network {
 
   // fp32 by default. Throws InputError if this CPU has no bf16 matmul.
   void set_precision(Precision precision);
-  Precision precision() const { return precision_; }
 
   // Fills the parameters from the spec's init, from streams keyed by (seed, layer).
   void initialize(uint64_t seed);

@@ -27,7 +27,6 @@ struct StepTimes {
   double backward = 0;  // backward (overlapped modes: with the reductions it started)
   double reduce = 0;    // the gradient all-reduce (overlapped modes: the wait it did not hide)
   double update = 0;    // the optimizer
-  double total() const { return forward + backward + reduce + update; }
 };
 
 struct StepResult {
