@@ -5,7 +5,7 @@
 //   aeflow_step encoder=784,512,128,10 activation=sigmoid loss=mse batch=64 ranks=1 threads=1
 //     steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816 forward=31.0% ...
 // Usage: aeflow_train_bench [--encoder W,..] [--activation A] [--loss L] [--batch N]
-//          [--steps N] [--warmup N] [--data DIR] [--allreduce shared|fused|overlap|thread]
+//          [--steps N] [--warmup N] [--data DIR] [--allreduce split|shared|fused|overlap|thread]
 //          [--precision fp32|bf16]
 // A measuring tool, not a test: it checks nothing but that training runs.
 #include <mpi.h>
@@ -99,8 +99,9 @@ int run(int argc, char** argv) {
                                options.allreduce == "overlap"  ? train::AllreduceMode::kOverlap
                                : options.allreduce == "thread" ? train::AllreduceMode::kThread
                                : options.allreduce == "shared" ? train::AllreduceMode::kShared
+                               : options.allreduce == "split"  ? train::AllreduceMode::kSplit
                                                                : train::AllreduceMode::kFused,
-                               1.0);
+                               1.0, size_t(options.batch));
   if (comm.is_root()) network.initialize(1);
   comm.broadcast(network.parameters());
 

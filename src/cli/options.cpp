@@ -240,8 +240,11 @@ train::TrainConfig train_config(const po::variables_map& v) {
     c.allreduce = train::AllreduceMode::kThread;
   else if (allreduce == "shared")
     c.allreduce = train::AllreduceMode::kShared;
+  else if (allreduce == "split")
+    c.allreduce = train::AllreduceMode::kSplit;
   else
-    throw InputError("--allreduce '" + allreduce + "': expected shared, fused, overlap or thread");
+    throw InputError("--allreduce '" + allreduce +
+                     "': expected split, shared, fused, overlap or thread");
   c.bucket_mb = get_range(v, "bucket-mb", 1e-3, 1e4, false);
   c.check_replicas = get_int(v, "check-replicas", 0);
   c.checkpoint_every = get_int(v, "checkpoint-every", 1);

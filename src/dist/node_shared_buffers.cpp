@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <limits>
@@ -70,7 +71,7 @@ double free_shared_bytes() {
 }  // namespace
 
 std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, size_t count,
-                                                             std::string& why_not) {
+                                                             std::string& why_not, NodeSharedLayout layout) {
   if (count > size_t(std::numeric_limits<int>::max()))
     throw RunError("NodeSharedBuffers: more than 2^31 parameters");
   const MPI_Comm comm = MPI_Comm_f2c(world.mpi_handle());
@@ -80,16 +81,19 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
   int node_rank = 0, node_size = 1;
   MPI_Comm_rank(node, &node_rank);
   MPI_Comm_size(node, &node_size);
-  // Room for the node's windows: one parameter copy and every rank's gradients (10% spare).
-  const double needed = 1.1 * double(count) * sizeof(float) * double(node_size + 1);
+  // Room for the node's windows: one parameter copy, every rank's gradients and the extra
+  // region (10% spare).
+  const double segments = layout.gradient_segments ? double(node_size) : 0.0;
+  const double needed =
+      1.1 * sizeof(float) * (double(count) * (segments + 1) + double(layout.extra_floats));
   const double free = free_shared_bytes();
   int enough = node_rank != 0 || free < 0 || free >= needed ? 1 : 0;
   int sizes[3] = {node_size, -node_size, enough};  // min, -max and min in one call
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, sizes, 3, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
   if (sizes[0] != -sizes[1] || sizes[2] == 0) {
     why_not = sizes[0] != -sizes[1]
-                  ? "--allreduce shared needs the same number of ranks on every node"
-                  : "--allreduce shared needs " + std::to_string(int64_t(needed / 1e6)) +
+                  ? "node shared memory needs the same number of ranks on every node"
+                  : "node shared memory needs " + std::to_string(int64_t(needed / 1e6)) +
                         " MB of shared memory on each node (/dev/shm, or "
                         "OMPI_MCA_osc_sm_backing_directory) and a node has less";
     MPI_Comm_free(&node);
@@ -111,10 +115,18 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
   MPI_Win parameters = allocate(node, node_rank == 0 ? bytes : 0, &base);
   buffers->parameter_window_ = MPI_Win_c2f(parameters);
   buffers->parameters_ = segment_of(parameters, 0);
-  MPI_Win gradients = allocate(node, bytes, &base);
-  buffers->gradient_window_ = MPI_Win_c2f(gradients);
-  buffers->segments_ = std::make_unique<float*[]>(size_t(node_size));
-  for (int r = 0; r < node_size; ++r) buffers->segments_[size_t(r)] = segment_of(gradients, r);
+  if (layout.gradient_segments) {
+    MPI_Win gradients = allocate(node, bytes, &base);
+    buffers->gradient_window_ = MPI_Win_c2f(gradients);
+    buffers->segments_ = std::make_unique<float*[]>(size_t(node_size));
+    for (int r = 0; r < node_size; ++r) buffers->segments_[size_t(r)] = segment_of(gradients, r);
+  }
+  if (layout.extra_floats > 0) {
+    MPI_Win extra = allocate(node, node_rank == 0 ? layout.extra_floats * sizeof(float) : 0, &base);
+    buffers->extra_window_ = MPI_Win_c2f(extra);
+    buffers->extra_ = segment_of(extra, 0);
+    buffers->extra_floats_ = layout.extra_floats;
+  }
   return buffers;
 }
 
@@ -122,7 +134,8 @@ NodeSharedBuffers::~NodeSharedBuffers() {
   // Freeing is collective: a rank unwinding from an error must not wait in it for ranks that
   // will never come (the job is being aborted), so it leaves the memory to the end of the job.
   if (std::uncaught_exceptions() > 0) return;
-  for (int handle : {gradient_window_, parameter_window_}) {
+  for (int handle : {extra_window_, gradient_window_, parameter_window_}) {
+    if (handle < 0) continue;
     MPI_Win window = MPI_Win_f2c(handle);
     MPI_Win_unlock_all(window);
     MPI_Win_free(&window);
@@ -139,14 +152,16 @@ size_t NodeSharedBuffers::slice_begin(int rank) const {
 }
 
 void NodeSharedBuffers::sync() const {
-  MPI_Win_sync(MPI_Win_f2c(gradient_window_));
-  MPI_Win_sync(MPI_Win_f2c(parameter_window_));
+  const int windows[3] = {parameter_window_, gradient_window_, extra_window_};
+  for (int handle : windows)
+    if (handle >= 0) MPI_Win_sync(MPI_Win_f2c(handle));
   check_mpi(MPI_Barrier(MPI_Comm_f2c(node_comm_)), "MPI_Barrier");
-  MPI_Win_sync(MPI_Win_f2c(gradient_window_));
-  MPI_Win_sync(MPI_Win_f2c(parameter_window_));
+  for (int handle : windows)
+    if (handle >= 0) MPI_Win_sync(MPI_Win_f2c(handle));
 }
 
 void NodeSharedBuffers::sum_over_node(size_t begin, size_t end, float* out) const {
+  if (!segments_) throw RunError("NodeSharedBuffers::sum_over_node: no gradient segments");
   if (begin < slice_begin() || end > slice_end() || begin > end)
     throw RunError("NodeSharedBuffers::sum_over_node: range outside this rank's slice");
   sum_segments(segments_.get(), node_size_, begin, end, out);
@@ -176,6 +191,23 @@ void NodeSharedBuffers::gather_slices(std::span<float> values, size_t arrays) co
   check_mpi(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), counts.data(),
                            offsets.data(), MPI_FLOAT, MPI_Comm_f2c(node_comm_)),
             "MPI_Allgatherv");
+}
+
+void NodeSharedBuffers::merge_over_node(std::span<float> values) const {
+  static_assert(sizeof(float) == sizeof(uint32_t));
+  if (values.size() > size_t(std::numeric_limits<int>::max()))
+    throw RunError("NodeSharedBuffers::merge_over_node: more than 2^31 values");
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_UINT32_T, MPI_BOR,
+                          MPI_Comm_f2c(node_comm_)),
+            "MPI_Allreduce");
+}
+
+std::vector<int64_t> NodeSharedBuffers::gather_over_node(std::span<const int64_t> mine) const {
+  std::vector<int64_t> all(size_t(node_size_) * mine.size());
+  check_mpi(MPI_Allgather(mine.data(), int(mine.size()), MPI_INT64_T, all.data(),
+                          int(mine.size()), MPI_INT64_T, MPI_Comm_f2c(node_comm_)),
+            "MPI_Allgather");
+  return all;
 }
 
 }  // namespace aeflow::dist

@@ -13,55 +13,15 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
-#include "aeflow/base/vectorized.hpp"
 #include "loss_kernels.hpp"
+#include "layer_primitives.hpp"
+#include "matrix_kernels.hpp"
 
 namespace aeflow::model {
 namespace {
 
 using dnnl::memory;
 using dt = memory::data_type;
-
-memory::desc matrix(memory::dim rows, memory::dim cols, memory::dim row_stride,
-                    memory::dim col_stride, dt type = dt::f32) {
-  return memory::desc({rows, cols}, type, memory::dims{row_stride, col_stride});
-}
-memory::desc plain(memory::dim rows, memory::dim cols, dt type = dt::f32) {
-  return matrix(rows, cols, cols, 1, type);
-}
-
-struct EltwiseAlgs {
-  dnnl::algorithm forward;
-  dnnl::algorithm backward;  // the variant that needs only the output y
-  float alpha;
-};
-
-EltwiseAlgs eltwise_algs(Activation activation) {
-  switch (activation) {
-    case Activation::kSigmoid:
-      return {dnnl::algorithm::eltwise_logistic, dnnl::algorithm::eltwise_logistic_use_dst_for_bwd,
-              0.f};
-    case Activation::kRelu:
-      return {dnnl::algorithm::eltwise_relu, dnnl::algorithm::eltwise_relu_use_dst_for_bwd, 0.f};
-    case Activation::kElu:
-      return {dnnl::algorithm::eltwise_elu, dnnl::algorithm::eltwise_elu_use_dst_for_bwd, 1.f};
-    case Activation::kTanh:
-      return {dnnl::algorithm::eltwise_tanh, dnnl::algorithm::eltwise_tanh_use_dst_for_bwd, 0.f};
-    case Activation::kLinear:
-      break;
-  }
-  return {dnnl::algorithm::undef, dnnl::algorithm::undef, 0.f};
-}
-
-// sums[j] = sum over rows of values[r, j]: a bias's gradient.
-AEFLOW_VECTORIZED void column_sums(const float* values, int rows, int cols, float* sums) {
-  std::fill_n(sums, cols, 0.0f);
-  for (int r = 0; r < rows; ++r) {
-    const float* row = values + size_t(r) * size_t(cols);
-#pragma omp simd
-    for (int j = 0; j < cols; ++j) sums[j] += row[j];
-  }
-}
 
 // The range of the flat buffers a layer owns: its bias, and its weight unless tied (a tied
 // decoder layer adds into the encoder's weight, which is final once that layer is done).
@@ -125,6 +85,7 @@ Network::Network(const ModelSpec& spec, bool output_logits)
 }
 
 void Network::use_buffers(std::span<float> parameters, std::span<float> gradients) {
+  if (gradients.empty()) gradients = own_gradients_;
   if (parameters.size() != own_parameters_.size() || gradients.size() != own_gradients_.size())
     throw RunError("Network::use_buffers: buffers of the wrong size");
   parameters_ = parameters;
@@ -228,11 +189,7 @@ Network::Plan& Network::plan_for(int batch) {
       dnnl::post_ops ops;
       ops.append_eltwise(1.0f, algs.forward, algs.alpha, 0.0f);
       forward_attr.set_post_ops(ops);
-      // oneDNN wants a forward hint for a backward primitive: the use-dst variant's.
-      dnnl::eltwise_forward::primitive_desc hint(
-          {dnnl::prop_kind::forward_training, algs.backward, layer.y_md, algs.alpha, 0.0f}, eng);
-      layer.activation_backward = dnnl::eltwise_backward(
-          {{algs.backward, layer.y_md, layer.y_md, algs.alpha, 0.0f}, eng, hint});
+      layer.activation_backward = activation_backward(algs, layer.y_md, eng);
     }
     layer.forward =
         dnnl::matmul({{src_md, layer.w_forward_md, layer.bias_md, layer.y_md}, forward_attr, eng});
@@ -401,7 +358,8 @@ void Network::backward(const float* input, const float* diff_output, int batch,
     if (spec.dropout && plan.dropout_applied)
       for (size_t k = 0; k < n; ++k) dy[k] *= layer.mask[k];
     if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);
-    column_sums(layer.gradient_out(), plan.batch, spec.out, gradients_.data() + spec.bias_offset);
+    kernels::column_sums(layer.gradient_out(), size_t(plan.batch), size_t(spec.out),
+                         gradients_.data() + spec.bias_offset);
     if (precision_ == Precision::kBf16) {  // (and reads the bf16 copy of x forward made)
       layer.to16_dz.execute(stream, layer.dz_mem, layer.dz16_mem);
     } else {

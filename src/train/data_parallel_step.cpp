@@ -22,15 +22,18 @@ double seconds_since(Clock::time_point start) {
 
 DataParallelStep::DataParallelStep(model::Network& network, const model::Loss& loss,
                                    model::Optimizer& optimizer, const dist::Comm& comm,
-                                   AllreduceMode mode, double bucket_mb)
+                                   AllreduceMode mode, double bucket_mb,
+                                   size_t max_global_rows)
     : network_(network),
       loss_(loss),
       optimizer_(optimizer),
       comm_(comm),
       mode_(mode),
-      bucket_mb_(bucket_mb) {}
+      bucket_mb_(bucket_mb),
+      max_global_rows_(max_global_rows) {}
 
 DataParallelStep::~DataParallelStep() {
+  split_.reset();
   if (shared_) network_.use_own_buffers();  // before the shared memory goes
 }
 
@@ -38,17 +41,48 @@ DataParallelStep::~DataParallelStep() {
 void DataParallelStep::start_shared() {
   const size_t count = network_.parameters().size();
   std::string why_not;
-  shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not);
+  if (mode_ == AllreduceMode::kSplit) {
+    why_not = model::SplitLayers::unsupported(network_);
+    if (why_not.empty()) {
+      // A node's batch: its ranks' shards, each at most ceil(batch / ranks) rows.
+      const size_t per_rank = (max_global_rows_ + size_t(comm_.size()) - 1) / size_t(comm_.size());
+      const dist::NodeSharedLayout layout{
+          false, model::SplitLayers::shared_floats(network_.spec(), per_rank * size_t(comm_.size()),
+                                                   comm_.size())};
+      shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not, layout);
+    }
+    if (!shared_) {
+      fallback_note_ = why_not + ": using --allreduce shared";
+      mode_ = AllreduceMode::kShared;
+    }
+  }
   if (!shared_) {
-    fallback_note_ = why_not + ": using --allreduce fused";
-    mode_ = AllreduceMode::kFused;
-    return;
+    shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not);
+    if (!shared_) {
+      fallback_note_ += (fallback_note_.empty() ? "" : "; ") + why_not + ": using --allreduce fused";
+      mode_ = AllreduceMode::kFused;
+      return;
+    }
   }
   // Every rank holds the same parameters (broadcast or restored): one copies them in.
   if (shared_->node_rank() == 0)
     std::copy_n(network_.parameters().data(), count, shared_->parameters().data());
   shared_->sync();
   network_.use_buffers(shared_->parameters(), shared_->gradients());
+  if (mode_ == AllreduceMode::kSplit) {
+    const size_t node_rows =
+        std::min(max_global_rows_, (max_global_rows_ + size_t(comm_.size()) - 1) /
+                                       size_t(comm_.size()) * size_t(shared_->node_size()));
+    split_ = std::make_unique<model::SplitLayers>(
+        network_,
+        model::SplitGroup{shared_->node_rank(), shared_->node_size(), [this] { shared_->sync(); },
+                          shared_->extra()},
+        node_rows);
+    size_t owned = 0;
+    for (const auto& [begin, end] : split_->owned()) owned += end - begin;
+    summed_.assign(shared_->nodes() > 1 ? owned : 0, 0.0f);
+    return;
+  }
   const size_t slice = shared_->slice_end() - shared_->slice_begin();
   summed_.assign(shared_->nodes() == 1 ? std::clamp<size_t>(slice, 1, 4096) : slice, 0.0f);
 }
@@ -57,9 +91,23 @@ void DataParallelStep::start_shared() {
 static_assert(dist::NodeSharedBuffers::kSliceAlign % model::Optimizer::kStateBlock == 0);
 
 void DataParallelStep::complete_optimizer_state() {
-  if (!shared_) return;
-  if (optimizer_.state_arrays() > 0)
+  if (!shared_ || optimizer_.state_arrays() == 0) return;
+  if (!split_) {
     shared_->gather_slices(optimizer_.stored_state(), optimizer_.state_arrays());
+    return;
+  }
+  // Each rank's owned ranges, zero bits elsewhere, merged by a bitwise OR over the node.
+  const std::span<float> stored = optimizer_.stored_state();
+  const size_t arrays = optimizer_.state_arrays(), block = model::Optimizer::kStateBlock;
+  std::vector<float> merged(stored.size(), 0.0f);
+  for (const auto& [begin, end] : split_->owned())
+    for (size_t k = begin; k < end; ++k)
+      for (size_t a = 0; a < arrays; ++a) {
+        const size_t at = (k / block * arrays + a) * block + k % block;
+        merged[at] = stored[at];
+      }
+  shared_->merge_over_node(merged);
+  std::copy(merged.begin(), merged.end(), stored.begin());
 }
 
 StepResult DataParallelStep::run(const float* input, const float* target, int rows,
@@ -68,7 +116,9 @@ StepResult DataParallelStep::run(const float* input, const float* target, int ro
   const size_t width = size_t(network_.spec().input_width());
   const size_t elements = size_t(rows) * width;
   if (diff_.size() < elements) diff_.resize(elements);
-  if (mode_ == AllreduceMode::kShared && comm_.size() > 1 && !shared_) start_shared();
+  const bool node_shared = mode_ == AllreduceMode::kShared || mode_ == AllreduceMode::kSplit;
+  if (node_shared && comm_.size() > 1 && !shared_) start_shared();
+  if (split_) return run_split(input, target, rows, global_rows, key, lr, stop_requested);
 
   auto start = Clock::now();
   const float* output = rows ? network_.forward(input, rows, true, key) : nullptr;
@@ -130,6 +180,72 @@ void DataParallelStep::backward_and_update_shared(const float* input, int rows, 
   start = Clock::now();
   shared_->sync();
   times_.reduce += seconds_since(start);
+}
+
+// The node's ranks put their rows side by side in the shared batch (in node-rank order) and
+// compute their columns of every layer over all of them; each updates the parameters it owns as
+// soon as backward is done with them (on one node), or after summing them across nodes.
+StepResult DataParallelStep::run_split(const float* input, const float* target, int rows,
+                                       size_t global_rows, const model::DropoutKey& key, float lr,
+                                       bool stop_requested) {
+  auto start = Clock::now();
+  const int64_t mine[2] = {rows, int64_t(key.first_global_row)};
+  const std::vector<int64_t> all = shared_->gather_over_node(mine);
+  std::vector<model::RowBlock> blocks(size_t(shared_->node_size()));
+  size_t offset = 0;  // of this rank's rows in the node's batch
+  for (size_t q = 0; q < blocks.size(); ++q) {
+    blocks[q] = {size_t(all[2 * q]), uint64_t(all[2 * q + 1])};
+    if (int(q) < shared_->node_rank()) offset += blocks[q].rows;
+  }
+  const size_t width = size_t(network_.spec().input_width());
+  const bool separate_target = target != input;
+  if (rows > 0) {
+    std::copy_n(input, size_t(rows) * width, split_->input_row(offset));
+    if (separate_target) std::copy_n(target, size_t(rows) * width, split_->target_row(offset));
+  }
+  double sums[2] = {split_->forward(blocks, key, loss_, separate_target),
+                    stop_requested ? 1.0 : 0.0};
+  comm_.allreduce_sum(std::span<double>(sums, 2));  // every rank's columns of its node's rows
+  split_->loss_gradient(loss_, sums[0], double(global_rows) * double(width));
+  times_.forward += seconds_since(start);
+
+  start = Clock::now();
+  optimizer_.begin_step();
+  auto parameters = network_.parameters();
+  auto gradients = network_.gradients();
+  if (shared_->nodes() == 1) {
+    double update_seconds = 0;
+    split_->backward([&](size_t begin, size_t end) {
+      const auto at = Clock::now();
+      optimizer_.update(begin, parameters.subspan(begin, end - begin),
+                        gradients.subspan(begin, end - begin), lr);
+      update_seconds += seconds_since(at);
+    });
+    times_.backward += seconds_since(start) - update_seconds;
+    times_.update += update_seconds;
+  } else {
+    split_->backward({});
+    times_.backward += seconds_since(start);
+    start = Clock::now();
+    size_t at = 0;  // the owned ranges, packed, summed across nodes
+    for (const auto& [begin, end] : split_->owned())
+      at = size_t(std::copy(gradients.begin() + begin, gradients.begin() + end,
+                            summed_.begin() + at) - summed_.begin());
+    shared_->sum_over_nodes(summed_);
+    times_.reduce += seconds_since(start);
+    start = Clock::now();
+    at = 0;
+    for (const auto& [begin, end] : split_->owned()) {
+      optimizer_.update(begin, parameters.subspan(begin, end - begin),
+                        std::span<const float>(summed_).subspan(at, end - begin), lr);
+      at += end - begin;
+    }
+    times_.update += seconds_since(start);
+  }
+  start = Clock::now();
+  shared_->sync();  // every part updated before anyone reads the parameters
+  times_.reduce += seconds_since(start);
+  return {sums[0], sums[1] > 0};
 }
 
 // Overlapped modes: layers finish last to first, and their parameter ranges are contiguous and

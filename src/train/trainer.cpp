@@ -95,7 +95,8 @@ class Trainer {
         loss_(config.loss),
         network_(config.spec, loss_.takes_logits()),
         optimizer_(config.optimizer, config.spec.parameter_count()),
-        step_(network_, loss_, optimizer_, comm_, config.allreduce, config.bucket_mb) {
+        step_(network_, loss_, optimizer_, comm_, config.allreduce, config.bucket_mb,
+              size_t(config.batch_size)) {
     network_.set_precision(config.precision);
   }
 

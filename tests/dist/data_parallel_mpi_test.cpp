@@ -183,6 +183,7 @@ void DataParallelTest::expect_same_trajectory_as_one_rank(
   const train::TrainResult reference = train::run_training(alone, dist::Comm::self(), self_log);
   const auto b = flat_parameters(io::read_checkpoint(reference.checkpoint));
   const std::pair<train::AllreduceMode, const char*> modes[] = {
+      {train::AllreduceMode::kSplit, "split"},
       {train::AllreduceMode::kShared, "shared"},
       {train::AllreduceMode::kFused, "fused"},
       {train::AllreduceMode::kOverlap, "overlap"},
@@ -194,6 +195,7 @@ void DataParallelTest::expect_same_trajectory_as_one_rank(
     std::ostringstream log;
     const train::TrainResult parallel = train::run_training(parallel_config, world_, log);
     ASSERT_EQ(parallel.steps, reference.steps) << name;
+    EXPECT_EQ(log.str().find("using --allreduce"), std::string::npos) << name << ": fell back";
 
     const auto a = flat_parameters(io::read_checkpoint(parallel.checkpoint));
     ASSERT_EQ(a.size(), b.size());
@@ -214,44 +216,58 @@ void DataParallelTest::expect_same_trajectory_as_one_rank(
 }
 
 // Stopped after 10 steps and resumed on the same ranks, a run ends bit for bit where the
-// uninterrupted run does. With --allreduce shared each rank keeps only its slice of Adam's
-// moments current, so this also checks that checkpoints gather the whole state.
+// uninterrupted run does. With --allreduce shared and split each rank keeps only its parts of
+// Adam's moments current, so this also checks that checkpoints gather the whole state.
 TEST_F(DataParallelTest, ResumeOnTheSameRanksIsBitwiseEqual) {
-  std::ostringstream log;
-  train::run_training(config(root_ + "/whole"), world_, log);
-  train::TrainConfig first = config(root_ + "/split");
-  first.steps = 10;
-  train::run_training(first, world_, log);
-  train::TrainConfig rest = config(root_ + "/split");
-  rest.resume = "auto";
-  const train::TrainResult resumed = train::run_training(rest, world_, log);
-  ASSERT_EQ(resumed.steps, 20);
-  if (world_.is_root()) {
-    const auto a = io::read_checkpoint(root_ + "/whole/checkpoints/latest.h5");
-    const auto b = io::read_checkpoint(root_ + "/split/checkpoints/latest.h5");
-    const auto pa = flat_parameters(a), pb = flat_parameters(b);
-    ASSERT_EQ(pa.size(), pb.size());
-    EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0);
-    ASSERT_EQ(a.optimizer_state.size(), b.optimizer_state.size());
-    for (size_t i = 0; i < a.optimizer_state.size(); ++i)
-      EXPECT_EQ(a.optimizer_state[i].values, b.optimizer_state[i].values)
-          << a.optimizer_state[i].name;
+  for (const auto& [mode, name] : {std::pair{train::AllreduceMode::kShared, "shared"},
+                                   std::pair{train::AllreduceMode::kSplit, "split"}}) {
+    auto config_for = [&](const std::string& out) {
+      train::TrainConfig c = config(root_ + "/" + name + "-" + out);
+      c.allreduce = mode;
+      return c;
+    };
+    std::ostringstream log;
+    train::run_training(config_for("whole"), world_, log);
+    train::TrainConfig first = config_for("parts");
+    first.steps = 10;
+    train::run_training(first, world_, log);
+    train::TrainConfig rest = config_for("parts");
+    rest.resume = "auto";
+    const train::TrainResult resumed = train::run_training(rest, world_, log);
+    ASSERT_EQ(resumed.steps, 20) << name;
+    if (world_.is_root()) {
+      const auto a = io::read_checkpoint(root_ + "/" + name + "-whole/checkpoints/latest.h5");
+      const auto b = io::read_checkpoint(first.out + "/checkpoints/latest.h5");
+      const auto pa = flat_parameters(a), pb = flat_parameters(b);
+      ASSERT_EQ(pa.size(), pb.size());
+      EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0) << name;
+      ASSERT_EQ(a.optimizer_state.size(), b.optimizer_state.size());
+      for (size_t i = 0; i < a.optimizer_state.size(); ++i)
+        EXPECT_EQ(a.optimizer_state[i].values, b.optimizer_state[i].values)
+            << name << ": " << a.optimizer_state[i].name;
+    }
   }
 }
 
 // For a fixed number of ranks, two runs with the same seed end bit for bit alike, whatever the
 // reduction algorithm does with the order of sums: it does it the same way each time.
 TEST_F(DataParallelTest, TwoRunsOnTheSameRanksAreBitwiseEqual) {
-  std::ostringstream log;
-  train::run_training(config(root_ + "/first"), world_, log);
-  train::run_training(config(root_ + "/second"), world_, log);
-  if (world_.is_root()) {
-    const auto a = io::read_checkpoint(root_ + "/first/checkpoints/latest.h5");
-    const auto b = io::read_checkpoint(root_ + "/second/checkpoints/latest.h5");
-    const auto pa = flat_parameters(a), pb = flat_parameters(b);
-    ASSERT_EQ(pa.size(), pb.size());
-    EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0);
-    EXPECT_EQ(a.state.world_size, world_.size());
+  for (const auto& [mode, name] : {std::pair{train::AllreduceMode::kShared, "shared"},
+                                   std::pair{train::AllreduceMode::kSplit, "split"}}) {
+    std::ostringstream log;
+    for (const char* run : {"first", "second"}) {
+      train::TrainConfig c = config(root_ + "/" + name + "-" + run);
+      c.allreduce = mode;
+      train::run_training(c, world_, log);
+    }
+    if (world_.is_root()) {
+      const auto a = io::read_checkpoint(root_ + "/" + name + "-first/checkpoints/latest.h5");
+      const auto b = io::read_checkpoint(root_ + "/" + name + "-second/checkpoints/latest.h5");
+      const auto pa = flat_parameters(a), pb = flat_parameters(b);
+      ASSERT_EQ(pa.size(), pb.size());
+      EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size() * sizeof(float)), 0) << name;
+      EXPECT_EQ(a.state.world_size, world_.size());
+    }
   }
 }
 

@@ -7,17 +7,28 @@
 // gradients, and no rank runs the optimizer on more than its slice: on one node the all-reduce
 // and the all-gather of the parameters cost two barriers.
 //
+// `--allreduce split` uses the same memory differently: no gradient segments, and a further
+// shared region for the node's batch and activations (model::SplitLayers lays it out).
+//
 // Needs the same number of ranks on every node (create() returns null otherwise).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "aeflow/dist/comm.hpp"
 
 namespace aeflow::dist {
+
+// What create() allocates besides the one parameter copy.
+struct NodeSharedLayout {
+  bool gradient_segments = true;  // one segment of COUNT floats per rank
+  size_t extra_floats = 0;        // one region the whole node shares (extra())
+};
 
 class NodeSharedBuffers {
  public:
@@ -25,7 +36,7 @@ class NodeSharedBuffers {
   // reason in WHY_NOT (the same on every rank), when the nodes hold different numbers of ranks
   // or a node's shared-memory directory lacks the room: the caller falls back to an all-reduce.
   static std::unique_ptr<NodeSharedBuffers> create(const Comm& world, size_t count,
-                                                   std::string& why_not);
+                                                   std::string& why_not, NodeSharedLayout layout = {});
   ~NodeSharedBuffers();
   NodeSharedBuffers(const NodeSharedBuffers&) = delete;
   NodeSharedBuffers& operator=(const NodeSharedBuffers&) = delete;
@@ -38,7 +49,10 @@ class NodeSharedBuffers {
   int nodes() const { return nodes_; }
 
   std::span<float> parameters() { return {parameters_, count_}; }  // the node's one copy
-  std::span<float> gradients() { return {segments_[size_t(node_rank_)], count_}; }  // this rank's
+  std::span<float> gradients() {  // this rank's segment (empty without segments)
+    return segments_ ? std::span<float>(segments_[size_t(node_rank_)], count_) : std::span<float>();
+  }
+  std::span<float> extra() { return {extra_, extra_floats_}; }
 
   // This rank's slice [begin, end) of the flat buffers: contiguous, cache-line aligned.
   size_t slice_begin() const { return slice_begin(node_rank_); }
@@ -60,6 +74,12 @@ class NodeSharedBuffers {
   // (Optimizer::stored_state()): slice [b, e) is at [ARRAYS b, ARRAYS e), the last slice runs
   // to the end. Collective over the node.
   void gather_slices(std::span<float> values, size_t arrays) const;
+  // Makes VALUES whole on every rank of the node when each rank holds its own parts of it and
+  // zero bits everywhere else: a bitwise OR over the node's ranks, so every value arrives
+  // exactly (-0.0 and NaN payloads included). Collective over the node.
+  void merge_over_node(std::span<float> values) const;
+  // MINE of every node rank in rank order (n values each). Collective over the node.
+  std::vector<int64_t> gather_over_node(std::span<const int64_t> mine) const;
 
  private:
   NodeSharedBuffers() = default;
@@ -68,8 +88,10 @@ class NodeSharedBuffers {
   size_t count_ = 0;
   int node_rank_ = 0, node_size_ = 1, nodes_ = 1;
   int node_comm_ = -1, cross_comm_ = -1;  // Fortran handles (MPI stays out of this header)
-  int parameter_window_ = -1, gradient_window_ = -1;
+  int parameter_window_ = -1, gradient_window_ = -1, extra_window_ = -1;
   float* parameters_ = nullptr;
+  float* extra_ = nullptr;
+  size_t extra_floats_ = 0;
   std::unique_ptr<float*[]> segments_;  // every node rank's gradients
 };
 

@@ -55,13 +55,14 @@ class Network {
 
   // Reads and writes parameters and gradients in the given memory (e.g. shared by the ranks
   // of a node) instead of its own, until use_own_buffers(). The content of PARAMETERS is used
-  // as it is: the caller fills it.
+  // as it is: the caller fills it. Empty GRADIENTS: its own.
   void use_buffers(std::span<float> parameters, std::span<float> gradients);
   // Back to its own memory, with the current parameters copied there.
   void use_own_buffers();
 
   // fp32 by default. Throws InputError if this CPU has no bf16 matmul.
   void set_precision(Precision precision);
+  Precision precision() const { return precision_; }
 
   // Fills the parameters from the spec's init, from streams keyed by (seed, layer).
   void initialize(uint64_t seed);

@@ -12,6 +12,7 @@
 #include "aeflow/model/loss.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
+#include "aeflow/model/split_layers.hpp"
 #include "aeflow/train/train_config.hpp"
 
 namespace aeflow::dist {
@@ -37,8 +38,10 @@ struct StepResult {
 
 class DataParallelStep {
  public:
+  // MAX_GLOBAL_ROWS: the most rows a global batch will have (the configured batch size).
   DataParallelStep(model::Network& network, const model::Loss& loss, model::Optimizer& optimizer,
-                   const dist::Comm& comm, AllreduceMode mode, double bucket_mb);
+                   const dist::Comm& comm, AllreduceMode mode, double bucket_mb,
+                   size_t max_global_rows);
   ~DataParallelStep();
   DataParallelStep(const DataParallelStep&) = delete;
   DataParallelStep& operator=(const DataParallelStep&) = delete;
@@ -52,15 +55,18 @@ class DataParallelStep {
 
   const StepTimes& times() const { return times_; }
 
-  // With --allreduce shared, each rank keeps only its slice of the optimizer state current;
-  // this makes the whole state current on every rank (collective), e.g. before a checkpoint.
+  // With --allreduce shared or split, each rank keeps only its parts of the optimizer state
+  // current; this makes the whole state current on every rank (collective), e.g. before a
+  // checkpoint.
   void complete_optimizer_state();
 
-  // Set when the shared mode could not be used and fused is used instead: says why.
+  // Set when the mode asked for could not be used (split -> shared -> fused): says why.
   const std::string& fallback_note() const { return fallback_note_; }
 
  private:
   void start_shared();
+  StepResult run_split(const float* input, const float* target, int rows, size_t global_rows,
+                       const model::DropoutKey& key, float lr, bool stop_requested);
   void backward_and_reduce(const float* input, int rows);
   void backward_and_update_shared(const float* input, int rows, float lr);
 
@@ -70,9 +76,11 @@ class DataParallelStep {
   dist::Comm comm_;  // a copy: it holds the requests of overlapped reductions
   AllreduceMode mode_;
   double bucket_mb_;
+  size_t max_global_rows_;
   std::unique_ptr<dist::ReducerThread> reducer_;     // AllreduceMode::kThread
-  std::unique_ptr<dist::NodeSharedBuffers> shared_;  // AllreduceMode::kShared
-  std::vector<float> summed_;                        // kShared: this rank's slice, summed
+  std::unique_ptr<dist::NodeSharedBuffers> shared_;  // AllreduceMode::kShared and kSplit
+  std::vector<float> summed_;  // kShared: this rank's slice, summed; kSplit: its owned ranges
+  std::unique_ptr<model::SplitLayers> split_;  // AllreduceMode::kSplit
   std::string fallback_note_;
   std::vector<float> diff_;  // d loss / d output of this rank's rows
   StepTimes times_;

@@ -20,7 +20,7 @@ enum class Monitor { kNone, kValLoss, kTrainLoss };
 // on before the optimizer step, either as MPI_Iallreduce (overlap) or on a thread (thread), or
 // through memory shared by the ranks of a node, each rank summing and updating one slice
 // (shared: dist/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks).
-enum class AllreduceMode { kFused, kOverlap, kThread, kShared };
+enum class AllreduceMode { kFused, kOverlap, kThread, kShared, kSplit };
 
 struct TrainConfig {
   std::string data;        // directory with MNIST-named IDX files

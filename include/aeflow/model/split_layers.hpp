@@ -1,0 +1,111 @@
+// The network's training pass computed by the ranks of one node together (`--allreduce split`).
+// Each rank owns a slice of every layer's outputs - those rows of W and entries of b - and
+// computes them over the NODE's whole batch, which sits in memory all the node's ranks map:
+//
+//   forward   y[:, own] = act(x W[own]^T + b[own])     x: the previous layer's whole y (shared)
+//   backward  dz[:, own] = act'(y[:, own]) * dy[:, own]
+//             dW[own] = dz[:, own]^T x,  db[own] = sum_rows dz[:, own]     (complete: no sum)
+//             part_r = dz[:, own] W[own]       dy of the layer below = the sum of all parts
+//
+// Every gradient a rank computes is already summed over the node's batch, so nothing is
+// all-reduced inside a node, and a rank reads and updates only its own rows of the parameters:
+// what crosses between the cores per step is the layers' activations and the parts of dx
+// (~0.9 MB at batch 128 for 784-512-128-10), not the parameters and gradients (7.4 MB) as in
+// data parallelism. The matmuls keep the node's full batch as their M, so small batches split
+// better too. The cost: a barrier after every layer, forward and backward.
+//
+// The loss, gradients and the optimizer see what the data-parallel modes see (every element is
+// summed in a different order, so trajectories agree up to rounding). Dropout masks are keyed
+// by global row and column, as in Network. Tied weights and bf16 are not supported
+// (unsupported() says so; the caller uses another mode).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aeflow/model/loss.hpp"
+#include "aeflow/model/network.hpp"
+
+namespace aeflow::model {
+
+// The ranks that share memory, and this rank's place among them.
+struct SplitGroup {
+  int rank = 0;
+  int size = 1;
+  std::function<void()> sync;  // a barrier that also makes every rank's stores visible
+  std::span<float> shared;     // mapped by every rank of the group: shared_floats() of it
+};
+
+// Some rank's rows of the node's batch, in the order they sit in the node's batch.
+struct RowBlock {
+  size_t rows = 0;
+  uint64_t first_global_row = 0;  // where they sit in the global batch (dropout masks)
+};
+
+class SplitLayers {
+ public:
+  // Why NETWORK cannot be split ("" when it can).
+  static std::string unsupported(const Network& network);
+  // The shared floats a group of GROUP_SIZE ranks needs for batches of up to MAX_ROWS rows.
+  static size_t shared_floats(const ModelSpec& spec, size_t max_rows, int group_size);
+
+  // NETWORK's parameters() must be the node's one copy (shared); its gradients() receive this
+  // rank's slices. Every rank of the group constructs one.
+  SplitLayers(Network& network, SplitGroup group, size_t max_rows);
+  ~SplitLayers();
+  SplitLayers(const SplitLayers&) = delete;
+  SplitLayers& operator=(const SplitLayers&) = delete;
+
+  // Row ROW of the node's batch, in shared memory: each rank writes its own rows there (and its
+  // target rows, unless the target is the input) before forward().
+  float* input_row(size_t row);
+  float* target_row(size_t row);
+
+  // Collective over the group (it syncs first, so every rank's rows are in). The node's batch
+  // is BLOCKS, one per rank in group order. Returns the loss's sum over this rank's output
+  // columns of every row (the group's ranks together cover the node's batch once).
+  double forward(std::span<const RowBlock> blocks, const DropoutKey& key, const Loss& loss,
+                 bool separate_target);
+  // d loss / d output of this rank's columns, from the global sum and element count.
+  void loss_gradient(const Loss& loss, double global_sum, double global_count);
+  // Collective. Writes this rank's slices of network.gradients() (summed over the node's
+  // batch), calling ON_OWNED(begin, end) for each as soon as it is final and no later part of
+  // this pass reads those parameters (so it may update them): a layer's weight rows, then its
+  // bias entries, last layer first.
+  void backward(const Network::GradientsReady& on_owned);
+
+  // The ranges of the flat parameter buffer this rank owns, as backward reports them.
+  const std::vector<std::pair<size_t, size_t>>& owned() const { return owned_; }
+
+ private:
+  struct Plan;
+  struct Engine;
+  Plan& plan_for(size_t rows);
+  float* shared_at(size_t offset) { return group_.shared.data() + offset; }
+
+  Network& network_;
+  SplitGroup group_;
+  size_t max_rows_;
+  std::vector<LayerSpec> layers_;
+  // Each layer's columns per rank: rank q owns [columns_[i][q], columns_[i][q + 1]).
+  std::vector<std::vector<int>> columns_;
+  // Offsets into the shared floats: the batch's input and target, each layer's output as the
+  // next layer reads it, and the group's parts of each layer's dx (layer 0 has none).
+  size_t input_at_ = 0, target_at_ = 0;
+  std::vector<size_t> output_at_, parts_at_;
+  std::vector<std::pair<size_t, size_t>> owned_;
+  std::unique_ptr<Engine> engine_;
+  std::map<size_t, std::unique_ptr<Plan>> plans_;
+  Plan* last_plan_ = nullptr;
+  bool separate_target_ = false;
+  std::vector<float> target_;  // this rank's columns of the target, [rows, own]
+};
+
+}  // namespace aeflow::model

@@ -1,0 +1,56 @@
+// What Network and SplitLayers both build their oneDNN primitives from: matrix descriptors
+// over strided memory, and the eltwise algorithms of an activation.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "aeflow/model/model_spec.hpp"
+
+namespace aeflow::model {
+
+// A [rows, cols] matrix whose element (r, c) sits at r * row_stride + c * col_stride: views
+// such as a transpose or a slice of columns cost no copy.
+inline dnnl::memory::desc matrix(dnnl::memory::dim rows, dnnl::memory::dim cols,
+                                 dnnl::memory::dim row_stride, dnnl::memory::dim col_stride,
+                                 dnnl::memory::data_type type = dnnl::memory::data_type::f32) {
+  return dnnl::memory::desc({rows, cols}, type, dnnl::memory::dims{row_stride, col_stride});
+}
+inline dnnl::memory::desc plain(dnnl::memory::dim rows, dnnl::memory::dim cols,
+                                dnnl::memory::data_type type = dnnl::memory::data_type::f32) {
+  return matrix(rows, cols, cols, 1, type);
+}
+
+struct EltwiseAlgs {
+  dnnl::algorithm forward;
+  dnnl::algorithm backward;  // the variant that needs only the output y
+  float alpha;
+};
+
+inline EltwiseAlgs eltwise_algs(Activation activation) {
+  using dnnl::algorithm;
+  switch (activation) {
+    case Activation::kSigmoid:
+      return {algorithm::eltwise_logistic, algorithm::eltwise_logistic_use_dst_for_bwd, 0.f};
+    case Activation::kRelu:
+      return {algorithm::eltwise_relu, algorithm::eltwise_relu_use_dst_for_bwd, 0.f};
+    case Activation::kElu:
+      return {algorithm::eltwise_elu, algorithm::eltwise_elu_use_dst_for_bwd, 1.f};
+    case Activation::kTanh:
+      return {algorithm::eltwise_tanh, algorithm::eltwise_tanh_use_dst_for_bwd, 0.f};
+    case Activation::kLinear:
+      break;
+  }
+  return {algorithm::undef, algorithm::undef, 0.f};
+}
+
+// The activation's backward over [rows, cols] = MD, from its output y (use-dst variant); oneDNN
+// wants a forward descriptor as a hint for it.
+inline dnnl::eltwise_backward activation_backward(const EltwiseAlgs& algs,
+                                                  const dnnl::memory::desc& md,
+                                                  const dnnl::engine& engine) {
+  dnnl::eltwise_forward::primitive_desc hint(
+      {dnnl::prop_kind::forward_training, algs.backward, md, algs.alpha, 0.0f}, engine);
+  return dnnl::eltwise_backward({{algs.backward, md, md, algs.alpha, 0.0f}, engine, hint});
+}
+
+}  // namespace aeflow::model

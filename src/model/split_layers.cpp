@@ -1,0 +1,304 @@
+// Shapes, for layer i with `in` inputs, `out` outputs, this rank's n = |own| output columns and
+// the node's batch of B rows:
+//   x [B,in] shared   W[own] [n,in] (rows of W [out,in])   y_own, dy_own, dz_own [B,n] private
+//   y [B,out] shared: every rank's y_own (after dropout), what layer i+1 reads
+//   part_r [B,in] shared: dz_own W[own], one per rank; dy of layer i-1 = sum over r
+#include "aeflow/model/split_layers.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
+
+#include "aeflow/base/error.hpp"
+#include "aeflow/base/random.hpp"
+#include "layer_primitives.hpp"
+#include "matrix_kernels.hpp"
+
+namespace aeflow::model {
+namespace {
+
+using dnnl::memory;
+
+constexpr size_t kLine = 16;  // floats in a cache line: shared regions start on one
+size_t lines(size_t floats) { return (floats + kLine - 1) / kLine * kLine; }
+
+// Rank q of SIZE owns columns [result[q], result[q + 1]) of OUT. Wide layers split on cache
+// lines, so no two ranks write the same line of a shared row.
+std::vector<int> split_columns(int out, int size) {
+  const int unit = out >= int(kLine) * size ? int(kLine) : 1;
+  const int units = (out + unit - 1) / unit;
+  std::vector<int> columns(size_t(size) + 1);
+  for (int q = 0; q <= size; ++q) columns[size_t(q)] = std::min(out, units * q / size * unit);
+  return columns;
+}
+
+}  // namespace
+
+struct SplitLayers::Engine {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+};
+
+struct SplitLayers::Plan {
+  using Args = std::unordered_map<int, memory>;
+  struct Layer {
+    int begin = 0, n = 0;    // this rank's output columns [begin, begin + n)
+    bool activated = false;  // an activation is applied (fused forward, eltwise backward)
+    dnnl::matmul forward, backward_weights, backward_data;
+    dnnl::eltwise_backward activation_backward;
+    Args forward_args, activation_args, weights_args, data_args;
+    std::vector<float> y, dy, dz;  // [B, n]; dz only when activated (else dy is dz)
+    std::vector<float> mask;       // dropout: 0 or 1/(1-rate), [B, n]
+    float* gradient_out() { return activated ? dz.data() : dy.data(); }
+  };
+  size_t rows = 0;
+  std::vector<Layer> layers;
+  bool dropout_applied = false;
+};
+
+std::string SplitLayers::unsupported(const Network& network) {
+  if (network.spec().tied) return "--allreduce split does not support tied weights";
+  if (network.precision() != Precision::kFp32)
+    return "--allreduce split computes in fp32 only";
+  return "";
+}
+
+size_t SplitLayers::shared_floats(const ModelSpec& spec, size_t max_rows, int group_size) {
+  const auto layers = spec.layers();
+  size_t total = 2 * lines(max_rows * size_t(spec.input_width()));  // input and target
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (i + 1 < layers.size()) total += lines(max_rows * size_t(layers[i].out));
+    if (i > 0) total += size_t(group_size) * lines(max_rows * size_t(layers[i].in));
+  }
+  return total;
+}
+
+SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
+    : network_(network),
+      group_(std::move(group)),
+      max_rows_(max_rows),
+      layers_(network.layers()),
+      engine_(std::make_unique<Engine>()) {
+  const std::string why_not = unsupported(network);
+  if (!why_not.empty()) throw RunError(why_not);
+  if (group_.shared.size() < shared_floats(network.spec(), max_rows, group_.size))
+    throw RunError("SplitLayers: too little shared memory");
+  size_t at = 0;
+  const size_t width = size_t(network.spec().input_width());
+  input_at_ = at;
+  at += lines(max_rows * width);
+  target_at_ = at;
+  at += lines(max_rows * width);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerSpec& layer = layers_[i];
+    output_at_.push_back(at);
+    if (i + 1 < layers_.size()) at += lines(max_rows * size_t(layer.out));
+    parts_at_.push_back(at);
+    if (i > 0) at += size_t(group_.size) * lines(max_rows * size_t(layer.in));
+    columns_.push_back(split_columns(layer.out, group_.size));
+  }
+  for (size_t i = layers_.size(); i-- > 0;) {
+    const LayerSpec& layer = layers_[i];
+    const size_t begin = size_t(columns_[i][size_t(group_.rank)]);
+    const size_t end = size_t(columns_[i][size_t(group_.rank) + 1]);
+    owned_.push_back({layer.weight_offset + begin * size_t(layer.in),
+                      layer.weight_offset + end * size_t(layer.in)});
+    owned_.push_back({layer.bias_offset + begin, layer.bias_offset + end});
+  }
+}
+
+SplitLayers::~SplitLayers() = default;
+
+float* SplitLayers::input_row(size_t row) {
+  return shared_at(input_at_ + row * size_t(network_.spec().input_width()));
+}
+
+float* SplitLayers::target_row(size_t row) {
+  return shared_at(target_at_ + row * size_t(network_.spec().input_width()));
+}
+
+SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
+  auto found = plans_.find(rows);
+  if (found != plans_.end()) return *found->second;
+  auto plan = std::make_unique<Plan>();
+  plan->rows = rows;
+  const dnnl::engine& eng = engine_->engine;
+  const memory::dim B = memory::dim(rows);
+  const size_t count = layers_.size();
+  float* parameters = network_.parameters().data();
+  float* gradients = network_.gradients().data();
+  plan->layers.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    const LayerSpec& spec = layers_[i];
+    Plan::Layer& layer = plan->layers[i];
+    layer.begin = columns_[i][size_t(group_.rank)];
+    layer.n = columns_[i][size_t(group_.rank) + 1] - layer.begin;
+    layer.activated =
+        spec.activation != Activation::kLinear && !(i + 1 == count && network_.output_logits());
+    const size_t own = rows * size_t(layer.n);
+    layer.y.assign(own, 0.f);
+    layer.dy.assign(own, 0.f);
+    if (layer.activated) layer.dz.assign(own, 0.f);
+    if (spec.dropout) layer.mask.assign(own, 0.f);
+    if (layer.n == 0) continue;  // (a layer narrower than the group) nothing to compute
+
+    const memory::dim in = spec.in, n = layer.n;
+    float* x = i == 0 ? shared_at(input_at_) : shared_at(output_at_[i - 1]);
+    float* w = parameters + spec.weight_offset + size_t(layer.begin) * size_t(in);
+    const memory::desc x_md = plain(B, in), own_md = plain(B, n);
+    const memory::desc w_rows_md = plain(n, in);            // W[own] as stored
+    const memory::desc w_forward_md = matrix(in, n, 1, in);  // ... read as W[own]^T
+    const memory::desc bias_md = plain(1, n);
+
+    dnnl::primitive_attr forward_attr;
+    if (layer.activated) {
+      const EltwiseAlgs algs = eltwise_algs(spec.activation);
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, algs.forward, algs.alpha, 0.0f);
+      forward_attr.set_post_ops(ops);
+      layer.activation_backward = activation_backward(algs, own_md, eng);
+      layer.activation_args = {{DNNL_ARG_DIFF_DST, memory(own_md, eng, layer.dy.data())},
+                               {DNNL_ARG_DST, memory(own_md, eng, layer.y.data())},
+                               {DNNL_ARG_DIFF_SRC, memory(own_md, eng, layer.dz.data())}};
+    }
+    // The output goes to a private [B, n] buffer (a matmul writing a strided slice of the
+    // shared [B, out] ran ~15% slower), copied into the shared one after dropout.
+    layer.forward = dnnl::matmul({{x_md, w_forward_md, bias_md, own_md}, forward_attr, eng});
+    layer.forward_args = {
+        {DNNL_ARG_SRC, memory(x_md, eng, x)},
+        {DNNL_ARG_WEIGHTS, memory(w_forward_md, eng, w)},
+        {DNNL_ARG_BIAS,
+         memory(bias_md, eng, parameters + spec.bias_offset + size_t(layer.begin))},
+        {DNNL_ARG_DST, memory(own_md, eng, layer.y.data())}};
+
+    // dW[own] = dz^T x, written straight into this rank's rows of the gradient buffer.
+    const memory::desc dz_t_md = matrix(n, B, 1, n);
+    layer.backward_weights = dnnl::matmul({{dz_t_md, x_md, w_rows_md}, eng});
+    layer.weights_args = {
+        {DNNL_ARG_SRC, memory(dz_t_md, eng, layer.gradient_out())},
+        {DNNL_ARG_WEIGHTS, memory(x_md, eng, x)},
+        {DNNL_ARG_DST, memory(w_rows_md, eng,
+                              gradients + spec.weight_offset + size_t(layer.begin) * size_t(in))}};
+    // This rank's part of dx: dz[:, own] W[own].
+    if (i > 0) {
+      layer.backward_data = dnnl::matmul({{own_md, w_rows_md, x_md}, eng});
+      float* part = shared_at(parts_at_[i] + size_t(group_.rank) * lines(max_rows_ * size_t(in)));
+      layer.data_args = {{DNNL_ARG_SRC, memory(own_md, eng, layer.gradient_out())},
+                         {DNNL_ARG_WEIGHTS, memory(w_rows_md, eng, w)},
+                         {DNNL_ARG_DST, memory(x_md, eng, part)}};
+    }
+  }
+  Plan& result = *plan;
+  plans_.emplace(rows, std::move(plan));
+  return result;
+}
+
+double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& key,
+                            const Loss& loss, bool separate_target) {
+  size_t rows = 0;
+  for (const RowBlock& block : blocks) rows += block.rows;
+  if (rows > max_rows_) throw RunError("SplitLayers::forward: more rows than room for");
+  group_.sync();  // every rank's input rows are in
+  last_plan_ = nullptr;
+  separate_target_ = separate_target;
+  if (rows == 0) {
+    for (size_t i = 0; i + 1 < layers_.size(); ++i) group_.sync();  // as many as the others
+    return 0.0;
+  }
+  Plan& plan = plan_for(rows);
+  dnnl::stream& stream = engine_->stream;
+  const float keep = 1.0f - network_.spec().dropout;
+  const float scale = 1.0f / keep;
+  plan.dropout_applied = network_.spec().dropout > 0;  // (forward here is always training)
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerSpec& spec = layers_[i];
+    Plan::Layer& layer = plan.layers[i];
+    const size_t n = size_t(layer.n), out = size_t(spec.out);
+    if (n > 0) {
+      layer.forward.execute(stream, layer.forward_args);
+      stream.wait();
+    }
+    if (i + 1 == layers_.size()) break;  // the output: only this rank's loss reads it
+    const float* y = layer.y.data();
+    if (spec.dropout && n > 0) {
+      // The mask of row g is the draws (seed, step, layer, g) give for columns 0..out-1, as in
+      // Network; this rank takes its columns from the stream's position `begin`.
+      size_t row = 0;
+      for (const RowBlock& block : blocks)
+        for (size_t k = 0; k < block.rows; ++k, ++row) {
+          RandomStream rng(key.seed, RandomPurpose::kDropout, key.step * 256 + uint64_t(i),
+                           block.first_global_row + k);
+          rng.seek(uint64_t(layer.begin) / 4);
+          for (int skip = 0; skip < layer.begin % 4; ++skip) rng.uniform();
+          float* m = layer.mask.data() + row * n;
+          for (size_t j = 0; j < n; ++j) m[j] = rng.uniform() < keep ? scale : 0.0f;
+        }
+      // dy is free until backward: it holds y * mask for the copy.
+      for (size_t k = 0; k < layer.y.size(); ++k) layer.dy[k] = layer.y[k] * layer.mask[k];
+      y = layer.dy.data();
+    }
+    float* shared = shared_at(output_at_[i]) + size_t(layer.begin);
+    for (size_t r = 0; r < rows && n > 0; ++r) std::memcpy(shared + r * out, y + r * n, n * 4);
+    group_.sync();  // the next layer reads every rank's columns
+  }
+  last_plan_ = &plan;
+
+  // The loss over this rank's columns of the output.
+  const Plan::Layer& top = plan.layers.back();
+  const size_t n = size_t(top.n), width = size_t(network_.spec().input_width());
+  target_.resize(rows * n);
+  const float* target = shared_at(separate_target ? target_at_ : input_at_) + size_t(top.begin);
+  for (size_t r = 0; r < rows; ++r) std::memcpy(target_.data() + r * n, target + r * width, n * 4);
+  return n > 0 ? loss.sum(top.y.data(), target_.data(), rows * n) : 0.0;
+}
+
+void SplitLayers::loss_gradient(const Loss& loss, double global_sum, double global_count) {
+  if (!last_plan_) return;
+  Plan::Layer& top = last_plan_->layers.back();
+  const size_t n = last_plan_->rows * size_t(top.n);
+  if (n > 0) loss.gradient(top.y.data(), target_.data(), n, global_sum, global_count, top.dy.data());
+}
+
+void SplitLayers::backward(const Network::GradientsReady& on_owned) {
+  const size_t count = layers_.size();
+  Plan* plan = last_plan_;
+  float* gradients = network_.gradients().data();
+  dnnl::stream& stream = engine_->stream;
+  std::vector<const float*> parts;
+  for (size_t i = count; i-- > 0;) {
+    const LayerSpec& spec = layers_[i];
+    if (i + 1 < count) group_.sync();  // every rank's part of layer i+1's dx is in
+    const auto& [weights_begin, weights_end] = owned_[2 * (count - 1 - i)];
+    const auto& [bias_begin, bias_end] = owned_[2 * (count - 1 - i) + 1];
+    if (!plan || plan->layers[i].n == 0) {  // no rows on this node, or no columns here
+      std::fill(gradients + weights_begin, gradients + weights_end, 0.0f);
+      std::fill(gradients + bias_begin, gradients + bias_end, 0.0f);
+    } else {
+      Plan::Layer& layer = plan->layers[i];
+      const size_t rows = plan->rows, n = size_t(layer.n);
+      if (i + 1 < count) {  // dy[:, own] = the sum of the parts of layer i+1's dx
+        const size_t in = size_t(layers_[i + 1].in), stride = lines(max_rows_ * in);
+        parts.clear();
+        const auto& above = columns_[i + 1];
+        for (int q = 0; q < group_.size; ++q)
+          if (above[size_t(q) + 1] > above[size_t(q)])
+            parts.push_back(shared_at(parts_at_[i + 1] + size_t(q) * stride) + layer.begin);
+        kernels::sum_of_parts(parts.data(), parts.size(), rows, in, n, layer.dy.data());
+      }
+      if (spec.dropout && plan->dropout_applied)
+        for (size_t k = 0; k < layer.dy.size(); ++k) layer.dy[k] *= layer.mask[k];
+      if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);
+      kernels::column_sums(layer.gradient_out(), rows, n, gradients + bias_begin);
+      layer.backward_weights.execute(stream, layer.weights_args);
+      if (i > 0) layer.backward_data.execute(stream, layer.data_args);
+      stream.wait();
+    }
+    if (on_owned) {
+      on_owned(weights_begin, weights_end);
+      on_owned(bias_begin, bias_end);
+    }
+  }
+}
+
+}  // namespace aeflow::model
