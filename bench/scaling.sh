@@ -5,7 +5,7 @@
 #
 # Usage: bench/scaling.sh [REPS] [PROCS...]    (defaults: 3 repetitions, 1 2)
 # Environment: AEFLOW_BIN, DATA (MNIST dir), PYTHON (with torch), BATCHES ("128 512"),
-#              MODES ("shared fused overlap thread"), STEPS (300)
+#              MODES ("split shared fused overlap thread"), STEPS (300)
 # Needs: build/release/aeflow (scripts/setup.sh), data/mnist (scripts/fetch-data.sh),
 #        Debian's python3-torch for the peer (skipped if missing).
 set -euo pipefail
@@ -18,7 +18,7 @@ bin=${AEFLOW_BIN:-build/release/aeflow}
 data=${DATA:-data/mnist}
 python=${PYTHON:-/usr/bin/python3}
 batches=(${BATCHES:-128 512})
-modes=(${MODES:-shared fused overlap thread})
+modes=(${MODES:-split shared fused overlap thread})
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 steps=${STEPS:-300}
 model=(--encoder 784,512,128,10 --activation sigmoid --loss mse --optimizer adam --lr 1e-3)

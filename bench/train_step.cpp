@@ -32,7 +32,7 @@ struct Options {
   std::string encoder = "784,512,128,10";
   std::string activation = "sigmoid";  // hidden and code layers; the output is sigmoid
   std::string loss = "mse";
-  std::string allreduce = "shared";  // aeflow train's default
+  std::string allreduce = "split";  // aeflow train's default
   std::string data = "data/mnist";
   std::string precision = "fp32";
   int batch = 64;  // global

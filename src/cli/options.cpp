@@ -144,10 +144,11 @@ po::options_description train_options() {
       "early-stopping", text("none"), "monitor: none, val_loss or train_loss")(
       "patience", text("10"), "early stopping: epochs without improvement")(
       "min-delta", text("0"), "early stopping: the improvement that counts")(
-      "allreduce", text("shared"),
-      "gradient all-reduce: fused (one call after backward); overlap or thread (buckets during "
-      "backward, MPI_Iallreduce or a thread); shared (node shared memory, a slice per rank)")(
-      "bucket-mb", text("1"), "overlap: bucket size in MB")(
+      "allreduce", text("split"),
+      "how ranks combine gradients: split (the ranks of a node split every layer's outputs in "
+      "shared memory); shared (node shared memory, a slice of the gradient sum per rank); fused "
+      "(one all-reduce after backward); overlap or thread (buckets during backward, "
+      "MPI_Iallreduce or a thread)")("bucket-mb", text("1"), "overlap: bucket size in MB")(
       "check-replicas", text("0"), "every N steps, check parameters are identical on all ranks")(
       "checkpoint-every", text("1"), "write a checkpoint every N epochs")(
       "keep-checkpoints", text("3"), "keep the last K step checkpoints")(

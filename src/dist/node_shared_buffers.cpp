@@ -71,7 +71,8 @@ double free_shared_bytes() {
 }  // namespace
 
 std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, size_t count,
-                                                             std::string& why_not, NodeSharedLayout layout) {
+                                                             std::string& why_not,
+                                                             NodeSharedLayout layout) {
   if (count > size_t(std::numeric_limits<int>::max()))
     throw RunError("NodeSharedBuffers: more than 2^31 parameters");
   const MPI_Comm comm = MPI_Comm_f2c(world.mpi_handle());
@@ -204,8 +205,8 @@ void NodeSharedBuffers::merge_over_node(std::span<float> values) const {
 
 std::vector<int64_t> NodeSharedBuffers::gather_over_node(std::span<const int64_t> mine) const {
   std::vector<int64_t> all(size_t(node_size_) * mine.size());
-  check_mpi(MPI_Allgather(mine.data(), int(mine.size()), MPI_INT64_T, all.data(),
-                          int(mine.size()), MPI_INT64_T, MPI_Comm_f2c(node_comm_)),
+  check_mpi(MPI_Allgather(mine.data(), int(mine.size()), MPI_INT64_T, all.data(), int(mine.size()),
+                          MPI_INT64_T, MPI_Comm_f2c(node_comm_)),
             "MPI_Allgather");
   return all;
 }

@@ -13,8 +13,8 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
-#include "loss_kernels.hpp"
 #include "layer_primitives.hpp"
+#include "loss_kernels.hpp"
 #include "matrix_kernels.hpp"
 
 namespace aeflow::model {

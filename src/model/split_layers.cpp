@@ -21,12 +21,15 @@ namespace {
 using dnnl::memory;
 
 constexpr size_t kLine = 16;  // floats in a cache line: shared regions start on one
-size_t lines(size_t floats) { return (floats + kLine - 1) / kLine * kLine; }
+size_t lines(size_t floats) {
+  return (floats + kLine - 1) / kLine * kLine;
+}
 
-// Rank q of SIZE owns columns [result[q], result[q + 1]) of OUT. Wide layers split on cache
-// lines, so no two ranks write the same line of a shared row.
-std::vector<int> split_columns(int out, int size) {
-  const int unit = out >= int(kLine) * size ? int(kLine) : 1;
+// Rank q of SIZE owns columns [result[q], result[q + 1]) of OUT. Wide layers whose output is
+// shared split on cache lines, so no two ranks write the same line of a shared row; the output
+// layer (private) splits evenly: 784 as 392 + 392, not 384 + 400, which made one rank wait.
+std::vector<int> split_columns(int out, int size, bool shared) {
+  const int unit = shared && out >= int(kLine) * size ? int(kLine) : 1;
   const int units = (out + unit - 1) / unit;
   std::vector<int> columns(size_t(size) + 1);
   for (int q = 0; q <= size; ++q) columns[size_t(q)] = std::min(out, units * q / size * unit);
@@ -59,8 +62,7 @@ struct SplitLayers::Plan {
 
 std::string SplitLayers::unsupported(const Network& network) {
   if (network.spec().tied) return "--allreduce split does not support tied weights";
-  if (network.precision() != Precision::kFp32)
-    return "--allreduce split computes in fp32 only";
+  if (network.precision() != Precision::kFp32) return "--allreduce split computes in fp32 only";
   return "";
 }
 
@@ -96,7 +98,7 @@ SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
     if (i + 1 < layers_.size()) at += lines(max_rows * size_t(layer.out));
     parts_at_.push_back(at);
     if (i > 0) at += size_t(group_.size) * lines(max_rows * size_t(layer.in));
-    columns_.push_back(split_columns(layer.out, group_.size));
+    columns_.push_back(split_columns(layer.out, group_.size, i + 1 < layers_.size()));
   }
   for (size_t i = layers_.size(); i-- > 0;) {
     const LayerSpec& layer = layers_[i];
@@ -147,7 +149,7 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
     float* x = i == 0 ? shared_at(input_at_) : shared_at(output_at_[i - 1]);
     float* w = parameters + spec.weight_offset + size_t(layer.begin) * size_t(in);
     const memory::desc x_md = plain(B, in), own_md = plain(B, n);
-    const memory::desc w_rows_md = plain(n, in);            // W[own] as stored
+    const memory::desc w_rows_md = plain(n, in);             // W[own] as stored
     const memory::desc w_forward_md = matrix(in, n, 1, in);  // ... read as W[own]^T
     const memory::desc bias_md = plain(1, n);
 
@@ -168,8 +170,7 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
     layer.forward_args = {
         {DNNL_ARG_SRC, memory(x_md, eng, x)},
         {DNNL_ARG_WEIGHTS, memory(w_forward_md, eng, w)},
-        {DNNL_ARG_BIAS,
-         memory(bias_md, eng, parameters + spec.bias_offset + size_t(layer.begin))},
+        {DNNL_ARG_BIAS, memory(bias_md, eng, parameters + spec.bias_offset + size_t(layer.begin))},
         {DNNL_ARG_DST, memory(own_md, eng, layer.y.data())}};
 
     // dW[own] = dz^T x, written straight into this rank's rows of the gradient buffer.
@@ -257,7 +258,8 @@ void SplitLayers::loss_gradient(const Loss& loss, double global_sum, double glob
   if (!last_plan_) return;
   Plan::Layer& top = last_plan_->layers.back();
   const size_t n = last_plan_->rows * size_t(top.n);
-  if (n > 0) loss.gradient(top.y.data(), target_.data(), n, global_sum, global_count, top.dy.data());
+  if (n > 0)
+    loss.gradient(top.y.data(), target_.data(), n, global_sum, global_count, top.dy.data());
 }
 
 void SplitLayers::backward(const Network::GradientsReady& on_owned) {

@@ -22,8 +22,7 @@ double seconds_since(Clock::time_point start) {
 
 DataParallelStep::DataParallelStep(model::Network& network, const model::Loss& loss,
                                    model::Optimizer& optimizer, const dist::Comm& comm,
-                                   AllreduceMode mode, double bucket_mb,
-                                   size_t max_global_rows)
+                                   AllreduceMode mode, double bucket_mb, size_t max_global_rows)
     : network_(network),
       loss_(loss),
       optimizer_(optimizer),
@@ -59,7 +58,8 @@ void DataParallelStep::start_shared() {
   if (!shared_) {
     shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not);
     if (!shared_) {
-      fallback_note_ += (fallback_note_.empty() ? "" : "; ") + why_not + ": using --allreduce fused";
+      fallback_note_ +=
+          (fallback_note_.empty() ? "" : "; ") + why_not + ": using --allreduce fused";
       mode_ = AllreduceMode::kFused;
       return;
     }
@@ -229,8 +229,9 @@ StepResult DataParallelStep::run_split(const float* input, const float* target, 
     start = Clock::now();
     size_t at = 0;  // the owned ranges, packed, summed across nodes
     for (const auto& [begin, end] : split_->owned())
-      at = size_t(std::copy(gradients.begin() + begin, gradients.begin() + end,
-                            summed_.begin() + at) - summed_.begin());
+      at = size_t(
+          std::copy(gradients.begin() + begin, gradients.begin() + end, summed_.begin() + at) -
+          summed_.begin());
     shared_->sum_over_nodes(summed_);
     times_.reduce += seconds_since(start);
     start = Clock::now();

@@ -97,7 +97,9 @@ class DataParallelTest : public ::testing::Test {
 
   // Trains on all ranks in every all-reduce mode, and on each rank alone, with config()
   // changed by ADJUST; the models must agree up to float summation order.
-  void expect_same_trajectory_as_one_rank(const std::function<void(train::TrainConfig&)>& adjust);
+  // Only the modes named in ONLY, if given.
+  void expect_same_trajectory_as_one_rank(const std::function<void(train::TrainConfig&)>& adjust,
+                                          const std::vector<std::string>& only = {});
 
   const dist::Comm world_ = dist::Comm::world();
   std::string root_;
@@ -171,8 +173,21 @@ TEST_F(DataParallelTest, EmptyShardsInTheTailBatchJoinEveryMode) {
   });
 }
 
+// --allreduce split gives each rank a slice of every layer's outputs: with a code layer of 3 at
+// 4 ranks one rank owns none of it (its parts are left out of the sums), the code layer is
+// linear (no activation backward) and BCE leaves the output layer without an activation.
+TEST_F(DataParallelTest, SplitHandlesLayersNarrowerThanTheRanksAndLogits) {
+  expect_same_trajectory_as_one_rank(
+      [](train::TrainConfig& c) {
+        c.spec.encoder = {784, 24, 3};
+        c.spec.code = model::Activation::kLinear;
+        c.loss = model::LossKind::kBce;
+      },
+      {"split", "fused"});
+}
+
 void DataParallelTest::expect_same_trajectory_as_one_rank(
-    const std::function<void(train::TrainConfig&)>& adjust) {
+    const std::function<void(train::TrainConfig&)>& adjust, const std::vector<std::string>& only) {
   auto config_for = [&](const std::string& out) {
     train::TrainConfig c = config(out);
     if (adjust) adjust(c);
@@ -189,6 +204,7 @@ void DataParallelTest::expect_same_trajectory_as_one_rank(
       {train::AllreduceMode::kOverlap, "overlap"},
       {train::AllreduceMode::kThread, "thread"}};
   for (const auto& [mode, name] : modes) {
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
     train::TrainConfig parallel_config = config_for(root_ + "/world-" + name);
     parallel_config.allreduce = mode;
     parallel_config.bucket_mb = 0.01;  // several buckets in the overlapped modes
@@ -300,6 +316,24 @@ TEST_F(DataParallelTest, ResumeOnAnotherRankCountWorksAndSaysSo) {
   float max_diff = 0;
   for (size_t k = 0; k < pa.size(); ++k) max_diff = std::max(max_diff, std::fabs(pa[k] - pb[k]));
   EXPECT_LT(max_diff, 1e-4f);
+}
+
+// Tied weights cannot be split by output rows (a tied decoder layer's rows are the encoder's
+// columns): --allreduce split says so and trains with shared instead.
+TEST_F(DataParallelTest, SplitFallsBackToSharedForTiedWeights) {
+  if (world_.size() == 1) GTEST_SKIP() << "one rank uses no node-shared mode";
+  train::TrainConfig c = config(root_ + "/tied");
+  c.spec.tied = true;
+  c.allreduce = train::AllreduceMode::kSplit;
+  c.steps = 3;
+  std::ostringstream log;
+  const train::TrainResult result = train::run_training(c, world_, log);
+  EXPECT_EQ(result.steps, 3);
+  if (world_.is_root()) {
+    EXPECT_NE(log.str().find("split does not support tied weights: using --allreduce shared"),
+              std::string::npos)
+        << log.str();
+  }
 }
 
 // --allreduce shared needs room for its windows where OpenMPI keeps them (/dev/shm; a

@@ -36,7 +36,8 @@ class NodeSharedBuffers {
   // reason in WHY_NOT (the same on every rank), when the nodes hold different numbers of ranks
   // or a node's shared-memory directory lacks the room: the caller falls back to an all-reduce.
   static std::unique_ptr<NodeSharedBuffers> create(const Comm& world, size_t count,
-                                                   std::string& why_not, NodeSharedLayout layout = {});
+                                                   std::string& why_not,
+                                                   NodeSharedLayout layout = {});
   ~NodeSharedBuffers();
   NodeSharedBuffers(const NodeSharedBuffers&) = delete;
   NodeSharedBuffers& operator=(const NodeSharedBuffers&) = delete;

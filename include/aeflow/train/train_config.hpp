@@ -52,7 +52,7 @@ struct TrainConfig {
   std::string resume;  // "", a checkpoint path, or "auto"
   bool force = false;  // start over in a run directory that has checkpoints
 
-  AllreduceMode allreduce = AllreduceMode::kShared;
+  AllreduceMode allreduce = AllreduceMode::kSplit;
   double bucket_mb = 1.0;      // overlap: start a reduction once this much is ready
   int64_t check_replicas = 0;  // > 0: every N steps, check parameters are identical on all ranks
 
