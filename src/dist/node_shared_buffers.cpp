@@ -85,8 +85,9 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
   // Room for the node's windows: one parameter copy, every rank's gradients and the extra
   // region (10% spare).
   const double segments = layout.gradient_segments ? double(node_size) : 0.0;
+  const size_t extra_floats = layout.extra_floats ? layout.extra_floats(node_size) : 0;
   const double needed =
-      1.1 * sizeof(float) * (double(count) * (segments + 1) + double(layout.extra_floats));
+      1.1 * sizeof(float) * (double(count) * (segments + 1) + double(extra_floats));
   const double free = free_shared_bytes();
   int enough = node_rank != 0 || free < 0 || free >= needed ? 1 : 0;
   int sizes[3] = {node_size, -node_size, enough};  // min, -max and min in one call
@@ -122,11 +123,11 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
     buffers->segments_ = std::make_unique<float*[]>(size_t(node_size));
     for (int r = 0; r < node_size; ++r) buffers->segments_[size_t(r)] = segment_of(gradients, r);
   }
-  if (layout.extra_floats > 0) {
-    MPI_Win extra = allocate(node, node_rank == 0 ? layout.extra_floats * sizeof(float) : 0, &base);
+  if (extra_floats > 0) {
+    MPI_Win extra = allocate(node, node_rank == 0 ? extra_floats * sizeof(float) : 0, &base);
     buffers->extra_window_ = MPI_Win_c2f(extra);
     buffers->extra_ = segment_of(extra, 0);
-    buffers->extra_floats_ = layout.extra_floats;
+    buffers->extra_floats_ = extra_floats;
   }
   return buffers;
 }

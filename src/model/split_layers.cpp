@@ -26,8 +26,9 @@ size_t lines(size_t floats) {
 }
 
 // Rank q of SIZE owns columns [result[q], result[q + 1]) of OUT. Wide layers whose output is
-// shared split on cache lines, so no two ranks write the same line of a shared row; the output
-// layer (private) splits evenly: 784 as 392 + 392, not 384 + 400, which made one rank wait.
+// shared split on multiples of 16 columns, so ranks rarely write the same cache line of a shared
+// row (never when OUT is a multiple of 16 too); the output layer (private) splits evenly: 784 as
+// 392 + 392, not 384 + 400, which made one rank wait.
 std::vector<int> split_columns(int out, int size, bool shared) {
   const int unit = shared && out >= int(kLine) * size ? int(kLine) : 1;
   const int units = (out + unit - 1) / unit;
@@ -66,14 +67,29 @@ std::string SplitLayers::unsupported(const Network& network) {
   return "";
 }
 
-size_t SplitLayers::shared_floats(const ModelSpec& spec, size_t max_rows, int group_size) {
+SplitLayers::SharedLayout SplitLayers::shared_layout(const ModelSpec& spec, size_t max_rows,
+                                                     int group_size) {
   const auto layers = spec.layers();
-  size_t total = 2 * lines(max_rows * size_t(spec.input_width()));  // input and target
+  SharedLayout at;
+  size_t end = 0;
+  auto take = [&](size_t floats) {
+    const size_t begin = end;
+    end += lines(floats);
+    return begin;
+  };
+  at.input = take(max_rows * size_t(spec.input_width()));
+  at.target = take(max_rows * size_t(spec.input_width()));
   for (size_t i = 0; i < layers.size(); ++i) {
-    if (i + 1 < layers.size()) total += lines(max_rows * size_t(layers[i].out));
-    if (i > 0) total += size_t(group_size) * lines(max_rows * size_t(layers[i].in));
+    at.output.push_back(i + 1 < layers.size() ? take(max_rows * size_t(layers[i].out)) : end);
+    at.part_stride.push_back(lines(max_rows * size_t(layers[i].in)));
+    at.parts.push_back(i > 0 ? take(size_t(group_size) * at.part_stride.back()) : end);
   }
-  return total;
+  at.total = end;
+  return at;
+}
+
+size_t SplitLayers::shared_floats(const ModelSpec& spec, size_t max_rows, int group_size) {
+  return shared_layout(spec, max_rows, group_size).total;
 }
 
 SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
@@ -84,22 +100,10 @@ SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
       engine_(std::make_unique<Engine>()) {
   const std::string why_not = unsupported(network);
   if (!why_not.empty()) throw RunError(why_not);
-  if (group_.shared.size() < shared_floats(network.spec(), max_rows, group_.size))
-    throw RunError("SplitLayers: too little shared memory");
-  size_t at = 0;
-  const size_t width = size_t(network.spec().input_width());
-  input_at_ = at;
-  at += lines(max_rows * width);
-  target_at_ = at;
-  at += lines(max_rows * width);
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const LayerSpec& layer = layers_[i];
-    output_at_.push_back(at);
-    if (i + 1 < layers_.size()) at += lines(max_rows * size_t(layer.out));
-    parts_at_.push_back(at);
-    if (i > 0) at += size_t(group_.size) * lines(max_rows * size_t(layer.in));
-    columns_.push_back(split_columns(layer.out, group_.size, i + 1 < layers_.size()));
-  }
+  at_ = shared_layout(network.spec(), max_rows, group_.size);
+  if (group_.shared.size() < at_.total) throw RunError("SplitLayers: too little shared memory");
+  for (size_t i = 0; i < layers_.size(); ++i)
+    columns_.push_back(split_columns(layers_[i].out, group_.size, i + 1 < layers_.size()));
   for (size_t i = layers_.size(); i-- > 0;) {
     const LayerSpec& layer = layers_[i];
     const size_t begin = size_t(columns_[i][size_t(group_.rank)]);
@@ -113,11 +117,11 @@ SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
 SplitLayers::~SplitLayers() = default;
 
 float* SplitLayers::input_row(size_t row) {
-  return shared_at(input_at_ + row * size_t(network_.spec().input_width()));
+  return shared_at(at_.input + row * size_t(network_.spec().input_width()));
 }
 
 float* SplitLayers::target_row(size_t row) {
-  return shared_at(target_at_ + row * size_t(network_.spec().input_width()));
+  return shared_at(at_.target + row * size_t(network_.spec().input_width()));
 }
 
 SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
@@ -146,7 +150,7 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
     if (layer.n == 0) continue;  // (a layer narrower than the group) nothing to compute
 
     const memory::dim in = spec.in, n = layer.n;
-    float* x = i == 0 ? shared_at(input_at_) : shared_at(output_at_[i - 1]);
+    float* x = i == 0 ? shared_at(at_.input) : shared_at(at_.output[i - 1]);
     float* w = parameters + spec.weight_offset + size_t(layer.begin) * size_t(in);
     const memory::desc x_md = plain(B, in), own_md = plain(B, n);
     const memory::desc w_rows_md = plain(n, in);             // W[own] as stored
@@ -184,7 +188,7 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
     // This rank's part of dx: dz[:, own] W[own].
     if (i > 0) {
       layer.backward_data = dnnl::matmul({{own_md, w_rows_md, x_md}, eng});
-      float* part = shared_at(parts_at_[i] + size_t(group_.rank) * lines(max_rows_ * size_t(in)));
+      float* part = shared_at(at_.parts[i] + size_t(group_.rank) * at_.part_stride[i]);
       layer.data_args = {{DNNL_ARG_SRC, memory(own_md, eng, layer.gradient_out())},
                          {DNNL_ARG_WEIGHTS, memory(w_rows_md, eng, w)},
                          {DNNL_ARG_DST, memory(x_md, eng, part)}};
@@ -197,12 +201,13 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
 
 double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& key,
                             const Loss& loss, bool separate_target) {
+  if (blocks.size() != size_t(group_.size))
+    throw RunError("SplitLayers::forward: a block per rank");
   size_t rows = 0;
   for (const RowBlock& block : blocks) rows += block.rows;
   if (rows > max_rows_) throw RunError("SplitLayers::forward: more rows than room for");
   group_.sync();  // every rank's input rows are in
   last_plan_ = nullptr;
-  separate_target_ = separate_target;
   if (rows == 0) {
     for (size_t i = 0; i + 1 < layers_.size(); ++i) group_.sync();  // as many as the others
     return 0.0;
@@ -239,7 +244,7 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
       for (size_t k = 0; k < layer.y.size(); ++k) layer.dy[k] = layer.y[k] * layer.mask[k];
       y = layer.dy.data();
     }
-    float* shared = shared_at(output_at_[i]) + size_t(layer.begin);
+    float* shared = shared_at(at_.output[i]) + size_t(layer.begin);
     for (size_t r = 0; r < rows && n > 0; ++r) std::memcpy(shared + r * out, y + r * n, n * 4);
     group_.sync();  // the next layer reads every rank's columns
   }
@@ -249,7 +254,7 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
   const Plan::Layer& top = plan.layers.back();
   const size_t n = size_t(top.n), width = size_t(network_.spec().input_width());
   target_.resize(rows * n);
-  const float* target = shared_at(separate_target ? target_at_ : input_at_) + size_t(top.begin);
+  const float* target = shared_at(separate_target ? at_.target : at_.input) + size_t(top.begin);
   for (size_t r = 0; r < rows; ++r) std::memcpy(target_.data() + r * n, target + r * width, n * 4);
   return n > 0 ? loss.sum(top.y.data(), target_.data(), rows * n) : 0.0;
 }
@@ -280,12 +285,12 @@ void SplitLayers::backward(const Network::GradientsReady& on_owned) {
       Plan::Layer& layer = plan->layers[i];
       const size_t rows = plan->rows, n = size_t(layer.n);
       if (i + 1 < count) {  // dy[:, own] = the sum of the parts of layer i+1's dx
-        const size_t in = size_t(layers_[i + 1].in), stride = lines(max_rows_ * in);
+        const size_t in = size_t(layers_[i + 1].in), stride = at_.part_stride[i + 1];
         parts.clear();
         const auto& above = columns_[i + 1];
         for (int q = 0; q < group_.size; ++q)
           if (above[size_t(q) + 1] > above[size_t(q)])
-            parts.push_back(shared_at(parts_at_[i + 1] + size_t(q) * stride) + layer.begin);
+            parts.push_back(shared_at(at_.parts[i + 1] + size_t(q) * stride) + layer.begin);
         kernels::sum_of_parts(parts.data(), parts.size(), rows, in, n, layer.dy.data());
       }
       if (spec.dropout && plan->dropout_applied)

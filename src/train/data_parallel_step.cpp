@@ -39,27 +39,34 @@ DataParallelStep::~DataParallelStep() {
 // Collective: every rank's first step.
 void DataParallelStep::start_shared() {
   const size_t count = network_.parameters().size();
-  std::string why_not;
+  // A node's batch: its ranks' shards, each at most ceil(batch / ranks) rows.
+  const size_t per_rank = (max_global_rows_ + size_t(comm_.size()) - 1) / size_t(comm_.size());
+  auto node_rows = [&](int node_size) {
+    return std::min(max_global_rows_, per_rank * size_t(node_size));
+  };
+  std::string why_not, split_why_not;
   if (mode_ == AllreduceMode::kSplit) {
-    why_not = model::SplitLayers::unsupported(network_);
-    if (why_not.empty()) {
-      // A node's batch: its ranks' shards, each at most ceil(batch / ranks) rows.
-      const size_t per_rank = (max_global_rows_ + size_t(comm_.size()) - 1) / size_t(comm_.size());
-      const dist::NodeSharedLayout layout{
-          false, model::SplitLayers::shared_floats(network_.spec(), per_rank * size_t(comm_.size()),
-                                                   comm_.size())};
-      shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not, layout);
+    split_why_not = model::SplitLayers::unsupported(network_);
+    if (split_why_not.empty()) {
+      dist::NodeSharedLayout layout;
+      layout.gradient_segments = false;
+      layout.extra_floats = [&](int node_size) {
+        return model::SplitLayers::shared_floats(network_.spec(), node_rows(node_size), node_size);
+      };
+      shared_ = dist::NodeSharedBuffers::create(comm_, count, split_why_not, layout);
     }
     if (!shared_) {
-      fallback_note_ = why_not + ": using --allreduce shared";
+      fallback_note_ = split_why_not + ": using --allreduce shared";
       mode_ = AllreduceMode::kShared;
     }
   }
   if (!shared_) {
     shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not);
     if (!shared_) {
-      fallback_note_ +=
-          (fallback_note_.empty() ? "" : "; ") + why_not + ": using --allreduce fused";
+      // (unequal ranks per node stop both modes: say it once)
+      fallback_note_ =
+          (split_why_not.empty() || split_why_not == why_not ? "" : split_why_not + ", and ") +
+          why_not + ": using --allreduce fused";
       mode_ = AllreduceMode::kFused;
       return;
     }
@@ -70,14 +77,11 @@ void DataParallelStep::start_shared() {
   shared_->sync();
   network_.use_buffers(shared_->parameters(), shared_->gradients());
   if (mode_ == AllreduceMode::kSplit) {
-    const size_t node_rows =
-        std::min(max_global_rows_, (max_global_rows_ + size_t(comm_.size()) - 1) /
-                                       size_t(comm_.size()) * size_t(shared_->node_size()));
     split_ = std::make_unique<model::SplitLayers>(
         network_,
         model::SplitGroup{shared_->node_rank(), shared_->node_size(), [this] { shared_->sync(); },
                           shared_->extra()},
-        node_rows);
+        node_rows(shared_->node_size()));
     size_t owned = 0;
     for (const auto& [begin, end] : split_->owned()) owned += end - begin;
     summed_.assign(shared_->nodes() > 1 ? owned : 0, 0.0f);
@@ -189,16 +193,22 @@ StepResult DataParallelStep::run_split(const float* input, const float* target, 
                                        size_t global_rows, const model::DropoutKey& key, float lr,
                                        bool stop_requested) {
   auto start = Clock::now();
-  const int64_t mine[2] = {rows, int64_t(key.first_global_row)};
+  const bool separate_target = target != input;  // (with noise; the same on every rank)
+  const int64_t mine[3] = {rows, int64_t(key.first_global_row), separate_target ? 1 : 0};
   const std::vector<int64_t> all = shared_->gather_over_node(mine);
   std::vector<model::RowBlock> blocks(size_t(shared_->node_size()));
-  size_t offset = 0;  // of this rank's rows in the node's batch
+  size_t offset = 0, node_rows = 0;  // this rank's rows start at OFFSET of the node's batch
   for (size_t q = 0; q < blocks.size(); ++q) {
-    blocks[q] = {size_t(all[2 * q]), uint64_t(all[2 * q + 1])};
+    blocks[q] = {size_t(all[3 * q]), uint64_t(all[3 * q + 1])};
     if (int(q) < shared_->node_rank()) offset += blocks[q].rows;
+    node_rows += blocks[q].rows;
+    if ((all[3 * q + 2] != 0) != separate_target)
+      throw RunError("--allreduce split: ranks disagree on whether the target is the input");
   }
+  if (node_rows > split_->max_rows())
+    throw RunError("--allreduce split: a node batch of " + std::to_string(node_rows) +
+                   " rows, room for " + std::to_string(split_->max_rows()));
   const size_t width = size_t(network_.spec().input_width());
-  const bool separate_target = target != input;
   if (rows > 0) {
     std::copy_n(input, size_t(rows) * width, split_->input_row(offset));
     if (separate_target) std::copy_n(target, size_t(rows) * width, split_->target_row(offset));
@@ -228,10 +238,10 @@ StepResult DataParallelStep::run_split(const float* input, const float* target, 
     times_.backward += seconds_since(start);
     start = Clock::now();
     size_t at = 0;  // the owned ranges, packed, summed across nodes
-    for (const auto& [begin, end] : split_->owned())
-      at = size_t(
-          std::copy(gradients.begin() + begin, gradients.begin() + end, summed_.begin() + at) -
-          summed_.begin());
+    for (const auto& [begin, end] : split_->owned()) {
+      std::copy(gradients.begin() + begin, gradients.begin() + end, summed_.begin() + at);
+      at += end - begin;
+    }
     shared_->sum_over_nodes(summed_);
     times_.reduce += seconds_since(start);
     start = Clock::now();

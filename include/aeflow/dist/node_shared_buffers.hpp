@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,14 +28,16 @@ namespace aeflow::dist {
 // What create() allocates besides the one parameter copy.
 struct NodeSharedLayout {
   bool gradient_segments = true;  // one segment of COUNT floats per rank
-  size_t extra_floats = 0;        // one region the whole node shares (extra())
+  // The floats of one region the whole node shares (extra()), for a node of so many ranks.
+  std::function<size_t(int node_size)> extra_floats;
 };
 
 class NodeSharedBuffers {
  public:
-  // Collective over WORLD. COUNT floats of parameters and of gradients per rank. Null, with the
-  // reason in WHY_NOT (the same on every rank), when the nodes hold different numbers of ranks
-  // or a node's shared-memory directory lacks the room: the caller falls back to an all-reduce.
+  // Collective over WORLD. COUNT floats of parameters (one copy per node), and what LAYOUT asks
+  // for besides. Null, with the reason in WHY_NOT (the same on every rank), when the nodes hold
+  // different numbers of ranks or a node's shared-memory directory lacks the room: the caller
+  // falls back to another mode.
   static std::unique_ptr<NodeSharedBuffers> create(const Comm& world, size_t count,
                                                    std::string& why_not,
                                                    NodeSharedLayout layout = {});

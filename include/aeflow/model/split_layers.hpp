@@ -46,7 +46,7 @@ struct SplitGroup {
 // Some rank's rows of the node's batch, in the order they sit in the node's batch.
 struct RowBlock {
   size_t rows = 0;
-  uint64_t first_global_row = 0;  // where they sit in the global batch (dropout masks)
+  uint64_t first_global_row = 0;  // the first's DropoutKey::first_global_row (dropout masks)
 };
 
 class SplitLayers {
@@ -83,10 +83,19 @@ class SplitLayers {
 
   // The ranges of the flat parameter buffer this rank owns, as backward reports them.
   const std::vector<std::pair<size_t, size_t>>& owned() const { return owned_; }
+  size_t max_rows() const { return max_rows_; }
 
  private:
   struct Plan;
   struct Engine;
+  // Where the shared floats go: the batch's input and target, each layer's output as the next
+  // layer reads it, and the group's parts of each layer's dx (layer 0 has none); total: the end.
+  struct SharedLayout {
+    size_t input = 0, target = 0, total = 0;
+    std::vector<size_t> output, parts;
+    std::vector<size_t> part_stride;  // floats from one rank's part of dx to the next rank's
+  };
+  static SharedLayout shared_layout(const ModelSpec& spec, size_t max_rows, int group_size);
   Plan& plan_for(size_t rows);
   float* shared_at(size_t offset) { return group_.shared.data() + offset; }
 
@@ -96,15 +105,11 @@ class SplitLayers {
   std::vector<LayerSpec> layers_;
   // Each layer's columns per rank: rank q owns [columns_[i][q], columns_[i][q + 1]).
   std::vector<std::vector<int>> columns_;
-  // Offsets into the shared floats: the batch's input and target, each layer's output as the
-  // next layer reads it, and the group's parts of each layer's dx (layer 0 has none).
-  size_t input_at_ = 0, target_at_ = 0;
-  std::vector<size_t> output_at_, parts_at_;
+  SharedLayout at_;  // offsets into group_.shared
   std::vector<std::pair<size_t, size_t>> owned_;
   std::unique_ptr<Engine> engine_;
   std::map<size_t, std::unique_ptr<Plan>> plans_;
   Plan* last_plan_ = nullptr;
-  bool separate_target_ = false;
   std::vector<float> target_;  // this rank's columns of the target, [rows, own]
 };
 

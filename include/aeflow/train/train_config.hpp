@@ -19,7 +19,9 @@ enum class Monitor { kNone, kValLoss, kTrainLoss };
 // backward (fused), or buckets of layer gradients started as backward produces them and waited
 // on before the optimizer step, either as MPI_Iallreduce (overlap) or on a thread (thread), or
 // through memory shared by the ranks of a node, each rank summing and updating one slice
-// (shared: dist/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks).
+// (shared: dist/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks), or
+// with no sum inside a node at all: its ranks split every layer's outputs over the node's batch
+// (split, the default: model/split_layers.hpp; shared for tied weights and bf16).
 enum class AllreduceMode { kFused, kOverlap, kThread, kShared, kSplit };
 
 struct TrainConfig {
