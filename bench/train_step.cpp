@@ -5,7 +5,8 @@
 //   aeflow_step encoder=784,512,128,10 activation=sigmoid loss=mse batch=64 ranks=1 threads=1
 //     steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816 forward=31.0% ...
 // Usage: aeflow_train_bench [--encoder W,..] [--activation A] [--loss L] [--batch N]
-//          [--steps N] [--warmup N] [--data DIR] [--allreduce split|shared|fused|overlap|thread]
+//          [--steps N] [--warmup N] [--data DIR] [--allreduce
+//          auto|split|shared|fused|overlap|thread]
 //          [--precision fp32|bf16]
 // A measuring tool, not a test: it checks nothing but that training runs.
 #include <mpi.h>
@@ -32,7 +33,7 @@ struct Options {
   std::string encoder = "784,512,128,10";
   std::string activation = "sigmoid";  // hidden and code layers; the output is sigmoid
   std::string loss = "mse";
-  std::string allreduce = "split";  // aeflow train's default
+  std::string allreduce = "auto";  // aeflow train's default
   std::string data = "data/mnist";
   std::string precision = "fp32";
   int batch = 64;  // global
@@ -100,6 +101,7 @@ int run(int argc, char** argv) {
                                : options.allreduce == "thread" ? train::AllreduceMode::kThread
                                : options.allreduce == "shared" ? train::AllreduceMode::kShared
                                : options.allreduce == "split"  ? train::AllreduceMode::kSplit
+                               : options.allreduce == "auto"   ? train::AllreduceMode::kAuto
                                                                : train::AllreduceMode::kFused,
                                1.0, size_t(options.batch));
   if (comm.is_root()) network.initialize(1);

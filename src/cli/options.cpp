@@ -144,11 +144,12 @@ po::options_description train_options() {
       "early-stopping", text("none"), "monitor: none, val_loss or train_loss")(
       "patience", text("10"), "early stopping: epochs without improvement")(
       "min-delta", text("0"), "early stopping: the improvement that counts")(
-      "allreduce", text("split"),
+      "allreduce", text("auto"),
       "how ranks combine gradients: split (the ranks of a node split every layer's outputs in "
-      "shared memory); shared (node shared memory, a slice of the gradient sum per rank); fused "
-      "(one all-reduce after backward); overlap or thread (buckets during backward, "
-      "MPI_Iallreduce or a thread)")("bucket-mb", text("1"), "overlap: bucket size in MB")(
+      "shared memory); shared (node shared memory, a slice of the gradient sum per rank); auto "
+      "(split or shared, whichever moves less between a node's cores); fused (one all-reduce "
+      "after backward); overlap or thread (buckets during backward, MPI_Iallreduce or a "
+      "thread)")("bucket-mb", text("1"), "overlap: bucket size in MB")(
       "check-replicas", text("0"), "every N steps, check parameters are identical on all ranks")(
       "checkpoint-every", text("1"), "write a checkpoint every N epochs")(
       "keep-checkpoints", text("3"), "keep the last K step checkpoints")(
@@ -243,9 +244,11 @@ train::TrainConfig train_config(const po::variables_map& v) {
     c.allreduce = train::AllreduceMode::kShared;
   else if (allreduce == "split")
     c.allreduce = train::AllreduceMode::kSplit;
+  else if (allreduce == "auto")
+    c.allreduce = train::AllreduceMode::kAuto;
   else
     throw InputError("--allreduce '" + allreduce +
-                     "': expected split, shared, fused, overlap or thread");
+                     "': expected auto, split, shared, fused, overlap or thread");
   c.bucket_mb = get_range(v, "bucket-mb", 1e-3, 1e4, false);
   c.check_replicas = get_int(v, "check-replicas", 0);
   c.checkpoint_every = get_int(v, "checkpoint-every", 1);

@@ -132,6 +132,18 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
   return buffers;
 }
 
+int NodeSharedBuffers::ranks_per_node(const Comm& world) {
+  const MPI_Comm comm = MPI_Comm_f2c(world.mpi_handle());
+  MPI_Comm node;
+  check_mpi(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
+            "MPI_Comm_split_type");
+  int size = 1;
+  MPI_Comm_size(node, &size);
+  MPI_Comm_free(&node);
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &size, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  return size;
+}
+
 NodeSharedBuffers::~NodeSharedBuffers() {
   // Freeing is collective: a rank unwinding from an error must not wait in it for ranks that
   // will never come (the job is being aborted), so it leaves the memory to the end of the job.

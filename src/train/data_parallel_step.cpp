@@ -45,6 +45,23 @@ void DataParallelStep::start_shared() {
     return std::min(max_global_rows_, per_rank * size_t(node_size));
   };
   std::string why_not, split_why_not;
+  if (mode_ == AllreduceMode::kAuto) {
+    // split moves the node's batch between the cores (activations, parts of dx), shared the
+    // model (parameters, gradients): take the one that moves less. Measured on 2 cores
+    // (docs/performance.md) split is faster for 784-512-128-10 up to batch 256, shared at 512
+    // and for small models; this rule picks the faster in each of those cases.
+    const int node_size = dist::NodeSharedBuffers::ranks_per_node(comm_);
+    const size_t split_floats =
+        model::SplitLayers::shared_floats(network_.spec(), node_rows(node_size), node_size);
+    const bool split =
+        model::SplitLayers::unsupported(network_).empty() && split_floats < 2 * count;
+    mode_ = split ? AllreduceMode::kSplit : AllreduceMode::kShared;
+    note_ = std::string("--allreduce auto: ") + (split ? "split" : "shared") + " (" +
+            std::to_string(node_rows(node_size)) +
+            " rows a node: " + std::to_string(split_floats / 1000) +
+            "k floats of batch in shared memory, " + std::to_string(2 * count / 1000) +
+            "k of parameters and gradients)";
+  }
   if (mode_ == AllreduceMode::kSplit) {
     split_why_not = model::SplitLayers::unsupported(network_);
     if (split_why_not.empty()) {
@@ -56,7 +73,7 @@ void DataParallelStep::start_shared() {
       shared_ = dist::NodeSharedBuffers::create(comm_, count, split_why_not, layout);
     }
     if (!shared_) {
-      fallback_note_ = split_why_not + ": using --allreduce shared";
+      note_ = split_why_not + ": using --allreduce shared";
       mode_ = AllreduceMode::kShared;
     }
   }
@@ -64,9 +81,8 @@ void DataParallelStep::start_shared() {
     shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not);
     if (!shared_) {
       // (unequal ranks per node stop both modes: say it once)
-      fallback_note_ =
-          (split_why_not.empty() || split_why_not == why_not ? "" : split_why_not + ", and ") +
-          why_not + ": using --allreduce fused";
+      note_ = (split_why_not.empty() || split_why_not == why_not ? "" : split_why_not + ", and ") +
+              why_not + ": using --allreduce fused";
       mode_ = AllreduceMode::kFused;
       return;
     }
@@ -120,7 +136,8 @@ StepResult DataParallelStep::run(const float* input, const float* target, int ro
   const size_t width = size_t(network_.spec().input_width());
   const size_t elements = size_t(rows) * width;
   if (diff_.size() < elements) diff_.resize(elements);
-  const bool node_shared = mode_ == AllreduceMode::kShared || mode_ == AllreduceMode::kSplit;
+  const bool node_shared = mode_ == AllreduceMode::kShared || mode_ == AllreduceMode::kSplit ||
+                           mode_ == AllreduceMode::kAuto;
   if (node_shared && comm_.size() > 1 && !shared_) start_shared();
   if (split_) return run_split(input, target, rows, global_rows, key, lr, stop_requested);
 

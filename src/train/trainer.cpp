@@ -455,7 +455,7 @@ TrainResult Trainer::run() {
 
   TrainResult result;
   bool stopped_by_signal = false;
-  bool fallback_noted = false;
+  bool mode_noted = false;
   while (!state_.finished) {
     if (config_.steps <= 0 && state_.epoch >= config_.epochs) break;
     if (config_.steps > 0 && state_.global_step >= config_.steps) break;
@@ -465,9 +465,9 @@ TrainResult Trainer::run() {
     bool keep_going = true;
     while (keep_going && state_.step_in_epoch < steps_per_epoch) {
       keep_going = train_step(permutation);
-      if (!step_.fallback_note().empty() && !fallback_noted) {
-        print("note: " + step_.fallback_note());
-        fallback_noted = true;
+      if (!step_.note().empty() && !mode_noted) {
+        print("note: " + step_.note());
+        mode_noted = true;
       }
     }
     const int64_t samples =

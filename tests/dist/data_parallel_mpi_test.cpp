@@ -318,6 +318,29 @@ TEST_F(DataParallelTest, ResumeOnAnotherRankCountWorksAndSaysSo) {
   EXPECT_LT(max_diff, 1e-4f);
 }
 
+// --allreduce auto takes split when the node's batch (activations, parts of dx) is less data
+// to share between the cores than the model's parameters and gradients, shared otherwise: a wide
+// model at a small batch splits, a narrow one at a large batch does not.
+TEST_F(DataParallelTest, AutoChoosesByWhatCrossesBetweenCores) {
+  if (world_.size() == 1) GTEST_SKIP() << "one rank uses no node-shared mode";
+  const std::pair<std::vector<int>, int64_t> cases[] = {{{784, 512, 64}, 16}, {{784, 32, 8}, 128}};
+  for (const auto& [encoder, batch] : cases) {
+    train::TrainConfig c = config(root_ + "/auto-" + std::to_string(batch));
+    c.spec.encoder = encoder;
+    c.batch_size = batch;
+    c.steps = 2;
+    c.allreduce = train::AllreduceMode::kAuto;
+    std::ostringstream log;
+    const train::TrainResult result = train::run_training(c, world_, log);
+    EXPECT_EQ(result.steps, 2);
+    const std::string expected =
+        std::string("--allreduce auto: ") + (batch == 16 ? "split" : "shared");
+    if (world_.is_root()) {
+      EXPECT_NE(log.str().find(expected), std::string::npos) << log.str();
+    }
+  }
+}
+
 // Tied weights cannot be split by output rows (a tied decoder layer's rows are the encoder's
 // columns): --allreduce split says so and trains with shared instead.
 TEST_F(DataParallelTest, SplitFallsBackToSharedForTiedWeights) {

@@ -41,6 +41,9 @@ class NodeSharedBuffers {
   static std::unique_ptr<NodeSharedBuffers> create(const Comm& world, size_t count,
                                                    std::string& why_not,
                                                    NodeSharedLayout layout = {});
+  // The number of ranks on the node with the fewest (the same answer on every rank).
+  // Collective over WORLD.
+  static int ranks_per_node(const Comm& world);
   ~NodeSharedBuffers();
   NodeSharedBuffers(const NodeSharedBuffers&) = delete;
   NodeSharedBuffers& operator=(const NodeSharedBuffers&) = delete;

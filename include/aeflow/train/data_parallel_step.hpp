@@ -60,8 +60,9 @@ class DataParallelStep {
   // checkpoint.
   void complete_optimizer_state();
 
-  // Set when the mode asked for could not be used (split -> shared -> fused): says why.
-  const std::string& fallback_note() const { return fallback_note_; }
+  // Set by the first step when there is something to tell about the mode: what auto chose, or
+  // why the mode asked for could not be used (split -> shared -> fused).
+  const std::string& note() const { return note_; }
 
  private:
   void start_shared();
@@ -81,7 +82,7 @@ class DataParallelStep {
   std::unique_ptr<dist::NodeSharedBuffers> shared_;  // AllreduceMode::kShared and kSplit
   std::vector<float> summed_;  // kShared: this rank's slice, summed; kSplit: its owned ranges
   std::unique_ptr<model::SplitLayers> split_;  // AllreduceMode::kSplit
-  std::string fallback_note_;
+  std::string note_;
   std::vector<float> diff_;  // d loss / d output of this rank's rows
   StepTimes times_;
 };

@@ -21,8 +21,9 @@ enum class Monitor { kNone, kValLoss, kTrainLoss };
 // through memory shared by the ranks of a node, each rank summing and updating one slice
 // (shared: dist/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks), or
 // with no sum inside a node at all: its ranks split every layer's outputs over the node's batch
-// (split, the default: model/split_layers.hpp; shared for tied weights and bf16).
-enum class AllreduceMode { kFused, kOverlap, kThread, kShared, kSplit };
+// (split: model/split_layers.hpp; shared for tied weights and bf16). auto, the default, takes
+// split or shared by which moves less data between a node's cores (DataParallelStep).
+enum class AllreduceMode { kFused, kOverlap, kThread, kShared, kSplit, kAuto };
 
 struct TrainConfig {
   std::string data;        // directory with MNIST-named IDX files
@@ -54,7 +55,7 @@ struct TrainConfig {
   std::string resume;  // "", a checkpoint path, or "auto"
   bool force = false;  // start over in a run directory that has checkpoints
 
-  AllreduceMode allreduce = AllreduceMode::kSplit;
+  AllreduceMode allreduce = AllreduceMode::kAuto;
   double bucket_mb = 1.0;      // overlap: start a reduction once this much is ready
   int64_t check_replicas = 0;  // > 0: every N steps, check parameters are identical on all ranks
 
