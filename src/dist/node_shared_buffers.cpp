@@ -216,12 +216,13 @@ void NodeSharedBuffers::merge_over_node(std::span<float> values) const {
             "MPI_Allreduce");
 }
 
-std::vector<int64_t> NodeSharedBuffers::gather_over_node(std::span<const int64_t> mine) const {
-  std::vector<int64_t> all(size_t(node_size_) * mine.size());
+void NodeSharedBuffers::gather_over_node(std::span<const int64_t> mine,
+                                         std::span<int64_t> all) const {
+  if (all.size() != size_t(node_size_) * mine.size())
+    throw RunError("NodeSharedBuffers::gather_over_node: wrong size");
   check_mpi(MPI_Allgather(mine.data(), int(mine.size()), MPI_INT64_T, all.data(), int(mine.size()),
                           MPI_INT64_T, MPI_Comm_f2c(node_comm_)),
             "MPI_Allgather");
-  return all;
 }
 
 }  // namespace aeflow::dist

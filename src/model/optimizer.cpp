@@ -68,8 +68,7 @@ std::vector<Optimizer::State> Optimizer::state() const {
   const size_t arrays = names_.size();
   for (size_t a = 0; a < arrays; ++a) {
     State state{names_[a], std::vector<float>(count_)};
-    for (size_t k = 0; k < count_; ++k)
-      state.values[k] = stored_[(k / kStateBlock * arrays + a) * kStateBlock + k % kStateBlock];
+    for (size_t k = 0; k < count_; ++k) state.values[k] = stored_[stored_at(k, a, arrays)];
     out.push_back(std::move(state));
   }
   return out;
@@ -84,8 +83,7 @@ void Optimizer::set_state(std::string_view name, std::span<const float> values) 
     throw InputError("optimizer state '" + std::string(name) + "' has " +
                      std::to_string(values.size()) + " values, not " + std::to_string(count_));
   const size_t arrays = names_.size(), a = size_t(found - names_.begin());
-  for (size_t k = 0; k < count_; ++k)
-    stored_[(k / kStateBlock * arrays + a) * kStateBlock + k % kStateBlock] = values[k];
+  for (size_t k = 0; k < count_; ++k) stored_[stored_at(k, a, arrays)] = values[k];
 }
 
 namespace {

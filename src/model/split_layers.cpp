@@ -104,6 +104,17 @@ SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
   if (group_.shared.size() < at_.total) throw RunError("SplitLayers: too little shared memory");
   for (size_t i = 0; i < layers_.size(); ++i)
     columns_.push_back(split_columns(layers_[i].out, group_.size, i + 1 < layers_.size()));
+  // What layer i's dy sums: this rank's columns of every part of layer i+1's dx (ranks that own
+  // none of layer i+1 write no part).
+  parts_of_.resize(layers_.size());
+  for (size_t i = 0; i + 1 < layers_.size(); ++i) {
+    const auto& above = columns_[i + 1];
+    const size_t begin = size_t(columns_[i][size_t(group_.rank)]);
+    for (int q = 0; q < group_.size; ++q)
+      if (above[size_t(q) + 1] > above[size_t(q)])
+        parts_of_[i].push_back(shared_at(at_.parts[i + 1] + size_t(q) * at_.part_stride[i + 1]) +
+                               begin);
+  }
   for (size_t i = layers_.size(); i-- > 0;) {
     const LayerSpec& layer = layers_[i];
     const size_t begin = size_t(columns_[i][size_t(group_.rank)]);
@@ -272,7 +283,6 @@ void SplitLayers::backward(const Network::GradientsReady& on_owned) {
   Plan* plan = last_plan_;
   float* gradients = network_.gradients().data();
   dnnl::stream& stream = engine_->stream;
-  std::vector<const float*> parts;
   for (size_t i = count; i-- > 0;) {
     const LayerSpec& spec = layers_[i];
     if (i + 1 < count) group_.sync();  // every rank's part of layer i+1's dx is in
@@ -284,15 +294,9 @@ void SplitLayers::backward(const Network::GradientsReady& on_owned) {
     } else {
       Plan::Layer& layer = plan->layers[i];
       const size_t rows = plan->rows, n = size_t(layer.n);
-      if (i + 1 < count) {  // dy[:, own] = the sum of the parts of layer i+1's dx
-        const size_t in = size_t(layers_[i + 1].in), stride = at_.part_stride[i + 1];
-        parts.clear();
-        const auto& above = columns_[i + 1];
-        for (int q = 0; q < group_.size; ++q)
-          if (above[size_t(q) + 1] > above[size_t(q)])
-            parts.push_back(shared_at(at_.parts[i + 1] + size_t(q) * stride) + layer.begin);
-        kernels::sum_of_parts(parts.data(), parts.size(), rows, in, n, layer.dy.data());
-      }
+      if (i + 1 < count)  // dy[:, own] = the sum of the parts of layer i+1's dx
+        kernels::sum_of_parts(parts_of_[i].data(), parts_of_[i].size(), rows,
+                              size_t(layers_[i + 1].in), n, layer.dy.data());
       if (spec.dropout && plan->dropout_applied)
         for (size_t k = 0; k < layer.dy.size(); ++k) layer.dy[k] *= layer.mask[k];
       if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);

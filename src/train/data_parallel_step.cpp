@@ -118,12 +118,12 @@ void DataParallelStep::complete_optimizer_state() {
   }
   // Each rank's owned ranges, zero bits elsewhere, merged by a bitwise OR over the node.
   const std::span<float> stored = optimizer_.stored_state();
-  const size_t arrays = optimizer_.state_arrays(), block = model::Optimizer::kStateBlock;
+  const size_t arrays = optimizer_.state_arrays();
   std::vector<float> merged(stored.size(), 0.0f);
   for (const auto& [begin, end] : split_->owned())
     for (size_t k = begin; k < end; ++k)
       for (size_t a = 0; a < arrays; ++a) {
-        const size_t at = (k / block * arrays + a) * block + k % block;
+        const size_t at = model::Optimizer::stored_at(k, a, arrays);
         merged[at] = stored[at];
       }
   shared_->merge_over_node(merged);
@@ -212,8 +212,11 @@ StepResult DataParallelStep::run_split(const float* input, const float* target, 
   auto start = Clock::now();
   const bool separate_target = target != input;  // (with noise; the same on every rank)
   const int64_t mine[3] = {rows, int64_t(key.first_global_row), separate_target ? 1 : 0};
-  const std::vector<int64_t> all = shared_->gather_over_node(mine);
-  std::vector<model::RowBlock> blocks(size_t(shared_->node_size()));
+  std::vector<int64_t>& all = node_row_counts_;  // (members: nothing allocated per step)
+  std::vector<model::RowBlock>& blocks = node_blocks_;
+  all.resize(3 * size_t(shared_->node_size()));
+  blocks.resize(size_t(shared_->node_size()));
+  shared_->gather_over_node(mine, all);
   size_t offset = 0, node_rows = 0;  // this rank's rows start at OFFSET of the node's batch
   for (size_t q = 0; q < blocks.size(); ++q) {
     blocks[q] = {size_t(all[3 * q]), uint64_t(all[3 * q + 1])};

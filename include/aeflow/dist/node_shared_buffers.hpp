@@ -85,8 +85,9 @@ class NodeSharedBuffers {
   // zero bits everywhere else: a bitwise OR over the node's ranks, so every value arrives
   // exactly (-0.0 and NaN payloads included). Collective over the node.
   void merge_over_node(std::span<float> values) const;
-  // MINE of every node rank in rank order (n values each). Collective over the node.
-  std::vector<int64_t> gather_over_node(std::span<const int64_t> mine) const;
+  // ALL = MINE of every node rank in rank order (ALL holds node_size() * MINE.size() values).
+  // Collective over the node.
+  void gather_over_node(std::span<const int64_t> mine, std::span<int64_t> all) const;
 
  private:
   NodeSharedBuffers() = default;

@@ -60,6 +60,10 @@ class Optimizer {
   // every state array in turn (Adam: 16 m, then 16 v). Parameters [b, e), with b a multiple of
   // kStateBlock, are stored at [b * arrays, ...): e * arrays, or the end for the last block.
   static constexpr size_t kStateBlock = 16;
+  // Where state array A (of ARRAYS) holds parameter K's value in stored_state().
+  static size_t stored_at(size_t k, size_t a, size_t arrays) {
+    return (k / kStateBlock * arrays + a) * kStateBlock + k % kStateBlock;
+  }
   std::span<float> stored_state() { return stored_; }
   size_t state_arrays() const { return names_.size(); }
 

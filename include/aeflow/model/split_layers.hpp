@@ -105,7 +105,8 @@ class SplitLayers {
   std::vector<LayerSpec> layers_;
   // Each layer's columns per rank: rank q owns [columns_[i][q], columns_[i][q + 1]).
   std::vector<std::vector<int>> columns_;
-  SharedLayout at_;  // offsets into group_.shared
+  std::vector<std::vector<const float*>> parts_of_;  // layer i: what its dy sums (shared)
+  SharedLayout at_;                                  // offsets into group_.shared
   std::vector<std::pair<size_t, size_t>> owned_;
   std::unique_ptr<Engine> engine_;
   std::map<size_t, std::unique_ptr<Plan>> plans_;

@@ -82,6 +82,8 @@ class DataParallelStep {
   std::unique_ptr<dist::NodeSharedBuffers> shared_;  // AllreduceMode::kShared and kSplit
   std::vector<float> summed_;  // kShared: this rank's slice, summed; kSplit: its owned ranges
   std::unique_ptr<model::SplitLayers> split_;  // AllreduceMode::kSplit
+  std::vector<int64_t> node_row_counts_;       // kSplit: (rows, first row, target) per node rank
+  std::vector<model::RowBlock> node_blocks_;   // kSplit: the node's batch, rank by rank
   std::string note_;
   std::vector<float> diff_;  // d loss / d output of this rank's rows
   StepTimes times_;
