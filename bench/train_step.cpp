@@ -146,6 +146,11 @@ int run(int argc, char** argv) {
   const train::StepTimes& end = step.times();
   const double phases[4] = {end.forward - at_start.forward, end.backward - at_start.backward,
                             end.reduce - at_start.reduce, end.update - at_start.update};
+  // Imbalance among a node's ranks: the least and most any rank spent waiting at node barriers.
+  const double wait_share = 100 * (end.node_wait - at_start.node_wait) / seconds;
+  double wait_min = wait_share, wait_max = wait_share;
+  MPI_Allreduce(&wait_share, &wait_min, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&wait_share, &wait_max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
   const double rate = double(samples) / seconds;
   const double flops = flops_per_sample(spec);
   if (comm.is_root())
@@ -153,11 +158,11 @@ int run(int argc, char** argv) {
         "aeflow_step encoder=%s activation=%s loss=%s precision=%s batch=%d ranks=%d threads=%d "
         "steps=%d "
         "samples_per_s=%.0f gflops=%.1f mflop_per_sample=%.3f forward=%.1f%% backward=%.1f%% "
-        "allreduce=%.1f%% optimizer=%.1f%%\n",
+        "allreduce=%.1f%% optimizer=%.1f%% node_wait=%.1f%%..%.1f%%\n",
         options.encoder.c_str(), options.activation.c_str(), options.loss.c_str(),
         options.precision.c_str(), options.batch, comm.size(), omp_get_max_threads(), options.steps,
         rate, rate * flops / 1e9, flops / 1e6, 100 * phases[0] / seconds, 100 * phases[1] / seconds,
-        100 * phases[2] / seconds, 100 * phases[3] / seconds);
+        100 * phases[2] / seconds, 100 * phases[3] / seconds, wait_min, wait_max);
   return 0;
 }
 

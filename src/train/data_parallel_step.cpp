@@ -20,6 +20,12 @@ double seconds_since(Clock::time_point start) {
 
 }  // namespace
 
+void DataParallelStep::node_sync() {
+  const auto start = Clock::now();
+  shared_->sync();
+  times_.node_wait += seconds_since(start);
+}
+
 DataParallelStep::DataParallelStep(model::Network& network, const model::Loss& loss,
                                    model::Optimizer& optimizer, const dist::Comm& comm,
                                    AllreduceMode mode, double bucket_mb, size_t max_global_rows)
@@ -95,7 +101,7 @@ void DataParallelStep::start_shared() {
   if (mode_ == AllreduceMode::kSplit) {
     split_ = std::make_unique<model::SplitLayers>(
         network_,
-        model::SplitGroup{shared_->node_rank(), shared_->node_size(), [this] { shared_->sync(); },
+        model::SplitGroup{shared_->node_rank(), shared_->node_size(), [this] { node_sync(); },
                           shared_->extra()},
         node_rows(shared_->node_size()));
     size_t owned = 0;
@@ -171,7 +177,7 @@ void DataParallelStep::backward_and_update_shared(const float* input, int rows, 
   times_.backward += seconds_since(start);
 
   start = Clock::now();
-  shared_->sync();
+  node_sync();
   times_.reduce += seconds_since(start);
 
   start = Clock::now();
@@ -199,7 +205,7 @@ void DataParallelStep::backward_and_update_shared(const float* input, int rows, 
   times_.update += seconds_since(start);
 
   start = Clock::now();
-  shared_->sync();
+  node_sync();
   times_.reduce += seconds_since(start);
 }
 
@@ -274,7 +280,7 @@ StepResult DataParallelStep::run_split(const float* input, const float* target, 
     times_.update += seconds_since(start);
   }
   start = Clock::now();
-  shared_->sync();  // every part updated before anyone reads the parameters
+  node_sync();  // every part updated before anyone reads the parameters
   times_.reduce += seconds_since(start);
   return {sums[0], sums[1] > 0};
 }

@@ -28,6 +28,9 @@ struct StepTimes {
   double backward = 0;  // backward (overlapped modes: with the reductions it started)
   double reduce = 0;    // the gradient all-reduce (overlapped modes: the wait it did not hide)
   double update = 0;    // the optimizer
+  // Of the above (shared and split modes): time spent in barriers among the node's ranks,
+  // waiting for the slowest of them. Ranks that wait much longer than others show imbalance.
+  double node_wait = 0;
 };
 
 struct StepResult {
@@ -65,6 +68,7 @@ class DataParallelStep {
   const std::string& note() const { return note_; }
 
  private:
+  void node_sync();  // shared_->sync(), timed into times_.node_wait
   void start_shared();
   StepResult run_split(const float* input, const float* target, int rows, size_t global_rows,
                        const model::DropoutKey& key, float lr, bool stop_requested);
