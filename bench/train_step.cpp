@@ -148,9 +148,8 @@ int run(int argc, char** argv) {
                             end.reduce - at_start.reduce, end.update - at_start.update};
   // Imbalance among a node's ranks: the least and most any rank spent waiting at node barriers.
   const double wait_share = 100 * (end.node_wait - at_start.node_wait) / seconds;
-  double wait_min = wait_share, wait_max = wait_share;
-  MPI_Allreduce(&wait_share, &wait_min, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
-  MPI_Allreduce(&wait_share, &wait_max, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  const double wait_min = -comm.allreduce_max(-wait_share);
+  const double wait_max = comm.allreduce_max(wait_share);
   const double rate = double(samples) / seconds;
   const double flops = flops_per_sample(spec);
   if (comm.is_root())
