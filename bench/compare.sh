@@ -70,7 +70,7 @@ run_case() {  # NAME FLAGS BATCH RANKS THREADS
   echo "$name torch $rate -" | tee -a "$results"
 }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+echo "machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
   "$(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || echo no AVX-512); torch $("$python" -c 'import torch; print(torch.__version__)')"
 peak_before=$(peak)
 echo "sgemm peak (1 thread, before): $peak_before GFLOP/s"

@@ -16,7 +16,7 @@ reps=${1:-5}
 copies=${2:-2}
 bench=${BUILD:-build/release}/aeflow_train_bench
 [[ -x $bench ]] || { echo "independent.sh: $bench missing: run scripts/setup.sh" >&2; exit 2; }
-((copies <= $(nproc))) || { echo "independent.sh: $copies copies, $(nproc) cores" >&2; exit 2; }
+((copies <= $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc))) || { echo "independent.sh: $copies copies, $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores" >&2; exit 2; }
 # shellcheck disable=SC2054  # (the commas are the encoder's widths)
 flags=(--encoder 784,512,128,10 --activation sigmoid --loss mse --batch "${BATCH:-64}"
   --steps "${STEPS:-600}" --data "${DATA:-data/mnist}")

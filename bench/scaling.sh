@@ -41,7 +41,7 @@ torch_case() {  # P BATCH
   echo "torch-ddp p=$1 batch=$2 $(sed 's/.*samples_per_s=//' <<<"$out") -"
 }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for rep in $(seq "$reps"); do
   for batch in "${batches[@]}"; do
     for p in "${procs[@]}"; do

@@ -34,7 +34,7 @@ allow_mpi_as_root
 # yield_when_idle: a rank waiting in the all-reduce gives its core back instead of spinning,
 # which keeps a busy 2-core machine from slowing training 4-6x.
 mpi_args=(-n 2 --bind-to none -x OMP_NUM_THREADS=1 --mca mpi_yield_when_idle 1)
-(($(nproc) >= 2)) || mpi_args+=(--oversubscribe)  # OpenMPI refuses 2 ranks on 1 core otherwise
+(($(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) >= 2)) || mpi_args+=(--oversubscribe)  # OpenMPI refuses 2 ranks on 1 core otherwise
 train=(build/release/aeflow train --config jobs/quickstart.ini --data data/mnist --out "$run" --force "$@")
 say "training: mpirun ${mpi_args[*]} ${train[*]}"
 mpirun "${mpi_args[@]}" "${train[@]}"

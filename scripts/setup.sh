@@ -66,7 +66,7 @@ if ((!build)); then
 fi
 
 cd "$AEFLOW_ROOT"
-jobs=$(nproc)
+jobs=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 say "configuring: cmake --preset release"
 cmake --preset release
 say "building: cmake --build --preset release -j $jobs"

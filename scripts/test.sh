@@ -16,6 +16,6 @@ if [[ ${1-} == -h || ${1-} == --help ]]; then usage; exit 0; fi
 cd "$AEFLOW_ROOT"
 allow_mpi_as_root
 # The MPI tests declare PROCESSORS (their rank count), so ctest's -j never overcommits.
-jobs=$(nproc)
+jobs=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 say "testing: ctest --preset release --output-on-failure -j $jobs $*"
 exec ctest --preset release --output-on-failure --no-tests=error -j "$jobs" "$@"
