@@ -1,10 +1,35 @@
 #include "aeflow/dist/reducer_thread.hpp"
 
+#include <mpi.h>
+
+#include <string>
 #include <utility>
 
-namespace aeflow::dist {
+#include "aeflow/base/error.hpp"
 
-ReducerThread::ReducerThread(const Comm& comm) : comm_(comm), thread_([this] { run(); }) {}
+namespace aeflow::dist {
+namespace {
+
+// MPI calls from a second thread need MPI_THREAD_SERIALIZED (aeflow asks for it); an MPI library
+// built without thread support may grant less, and then those calls are undefined behaviour.
+const Comm& with_thread_support(const Comm& comm) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) return comm;  // (no MPI: nothing is reduced)
+  int level = MPI_THREAD_SINGLE;
+  MPI_Query_thread(&level);
+  if (level < MPI_THREAD_SERIALIZED)
+    throw InputError(
+        "--allreduce thread calls MPI from a second thread, which needs "
+        "MPI_THREAD_SERIALIZED; this MPI library grants level " +
+        std::to_string(level) + ": use --allreduce overlap");
+  return comm;
+}
+
+}  // namespace
+
+ReducerThread::ReducerThread(const Comm& comm)
+    : comm_(with_thread_support(comm)), thread_([this] { run(); }) {}
 
 ReducerThread::~ReducerThread() {
   {

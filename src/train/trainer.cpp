@@ -81,6 +81,29 @@ void point_latest(const fs::path& dir, const fs::path& target) {
   fs::rename(temp, link);
 }
 
+// What --resume auto tries, best first: the checkpoint latest.h5 points at (the newest of the
+// trajectory that wrote last, also after a resume from an older checkpoint), then every step
+// file, newest first.
+std::vector<std::string> resume_candidates(const fs::path& dir) {
+  std::vector<std::string> candidates;
+  std::error_code error;
+  const fs::path latest = fs::read_symlink(dir / "latest.h5", error);
+  if (!error && fs::exists(dir / latest)) candidates.push_back((dir / latest).string());
+  const auto found = list_checkpoints(dir);
+  for (auto it = found.rbegin(); it != found.rend(); ++it)
+    if (candidates.empty() || it->string() != candidates.front())
+      candidates.push_back(it->string());
+  return candidates;
+}
+
+// The value of KEY in a resolved config (INI text, "key = value" lines); "" if it is not there.
+std::string ini_value(const std::string& ini, const std::string& key) {
+  std::istringstream lines(ini);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with(key + " = ")) return line.substr(key.size() + 3);
+  return "";
+}
+
 bool same_architecture(const model::ModelSpec& a, const model::ModelSpec& b) {
   return a.encoder == b.encoder && a.hidden == b.hidden && a.code == b.code &&
          a.output == b.output && a.tied == b.tied;
@@ -111,6 +134,8 @@ class Trainer {
   void check_replicas() const;
   io::CheckpointData make_checkpoint() const;
   void write_checkpoint(bool best);
+  std::string pick_checkpoint(io::CheckpointData& checkpoint) const;
+  void check_resumable(const io::CheckpointData& checkpoint, const std::string& path) const;
   void restore(const io::CheckpointData& checkpoint, const std::string& path);
   void print(const std::string& line) const {
     if (comm_.is_root()) log_ << line << std::endl;
@@ -190,7 +215,10 @@ void Trainer::prepare_run_directory() {
   comm_.barrier();
 }
 
-void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& path) {
+// Throws InputError if CHECKPOINT cannot continue this run: another model, loss or optimizer,
+// or settings that decide which images make each step (the batch, the validation split, the
+// training subset) changed, so its place in the epoch would mean other images.
+void Trainer::check_resumable(const io::CheckpointData& checkpoint, const std::string& path) const {
   if (!same_architecture(checkpoint.spec, config_.spec))
     throw InputError(path + ": checkpoint is a " + checkpoint.spec.describe() +
                      " model, but this run asks for " + config_.spec.describe() +
@@ -201,18 +229,63 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
   if (checkpoint.optimizer != model::to_string(config_.optimizer.kind))
     throw InputError(path + ": checkpoint was trained with --optimizer " + checkpoint.optimizer +
                      ", not " + model::to_string(config_.optimizer.kind));
-  load_parameters(checkpoint, network_.parameters(), path);
+  for (const char* key : {"batch-size", "validation", "train-limit"}) {
+    const std::string then = ini_value(checkpoint.config_ini, key);
+    const std::string now = ini_value(config_.config_ini, key);
+    if (!then.empty() && !now.empty() && std::stoll(then) != std::stoll(now))
+      throw InputError(path + ": checkpoint was trained with --" + key + " " + then + ", not " +
+                       now + ": resume with the same (it decides which images each step takes)");
+  }
+  if (checkpoint.optimizer_step < 0 || checkpoint.state.global_step < 0)
+    throw InputError(path + ": negative step counts (damaged checkpoint)");
   for (const auto& state : optimizer_.state()) {
     auto found = std::find_if(checkpoint.optimizer_state.begin(), checkpoint.optimizer_state.end(),
                               [&](const io::NamedArray& a) { return a.name == state.name; });
     if (found == checkpoint.optimizer_state.end() || found->values.size() != state.values.size())
       throw InputError(path + ": optimizer state '" + state.name + "' missing or the wrong size");
+  }
+}
+
+// Rank 0's choice of the checkpoint to continue from ("" for a new run), read into CHECKPOINT.
+// With auto, a checkpoint that cannot be read (damaged, cut short) falls back to an older one;
+// one that reads but belongs to another run is an error, never a reason to start over.
+std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
+  if (config_.resume.empty()) return "";
+  if (config_.resume != "auto") {
+    checkpoint = io::read_checkpoint(config_.resume);
+    check_resumable(checkpoint, config_.resume);
+    return config_.resume;
+  }
+  for (const auto& path : resume_candidates(checkpoint_dir_)) {
+    try {
+      checkpoint = io::read_checkpoint(path);
+    } catch (const InputError& error) {
+      print("skipping " + path + ": " + error.what());
+      continue;
+    }
+    check_resumable(checkpoint, path);
+    return path;
+  }
+  print("no checkpoint to resume in " + checkpoint_dir_.string() + ": starting a new run");
+  return "";
+}
+
+// CHECKPOINT passed check_resumable (on rank 0, from the same file).
+void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& path) {
+  check_resumable(checkpoint, path);  // (cheap; and it keeps this rank from half a restore)
+  std::vector<float> parameters(network_.parameters().size());
+  load_parameters(checkpoint, parameters, path);
+  std::copy(parameters.begin(), parameters.end(), network_.parameters().begin());
+  for (const auto& state : optimizer_.state()) {
+    auto found = std::find_if(checkpoint.optimizer_state.begin(), checkpoint.optimizer_state.end(),
+                              [&](const io::NamedArray& a) { return a.name == state.name; });
     optimizer_.set_state(state.name, found->values);
   }
   optimizer_.set_steps(checkpoint.optimizer_step);
   state_ = checkpoint.state;
-  // A finished run resumed with more --epochs or --steps goes on; the loop's limits decide.
-  state_.finished = false;
+  // A finished run resumed with more --epochs or --steps goes on, the loop's limits decide; one
+  // that stopped early stays stopped unless --patience (or the monitor) changed.
+  state_.finished = config_.monitor != Monitor::kNone && state_.bad_epochs >= config_.patience;
   history_ = checkpoint.history;
   if (state_.seed != config_.seed)
     print("note: the checkpoint's seed " + std::to_string(state_.seed) + " is kept (--seed " +
@@ -223,35 +296,43 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
           ": same data order and model, float sums in another order, so not bit-for-bit");
   print("resumed " + path + " at epoch " + std::to_string(state_.epoch) + ", step " +
         std::to_string(state_.global_step));
+  if (state_.finished)
+    print("note: this run stopped early (" + std::to_string(state_.bad_epochs) +
+          " epochs without improvement); raise --patience to train on");
 }
 
+// Rank 0 alone looks in the run directory and reads the checkpoint; the others load the file it
+// names. Ranks on other nodes may see another listing (node-local scratch, a stale NFS cache),
+// and deciding once is what keeps every rank on one model and in the same collectives.
 void Trainer::start_or_resume() {
   state_.seed = config_.seed;
   state_.world_size = comm_.size();
   state_.best_monitor = std::numeric_limits<double>::infinity();
   state_.best_val_loss = std::numeric_limits<double>::infinity();
-  std::vector<std::string> candidates;
-  if (config_.resume == "auto") {
-    const auto found = list_checkpoints(checkpoint_dir_);
-    for (auto it = found.rbegin(); it != found.rend(); ++it) candidates.push_back(it->string());
-    if (candidates.empty())
-      print("no checkpoint in " + checkpoint_dir_.string() + ": starting a new run");
-  } else if (!config_.resume.empty()) {
-    candidates.push_back(config_.resume);
+  io::CheckpointData checkpoint;
+  std::string chosen = comm_.is_root() ? pick_checkpoint(checkpoint) : "";
+  comm_.broadcast(chosen);
+  if (chosen.empty()) {
+    if (comm_.is_root()) network_.initialize(config_.seed);
+    comm_.broadcast(network_.parameters());
+    return;
   }
-  for (const auto& path : candidates) {
+  std::string failure;
+  if (!comm_.is_root()) {
     try {
-      restore(io::read_checkpoint(path), path);
-      state_.world_size = comm_.size();
-      return;
+      checkpoint = io::read_checkpoint(chosen);
     } catch (const InputError& error) {
-      // An explicit path must load; with auto, an unreadable checkpoint falls back to an older.
-      if (config_.resume != "auto") throw;
-      print("skipping " + path + ": " + error.what());
+      failure = error.what();
     }
   }
-  if (comm_.is_root()) network_.initialize(config_.seed);
-  comm_.broadcast(network_.parameters());
+  if (comm_.any(!failure.empty()))
+    throw RunError(!failure.empty()
+                       ? failure +
+                             " (rank 0 read it: is the run directory on storage every node "
+                             "sees?)"
+                       : "another rank could not read " + chosen);
+  restore(checkpoint, chosen);
+  state_.world_size = comm_.size();
 }
 
 io::CheckpointData Trainer::make_checkpoint() const {
@@ -297,9 +378,12 @@ void Trainer::write_checkpoint(bool best) {
       const fs::path path = checkpoint_dir_ / checkpoint_name(state_.global_step);
       io::write_checkpoint(path.string(), checkpoint);
       point_latest(checkpoint_dir_, path);
-      auto all = list_checkpoints(checkpoint_dir_);
+      // Only this trajectory's files go, oldest first: a run resumed from an older checkpoint
+      // (best.h5, say) leaves the newer files of the run it branched from alone.
+      const auto all = list_checkpoints(checkpoint_dir_);
+      const size_t mine = size_t(std::upper_bound(all.begin(), all.end(), path) - all.begin());
       const size_t keep = size_t(std::max<int64_t>(1, config_.keep_checkpoints));
-      for (size_t i = 0; i + keep < all.size(); ++i) fs::remove(all[i]);
+      for (size_t i = 0; i + keep < mine; ++i) fs::remove(all[i]);
     }
   }
   comm_.barrier();
@@ -412,11 +496,6 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
        << std::setprecision(0) << "  " << rate << " samples/s  ETA " << format_duration(eta);
   print(line.str());
 
-  // The best model by validation loss is kept beside the latest.
-  if (validation_.count > 0 && row.val_loss < state_.best_val_loss) {
-    state_.best_val_loss = row.val_loss;
-    write_checkpoint(true);
-  }
   if (config_.monitor != Monitor::kNone) {
     const double value = config_.monitor == Monitor::kValLoss ? row.val_loss : row.train_loss;
     if (value < state_.best_monitor - config_.min_delta) {
@@ -429,6 +508,12 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
           std::to_string(config_.patience) + " epochs");
       state_.finished = true;
     }
+  }
+  // The best model by validation loss is kept beside the latest (after the early-stopping
+  // state is updated, so that resuming from it continues this epoch's decision).
+  if (validation_.count > 0 && row.val_loss < state_.best_val_loss) {
+    state_.best_val_loss = row.val_loss;
+    write_checkpoint(true);
   }
 }
 
@@ -488,7 +573,7 @@ TrainResult Trainer::run() {
     if (config_.steps <= 0 && state_.epoch >= config_.epochs) state_.finished = true;
     if (state_.finished || state_.epoch % std::max<int64_t>(1, config_.checkpoint_every) == 0)
       write_checkpoint(false);
-    if (!keep_going && !steps_done) {
+    if (!keep_going && !steps_done && !state_.finished) {  // (a signal in the last step: done)
       stopped_by_signal = true;
       break;
     }

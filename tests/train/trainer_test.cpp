@@ -360,6 +360,77 @@ TEST_F(TrainerTest, KeepCheckpointsKeepsTheLastK) {
   EXPECT_EQ(fs::path(checkpoint_at(c.out, 4 * kStepsPerEpoch)).filename().string(), all[1]);
 }
 
+// A run resumed from an older checkpoint branches: its checkpoints (the first one included)
+// survive retention, the newer files of the run it left are not deleted, and --resume auto
+// follows latest.h5 to the branch rather than to the highest step number on disk.
+TEST_F(TrainerTest, BranchFromAnOlderCheckpointKeepsBothAndAutoFollowsTheBranch) {
+  TrainConfig c = config("run");
+  c.epochs = 1;
+  train(c);
+  const std::string early = root_ + "/early.h5";
+  fs::copy_file(checkpoint_at(c.out, kStepsPerEpoch), early);
+  c.resume = "auto";
+  c.epochs = 4;
+  c.keep_checkpoints = 2;
+  train(c);
+  ASSERT_EQ(step_checkpoints(c.out).size(), 2u);  // steps 48 and 64
+
+  c.resume = early;  // back to step 16: the branch writes step 32
+  c.epochs = 2;
+  const TrainResult branch = train(c);
+  EXPECT_EQ(branch.checkpoint, checkpoint_at(c.out, 2 * kStepsPerEpoch));
+  EXPECT_TRUE(fs::exists(branch.checkpoint));
+  EXPECT_TRUE(fs::exists(checkpoint_at(c.out, 3 * kStepsPerEpoch)));
+  EXPECT_TRUE(fs::exists(checkpoint_at(c.out, 4 * kStepsPerEpoch)));
+  EXPECT_EQ(fs::canonical(fs::path(c.out) / "checkpoints" / "latest.h5"),
+            fs::canonical(branch.checkpoint));
+
+  c.resume = "auto";
+  c.epochs = 3;
+  train(c);
+  EXPECT_NE(log_.find("resumed " + branch.checkpoint), std::string::npos) << log_;
+}
+
+// --resume auto skips a checkpoint it cannot read (cut short) and takes the one before it.
+TEST_F(TrainerTest, AutoResumeSkipsADamagedCheckpoint) {
+  TrainConfig c = config("run");
+  c.epochs = 2;
+  train(c);
+  const std::string newest = checkpoint_at(c.out, 2 * kStepsPerEpoch);
+  fs::resize_file(newest, fs::file_size(newest) / 2);
+  c.resume = "auto";
+  const TrainResult resumed = train(c);
+  EXPECT_NE(log_.find("skipping " + newest), std::string::npos) << log_;
+  EXPECT_NE(log_.find("resumed " + checkpoint_at(c.out, kStepsPerEpoch)), std::string::npos)
+      << log_;
+  EXPECT_EQ(resumed.steps, 2 * kStepsPerEpoch);
+}
+
+// A checkpoint that reads fine but belongs to another run is an error for --resume auto too:
+// it must not be taken for damage and "skipped" into a new run over the old one.
+TEST_F(TrainerTest, AutoResumeRefusesAnotherLossOrBatchInsteadOfStartingOver) {
+  TrainConfig c = config("run");
+  c.epochs = 1;
+  c.config_ini = "batch-size = 64\n";
+  train(c);
+  const auto before = step_checkpoints(c.out);
+  TrainConfig other_loss = c;
+  other_loss.resume = "auto";
+  other_loss.loss = model::LossKind::kBce;
+  EXPECT_THROW(train(other_loss), InputError);
+  TrainConfig other_batch = c;
+  other_batch.resume = "auto";
+  other_batch.batch_size = 32;
+  other_batch.config_ini = "batch-size = 32\n";
+  try {
+    train(other_batch);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("--batch-size 64"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(step_checkpoints(c.out), before);
+}
+
 // --- early stopping -------------------------------------------------------------------------
 
 // With a min_delta no improvement can reach, the first epoch sets the best value and each later
@@ -378,6 +449,24 @@ TEST_F(TrainerTest, EarlyStoppingStopsAfterPatienceEpochsWithoutImprovement) {
   EXPECT_TRUE(checkpoint.state.finished);
   EXPECT_EQ(checkpoint.state.bad_epochs, 2);
   EXPECT_NE(log_.find("early stopping"), std::string::npos) << log_;
+}
+
+// Resumed with the same limits, an early-stopped run stays stopped; with a larger --patience it
+// trains on until the new patience runs out.
+TEST_F(TrainerTest, EarlyStoppedRunStaysStoppedOnResumeUnlessPatienceGrows) {
+  TrainConfig c = config("run");
+  c.epochs = 10;
+  c.monitor = Monitor::kTrainLoss;
+  c.min_delta = 1e9;
+  c.patience = 2;
+  train(c);
+  c.resume = "auto";
+  const TrainResult again = train(c);
+  EXPECT_EQ(again.epochs, 3);
+  EXPECT_NE(log_.find("stopped early"), std::string::npos) << log_;
+  c.patience = 3;
+  const TrainResult more = train(c);
+  EXPECT_EQ(more.epochs, 4);
 }
 
 // --- refusals -------------------------------------------------------------------------------
