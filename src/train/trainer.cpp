@@ -425,7 +425,6 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   last_lr_ = lr_.at(state_.global_step, total_steps_);
   const StepResult result = step_.run(input, target_.data(), int(rows), shard.global_size, key,
                                       float(last_lr_), g_stop_signal != 0);
-  const double global_elements = double(shard.global_size) * double(width);
   if (!std::isfinite(result.loss_sum))
     throw InputError("the training loss is " +
                      std::string(std::isnan(result.loss_sum) ? "NaN" : "infinite") + " at step " +
@@ -436,8 +435,8 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   if (config_.check_replicas > 0 && state_.global_step % config_.check_replicas == 0)
     check_replicas();
   ++state_.step_in_epoch;
-  state_.train_loss_sum +=
-      loss_.value(result.loss_sum, global_elements) * double(shard.global_size);
+  // The epoch's loss from its sums (for RMSE the root of the epoch's mean, not a mean of roots).
+  state_.train_loss_sum += result.loss_sum;
   state_.train_loss_batches += int64_t(shard.global_size);
   if (first_step_done_) {
     step_seconds_sum_ += seconds_since(start);
@@ -463,8 +462,10 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   io::HistoryRow row;
   row.epoch = state_.epoch + (partial ? 1 : 0);
   row.step = state_.global_step;
-  row.train_loss =
-      state_.train_loss_batches ? state_.train_loss_sum / double(state_.train_loss_batches) : nan;
+  row.train_loss = state_.train_loss_batches
+                       ? loss_.value(state_.train_loss_sum,
+                                     double(state_.train_loss_batches) * double(train_.width()))
+                       : nan;
   row.val_loss = row.val_rmse = nan;
   if (validation_.count > 0) {
     const Evaluation val = evaluate(network_, loss_, validation_, comm_);

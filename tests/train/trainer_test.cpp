@@ -298,6 +298,30 @@ TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
 
 // --- the run directory ----------------------------------------------------------------------
 
+// The history's train loss is the epoch's loss over all its images: for RMSE the root of the
+// epoch's mean square error, not a mean of the batches' roots (smaller, by Jensen). With a
+// learning rate of 0 the model never moves, so it must equal the initial model's RMSE over the
+// training images.
+TEST_F(TrainerTest, EpochTrainRmseIsTheRootOfTheEpochsMeanSquare) {
+  TrainConfig c = config("run");
+  c.loss = model::LossKind::kRmse;
+  c.lr.base = 0;
+  c.epochs = 1;
+  c.batch_size = 1;  // (a batch an image: the mean of roots strays furthest from the root)
+  c.train_limit = 200;
+  const TrainResult result = train(c);
+  const auto history = io::read_checkpoint(result.checkpoint).history;
+  ASSERT_EQ(history.size(), 1u);
+  const model::Loss loss(c.loss);
+  model::Network network(c.spec, loss.takes_logits());
+  network.initialize(c.seed);
+  const data::Dataset all = data::load_split(c.data, data::Split::kTrain);
+  const data::Dataset training =
+      all.slice(size_t(c.validation), size_t(c.validation + c.train_limit));
+  const Evaluation expected = evaluate(network, loss, training, dist::Comm::world());
+  EXPECT_NEAR(history[0].train_loss, expected.loss, 1e-7 * expected.loss);
+}
+
 TEST_F(TrainerTest, HistoryHasOneRowPerEpoch) {
   TrainConfig c = config("run");
   c.epochs = 3;
