@@ -51,9 +51,12 @@ void Comm::allreduce_sum(std::span<float> values) const {
 
 void Comm::allreduce_sum(std::span<double> values) const {
   if (!mpi() || size_ == 1) return;
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_DOUBLE, MPI_SUM,
-                          as_mpi(handle_)),
-            "MPI_Allreduce");
+  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
+    const int count = int(std::min(kMaxChunk, values.size() - begin));
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_DOUBLE, MPI_SUM,
+                            as_mpi(handle_)),
+              "MPI_Allreduce");
+  }
 }
 
 double Comm::allreduce_sum(double value) const {
@@ -130,8 +133,11 @@ void Comm::broadcast(std::span<float> values, int root) const {
 
 void Comm::broadcast(std::span<double> values, int root) const {
   if (!mpi() || size_ == 1) return;
-  check_mpi(MPI_Bcast(values.data(), int(values.size()), MPI_DOUBLE, root, as_mpi(handle_)),
-            "MPI_Bcast");
+  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
+    const int count = int(std::min(kMaxChunk, values.size() - begin));
+    check_mpi(MPI_Bcast(values.data() + begin, count, MPI_DOUBLE, root, as_mpi(handle_)),
+              "MPI_Bcast");
+  }
 }
 
 void Comm::broadcast(std::string& text, int root) const {
@@ -139,7 +145,10 @@ void Comm::broadcast(std::string& text, int root) const {
   uint64_t length = text.size();
   check_mpi(MPI_Bcast(&length, 1, MPI_UINT64_T, root, as_mpi(handle_)), "MPI_Bcast");
   text.resize(length);
-  check_mpi(MPI_Bcast(text.data(), int(length), MPI_CHAR, root, as_mpi(handle_)), "MPI_Bcast");
+  for (size_t begin = 0; begin < length; begin += kMaxChunk) {
+    const int count = int(std::min<size_t>(kMaxChunk, length - begin));
+    check_mpi(MPI_Bcast(text.data() + begin, count, MPI_CHAR, root, as_mpi(handle_)), "MPI_Bcast");
+  }
 }
 
 void Comm::barrier() const {

@@ -269,8 +269,10 @@ void write_checkpoint(const std::string& path, const CheckpointData& checkpoint)
       write_model(file, checkpoint);
       write_optimizer(file, checkpoint);
       write_state(file, checkpoint.state);
-      h5::Group history = file.create_group("history");
-      write_history(history, checkpoint.history);
+      {  // (closed before the file, as h5::File::close wants)
+        h5::Group history = file.create_group("history");
+        write_history(history, checkpoint.history);
+      }
       file.close();
     }
     atomic.commit();

@@ -144,8 +144,10 @@ void write_metrics(const std::string& path, const MetricsData& metrics, bool ove
       write_per_class(file, metrics.per_class);
       write_per_sample(file, metrics);
       write_samples(file, metrics);
-      h5::Group history = file.create_group("history");
-      write_history(history, metrics.history);
+      {  // (closed before the file, as h5::File::close wants)
+        h5::Group history = file.create_group("history");
+        write_history(history, metrics.history);
+      }
       file.close();
     }
     atomic.commit();

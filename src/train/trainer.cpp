@@ -35,7 +35,10 @@ namespace aeflow::train {
 namespace fs = std::filesystem;
 namespace {
 
-volatile std::sig_atomic_t g_stop_signal = 0;
+// Set by the handler, read by the loop; lock-free atomics are safe in a signal handler, and the
+// signal may land on any thread (OpenMP's, the reducer's).
+std::atomic<int> g_stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
 void on_stop_signal(int signal) {
   g_stop_signal = signal;
@@ -581,8 +584,10 @@ TrainResult Trainer::run() {
   }
   if (stopped_by_signal) {
     write_checkpoint(false);
-    print("stopped by signal " + std::to_string(int(g_stop_signal)) + " after step " +
-          std::to_string(state_.global_step) + "; checkpoint " + last_checkpoint_ +
+    const int received = g_stop_signal;  // (0 here when the signal reached another rank)
+    print("stopped by " +
+          (received ? "signal " + std::to_string(received) : "a signal to another rank") +
+          " after step " + std::to_string(state_.global_step) + "; checkpoint " + last_checkpoint_ +
           "; continue with --resume auto");
     result.exit_code = kExitPreempted;
   } else {
