@@ -1,6 +1,7 @@
-// Decoding latent points to images (see decode.hpp): the points of a walk are made here, points
-// from a file are read a piece at a time, and both go through the decoder in blocks and out to
-// the file piece by piece, so memory does not grow with the number of points.
+// Decoding latent points to images (see decode.hpp): the points of a walk are made here (held
+// whole: a code's few floats a point), points from a file are read a piece at a time, and both
+// go through the decoder in blocks and out to the file piece by piece, so the images' memory
+// does not grow with the number of points.
 #include "aeflow/train/decode.hpp"
 
 #include <algorithm>

@@ -51,7 +51,8 @@ class EncodedWriter {
                 const dist::Comm& comm);
   // Without commit(): with several ranks, this is an error path on one rank that is about to
   // end the job (MPI_Abort), and HDF5's collective close would wait forever for the others; so
-  // the file's handles are abandoned, and rank 0 removes PATH.tmp.
+  // the file's handles are abandoned, and rank 0 removes PATH.tmp if it is the rank that failed
+  // (else MPI_Abort ends it first and PATH.tmp stays until the next run to PATH replaces it).
   ~EncodedWriter();
   EncodedWriter(const EncodedWriter&) = delete;
   EncodedWriter& operator=(const EncodedWriter&) = delete;
