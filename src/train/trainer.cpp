@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <limits>
+#include <span>
 #include <sstream>
 #include <vector>
 
@@ -477,6 +478,12 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   }
   row.learning_rate = last_lr_;
   row.seconds = epoch_seconds;
+  // Whether to write best.h5 (a collective) and whether to stop are decided from these: take
+  // rank 0's, so that no rank can decide otherwise (MPI does not promise all-reduced doubles
+  // equal to the last bit everywhere).
+  double losses[3] = {row.train_loss, row.val_loss, row.val_rmse};
+  comm_.broadcast(std::span<double>(losses));
+  row.train_loss = losses[0], row.val_loss = losses[1], row.val_rmse = losses[2];
   history_.push_back(row);
   state_.train_loss_sum = 0;
   state_.train_loss_batches = 0;
