@@ -113,8 +113,8 @@ void write_state(h5::File& file, const LoopState& state) {
   group.set_double_attribute("best_monitor", state.best_monitor);
   group.set_int_attribute("bad_epochs", state.bad_epochs);
   group.set_double_attribute("best_val_loss", state.best_val_loss);
-  group.set_double_attribute("train_loss_sum", state.train_loss_sum);
-  group.set_int_attribute("train_loss_batches", state.train_loss_batches);
+  group.set_double_attribute("train_loss_total", state.train_loss_total);
+  group.set_int_attribute("train_loss_images", state.train_loss_images);
   group.set_int_attribute("finished", state.finished ? 1 : 0);
 }
 
@@ -226,7 +226,9 @@ void read_optimizer(const h5::File& file, const std::string& path, CheckpointDat
   read_arrays(group, "", checkpoint.optimizer_state);
 }
 
-void read_state(const h5::File& file, const std::string& path, LoopState& state) {
+// INPUT_WIDTH: pixels an image, to read what checkpoints before train_loss_total kept.
+void read_state(const h5::File& file, const std::string& path, size_t input_width,
+                LoopState& state) {
   if (file.kind("state") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /state group (damaged checkpoint)");
   h5::Group group = file.open_group("state");
@@ -238,8 +240,16 @@ void read_state(const h5::File& file, const std::string& path, LoopState& state)
   state.best_monitor = group.double_attribute("best_monitor");
   state.bad_epochs = group.int_attribute("bad_epochs");
   state.best_val_loss = group.double_attribute("best_val_loss");
-  state.train_loss_sum = group.double_attribute("train_loss_sum");
-  state.train_loss_batches = group.int_attribute("train_loss_batches");
+  if (group.has_attribute("train_loss_total")) {
+    state.train_loss_total = group.double_attribute("train_loss_total");
+    state.train_loss_images = group.int_attribute("train_loss_images");
+  } else {
+    // Older checkpoints: the sum of batch losses times batch sizes. Times the width it is
+    // the total for MSE, BCE and L1; for RMSE (batch roots) a close estimate.
+    state.train_loss_images = group.int_attribute("train_loss_batches");
+    const double sum = group.double_attribute("train_loss_sum");
+    state.train_loss_total = sum * double(input_width);
+  }
   state.finished = group.int_attribute("finished") != 0;
 }
 
@@ -250,7 +260,7 @@ CheckpointData read_contents(const std::string& path) {
   checkpoint.config_ini = file.string_attribute("config");
   read_model(file, path, checkpoint);
   read_optimizer(file, path, checkpoint);
-  read_state(file, path, checkpoint.state);
+  read_state(file, path, size_t(checkpoint.spec.input_width()), checkpoint.state);
   if (file.kind("history") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /history group (damaged checkpoint)");
   checkpoint.history = read_history(file.open_group("history"), path);

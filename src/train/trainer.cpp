@@ -440,8 +440,8 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
     check_replicas();
   ++state_.step_in_epoch;
   // The epoch's loss from its sums (for RMSE the root of the epoch's mean, not a mean of roots).
-  state_.train_loss_sum += result.loss_sum;
-  state_.train_loss_batches += int64_t(shard.global_size);
+  state_.train_loss_total += result.loss_sum;
+  state_.train_loss_images += int64_t(shard.global_size);
   if (first_step_done_) {
     step_seconds_sum_ += seconds_since(start);
     ++steps_timed_;
@@ -466,9 +466,9 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   io::HistoryRow row;
   row.epoch = state_.epoch + (partial ? 1 : 0);
   row.step = state_.global_step;
-  row.train_loss = state_.train_loss_batches
-                       ? loss_.value(state_.train_loss_sum,
-                                     double(state_.train_loss_batches) * double(train_.width()))
+  row.train_loss = state_.train_loss_images
+                       ? loss_.value(state_.train_loss_total,
+                                     double(state_.train_loss_images) * double(train_.width()))
                        : nan;
   row.val_loss = row.val_rmse = nan;
   if (validation_.count > 0) {
@@ -485,8 +485,8 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   comm_.broadcast(std::span<double>(losses));
   row.train_loss = losses[0], row.val_loss = losses[1], row.val_rmse = losses[2];
   history_.push_back(row);
-  state_.train_loss_sum = 0;
-  state_.train_loss_batches = 0;
+  state_.train_loss_total = 0;
+  state_.train_loss_images = 0;
 
   const std::string metric = model::to_string(config_.loss);
   std::ostringstream line;

@@ -4,6 +4,7 @@
 #include "aeflow/io/checkpoint.hpp"
 
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <bit>
 #include <cmath>
@@ -71,8 +72,8 @@ CheckpointData sample_checkpoint(bool tied, size_t history_rows = 3) {
   c.state.best_monitor = std::numeric_limits<double>::infinity();
   c.state.bad_epochs = 1;
   c.state.best_val_loss = 0.1 + 0.2;
-  c.state.train_loss_sum = 1.0 / 3.0;
-  c.state.train_loss_batches = 2;
+  c.state.train_loss_total = 1.0 / 3.0;
+  c.state.train_loss_images = 2;
   c.state.finished = true;
   for (size_t r = 0; r < history_rows; ++r) {
     HistoryRow row;
@@ -130,8 +131,8 @@ void expect_bitwise_equal(const CheckpointData& a, const CheckpointData& b) {
   EXPECT_EQ(bits(a.state.best_monitor), bits(b.state.best_monitor));
   EXPECT_EQ(a.state.bad_epochs, b.state.bad_epochs);
   EXPECT_EQ(bits(a.state.best_val_loss), bits(b.state.best_val_loss));
-  EXPECT_EQ(bits(a.state.train_loss_sum), bits(b.state.train_loss_sum));
-  EXPECT_EQ(a.state.train_loss_batches, b.state.train_loss_batches);
+  EXPECT_EQ(bits(a.state.train_loss_total), bits(b.state.train_loss_total));
+  EXPECT_EQ(a.state.train_loss_images, b.state.train_loss_images);
   EXPECT_EQ(a.state.finished, b.state.finished);
   ASSERT_EQ(a.history.size(), b.history.size());
   for (size_t r = 0; r < a.history.size(); ++r) {
@@ -239,6 +240,29 @@ TEST(CheckpointTest, NewerFormatVersionAndDamagedFilesAreRefused) {
       .set_string_attribute("epoch", "three");
   expect_error<InputError>([&] { read_checkpoint(dir + "/damaged.h5"); },
                            {dir + "/damaged.h5", "/state", "epoch"});
+}
+
+// Older checkpoints kept the epoch's running train loss as batch losses times batch sizes
+// (train_loss_sum, train_loss_batches); they read as the total over elements: times the width.
+TEST(CheckpointTest, OlderRunningTrainLossReadsAsTheTotal) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/old.h5";
+  write_checkpoint(path, sample_checkpoint(false));
+  {  // (the wrapper cannot delete attributes)
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t state = H5Gopen2(file, "state", H5P_DEFAULT);
+    ASSERT_GE(H5Adelete(state, "train_loss_total"), 0);
+    ASSERT_GE(H5Adelete(state, "train_loss_images"), 0);
+    H5Gclose(state);
+    H5Fclose(file);
+  }
+  {
+    h5::Group state = h5::File::open(path, h5::Access::kReadWrite).open_group("state");
+    state.set_double_attribute("train_loss_sum", 0.25);
+    state.set_int_attribute("train_loss_batches", 8);
+  }
+  const CheckpointData read = read_checkpoint(path);
+  EXPECT_EQ(read.state.train_loss_total, 0.25 * 6);  // 6 pixels an image in the sample
+  EXPECT_EQ(read.state.train_loss_images, 8);
 }
 
 TEST(CheckpointTest, ShapeMismatchIsRefusedNamingTheDataset) {

@@ -27,12 +27,12 @@ struct LoopState {
   int64_t world_size = 1;     // ranks that wrote it
   uint64_t seed = 0;
   // Early stopping.
-  double best_monitor = 0;    // best monitored value so far (+inf before the first)
-  int64_t bad_epochs = 0;     // epochs since it last improved by min_delta
-  double best_val_loss = 0;   // best validation loss so far, for best.h5 (+inf before the first)
-  double train_loss_sum = 0;  // the loss summed over every output element this epoch
-  int64_t train_loss_batches = 0;  // images in that sum (the name is the file's, kept)
-  bool finished = false;           // the run ended (epochs/steps done or stopped early)
+  double best_monitor = 0;      // best monitored value so far (+inf before the first)
+  int64_t bad_epochs = 0;       // epochs since it last improved by min_delta
+  double best_val_loss = 0;     // best validation loss so far, for best.h5 (+inf before the first)
+  double train_loss_total = 0;  // the loss summed over every output element this epoch
+  int64_t train_loss_images = 0;  // images in that sum
+  bool finished = false;          // the run ended (epochs/steps done or stopped early)
 };
 
 struct CheckpointData {
