@@ -1,5 +1,7 @@
 // Learning rate as a function of the optimizer step: constant, cosine decay or step decay, each
-// with an optional linear warm-up. A pure function of the step, so a resumed run needs no state.
+// with an optional linear warm-up. A pure function of the step and the run's total steps, so a
+// resumed run needs no state; but cosine decay is stretched over the total, so resuming with
+// more --epochs re-draws the curve from there (the rate jumps up to where the longer run is).
 #pragma once
 
 #include <cstdint>
