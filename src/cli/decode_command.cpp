@@ -53,8 +53,10 @@ int decode_command(const std::vector<std::string>& args) {
     config.out = dir.filename() == "checkpoints" ? (dir.parent_path() / "decoded.h5").string()
                                                  : "decoded.h5";
   }
+  refuse_output_over_input(config.out,
+                           {{"checkpoint", config.checkpoint}, {"points", config.points}});
   config.force = get_bool(v, "force");
-  const int threads = int(get_int(v, "threads", 0));
+  const int threads = get_threads(v);
   if (threads > 0) omp_set_num_threads(threads);
   train::run_decode(config, std::cout);
   return 0;

@@ -69,10 +69,11 @@ int encode_command(const std::vector<std::string>& args) {
     config.out = dir.filename() == "checkpoints" ? (dir.parent_path() / "encoded.h5").string()
                                                  : "encoded.h5";
   }
+  refuse_output_over_input(config.out, {{"checkpoint", config.checkpoint}, {"data", config.data}});
   config.chunk_rows = size_t(get_int(v, "chunk", 1));
   config.deflate = int(get_int(v, "deflate", 0));
   config.force = get_bool(v, "force");
-  const int threads = int(get_int(v, "threads", 0));
+  const int threads = get_threads(v);
   if (threads > 0) omp_set_num_threads(threads);
   std::ostream null_stream(nullptr);
   train::run_encode(config, comm, comm.is_root() ? std::cout : null_stream);

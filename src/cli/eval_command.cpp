@@ -102,7 +102,7 @@ int eval_command(const std::vector<std::string>& args) {
   train::MetricsOptions options;
   options.knn_neighbours = size_t(get_int(v, "knn-neighbours", 1));
   options.knn_reference = size_t(get_int(v, "knn-reference", 0));
-  const int threads = int(get_int(v, "threads", 0));
+  const int threads = get_threads(v);
   if (threads > 0) omp_set_num_threads(threads);
 
   train::LoadedModel model = train::load_model(checkpoint);
@@ -110,6 +110,7 @@ int eval_command(const std::vector<std::string>& args) {
   const size_t validation = size_t(run_default(v, "validation", ini, "5000"));
   const size_t train_limit = size_t(run_default(v, "train-limit", ini, "0"));
   const std::string out = get(v, "out").empty() ? default_out(checkpoint) : get(v, "out");
+  refuse_output_over_input(out, {{"checkpoint", checkpoint}});
 
   const data::Dataset all = data::load_split(data, data::Split::kTrain);
   const model::ModelSpec& spec = model.checkpoint.spec;

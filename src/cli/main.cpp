@@ -4,12 +4,15 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/train/trainer.hpp"
 #include "commands.hpp"
 
 namespace {
@@ -49,10 +52,12 @@ int world_size() {
   std::cerr << "aeflow: " << (size > 1 ? "rank " + std::to_string(rank) + ": " : "")
             << "error: " << message << std::endl;
   if (size > 1) MPI_Abort(MPI_COMM_WORLD, code);
-  int initialized = 0;
-  MPI_Initialized(&initialized);
-  if (initialized) MPI_Finalize();
-  std::exit(code);
+  // Out without MPI_Finalize or atexit handlers: after a failed write (a full disk) HDF5 still
+  // holds the file it could not close, and its shutdown (in MPI_Finalize, or at exit) crashed on
+  // it. The error is printed and the temporary files are gone (removed as the error unwound).
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(code);
 }
 
 }  // namespace
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> args(argv + 2, argv + argc);
   const bool needs_mpi = command == "train" || command == "eval" || command == "encode";
+  if (command == "train") aeflow::train::install_stop_signal_handlers();  // before any thread
   if (needs_mpi) {
     // SERIALIZED: --allreduce thread reduces on a second thread, never beside another MPI call.
     int provided = 0;
@@ -94,6 +100,11 @@ int main(int argc, char** argv) {
     }
   } catch (const aeflow::InputError& error) {
     fail(error.what(), 2, true);
+  } catch (const std::bad_alloc&) {
+    fail(
+        "out of memory: the model (--encoder), the batch or the data does not fit in this "
+        "machine's memory",
+        1, false);
   } catch (const std::exception& error) {
     fail(error.what(), 1, false);
   }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -56,6 +57,14 @@ double get_range(const po::variables_map& values, const char* name, double low, 
   return value;
 }
 
+int get_threads(const po::variables_map& values) {
+  const int64_t threads = get_int(values, "threads", 0);
+  if (threads > kMaxThreads)
+    throw InputError("--threads " + get(values, "threads") + ": at most " +
+                     std::to_string(kMaxThreads) + " (more threads than cores only slows it down)");
+  return int(threads);
+}
+
 bool get_bool(const po::variables_map& values, const char* name) {
   const std::string& s = get(values, name);
   if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
@@ -68,15 +77,19 @@ ParsedOptions parse_options(const std::vector<std::string>& args,
                             const po::positional_options_description* positional) {
   ParsedOptions parsed;
   try {
-    auto parser = po::command_line_parser(args).options(desc);
-    if (positional) parser.positional(*positional);
+    // Words that are no option's value are errors where a command takes none: `train --config
+    // job.ini runs/mine` (a forgotten --out) must not train into the default directory.
+    const po::positional_options_description none;
+    auto parser =
+        po::command_line_parser(args).options(desc).positional(positional ? *positional : none);
     // Stored first, so the command line wins over the job file.
     po::store(parser.run(), parsed.values);
     if (parsed.values.count("help")) parsed.help = true;
     if (parsed.values.count("config") && !parsed.values["config"].as<std::string>().empty()) {
       const std::string path = parsed.values["config"].as<std::string>();
       std::ifstream file(path);
-      if (!file) throw InputError(path + ": cannot read the job file (--config)");
+      if (!file || std::filesystem::is_directory(path))
+        throw InputError(path + ": cannot read the job file (--config)");
       try {
         po::store(po::parse_config_file(file, desc, false), parsed.values);
       } catch (const po::error& error) {
@@ -84,10 +97,27 @@ ParsedOptions parse_options(const std::vector<std::string>& args,
       }
     }
     po::notify(parsed.values);
+  } catch (const po::too_many_positional_options_error&) {
+    std::string words;
+    for (size_t i = 0; i < args.size(); ++i)
+      if (!args[i].starts_with("-") &&
+          (i == 0 || !args[i - 1].starts_with("--") || args[i - 1].find('=') != std::string::npos))
+        words += " '" + args[i] + "'";
+    throw InputError("unexpected argument(s)" + words + ": options are --name value (see --help)");
   } catch (const po::error& error) {
     throw InputError(std::string(error.what()) + " (see --help)");
   }
   return parsed;
+}
+
+void refuse_output_over_input(const std::string& out,
+                              std::initializer_list<std::pair<const char*, std::string>> inputs) {
+  for (const auto& [option, input] : inputs) {
+    std::error_code error;  // (either missing: not the same file)
+    if (!input.empty() && std::filesystem::equivalent(out, input, error))
+      throw InputError("--out " + out + " is the --" + option + " file " + input +
+                       ": writing it would replace the input; choose another --out");
+  }
 }
 
 po::options_description model_options() {
@@ -166,7 +196,7 @@ train::TrainConfig train_config(const po::variables_map& v) {
   c.out = get(v, "out");
   if (c.out.empty()) throw InputError("--out must name a run directory");
   c.seed = uint64_t(get_int(v, "seed", 0));
-  c.threads = int(get_int(v, "threads", 0));
+  c.threads = get_threads(v);
   c.precision = model::parse_precision(get(v, "precision"));
   c.resume = get(v, "resume");
   c.force = get_bool(v, "force");
@@ -200,6 +230,8 @@ train::TrainConfig train_config(const po::variables_map& v) {
   o.beta1 = float(get_range(v, "beta1", 0, 1, true));
   o.beta2 = float(get_range(v, "beta2", 0, 1, true));
   o.epsilon = float(get_range(v, "epsilon", 0, 1, false));
+  if (o.epsilon <= 0)  // (it guards a division: 0 lets a zero second moment make NaN)
+    throw InputError("--epsilon " + get(v, "epsilon") + ": must be above 0");
   o.initial_accumulator = float(get_range(v, "initial-accumulator", 0, 1e6, false));
 
   c.lr.base = get_double(v, "lr");

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aeflow/train/train_config.hpp"
@@ -38,8 +40,16 @@ double get_double(const po::variables_map& values, const char* name);
 double get_range(const po::variables_map& values, const char* name, double low, double high,
                  bool high_open);
 bool get_bool(const po::variables_map& values, const char* name);
+// --threads: 0 (OMP_NUM_THREADS decides) up to kMaxThreads; OpenMP crashed asked for 100000.
+constexpr int kMaxThreads = 1024;
+int get_threads(const po::variables_map& values);
 
 // The options shared by subcommands that build a model, and those of `aeflow train`.
+// Throws InputError if OUT is one of INPUTS (option name, path), the same file by any path:
+// with --force the output would replace its own input.
+void refuse_output_over_input(const std::string& out,
+                              std::initializer_list<std::pair<const char*, std::string>> inputs);
+
 po::options_description model_options();
 po::options_description train_options();
 

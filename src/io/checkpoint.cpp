@@ -4,6 +4,7 @@
 // refused with a message naming the dataset rather than loaded into a wrong-shaped network.
 #include "aeflow/io/checkpoint.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -253,6 +254,20 @@ void read_state(const h5::File& file, const std::string& path, size_t input_widt
   state.finished = group.int_attribute("finished") != 0;
 }
 
+// A NaN or infinity in the model or the optimizer's state is damage (training stops before it
+// writes one): say so here, not later as a diverging loss or as NaN codes and images.
+void check_finite(const std::vector<NamedArray>& arrays, const std::string& path,
+                  const std::string& group) {
+  for (const NamedArray& array : arrays) {
+    const auto bad = std::find_if(array.values.begin(), array.values.end(),
+                                  [](float value) { return !std::isfinite(value); });
+    if (bad != array.values.end())
+      throw InputError(path + ": /" + group + "/" + array.name + " holds " +
+                       (std::isnan(*bad) ? "NaN" : "an infinity") + " at index " +
+                       std::to_string(bad - array.values.begin()) + " (damaged checkpoint)");
+  }
+}
+
 CheckpointData read_contents(const std::string& path) {
   const h5::File file = h5::File::open(path);
   check_file_header(file, path, kFormat, kFormatVersion, "a checkpoint");
@@ -260,6 +275,8 @@ CheckpointData read_contents(const std::string& path) {
   checkpoint.config_ini = file.string_attribute("config");
   read_model(file, path, checkpoint);
   read_optimizer(file, path, checkpoint);
+  check_finite(checkpoint.parameters, path, "model");
+  check_finite(checkpoint.optimizer_state, path, "optimizer");
   read_state(file, path, size_t(checkpoint.spec.input_width()), checkpoint.state);
   if (file.kind("history") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /history group (damaged checkpoint)");

@@ -235,10 +235,17 @@ DecodeResult run_decode(const DecodeConfig& config, std::ostream& log) {
       std::vector<float> points(kPieceRows * k), images(kPieceRows * width);
       for (size_t first = 0; first < n; first += kPieceRows) {
         const size_t count = std::min(kPieceRows, n - first);
-        if (walk.empty())
+        if (walk.empty()) {
           points_set.read_rows<float>(first, count, {points.data(), count * k});
-        else
+          const auto bad = std::find_if(points.begin(), points.begin() + long(count * k),
+                                        [](float value) { return !std::isfinite(value); });
+          if (bad != points.begin() + long(count * k))
+            throw InputError(config.points + ": point " +
+                             std::to_string(first + size_t(bad - points.begin()) / k) +
+                             " is not finite (NaN or infinity)");
+        } else {
           std::copy_n(walk.begin() + long(first * k), count * k, points.begin());
+        }
         for (size_t b = 0; b < count; b += kBlockRows)
           network.decode(points.data() + b * k, int(std::min(kBlockRows, count - b)),
                          images.data() + b * width);

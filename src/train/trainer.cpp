@@ -6,18 +6,23 @@
 // order, and a resumed run is bit-for-bit the uninterrupted one.
 #include "aeflow/train/trainer.hpp"
 
+#include <signal.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <limits>
+#include <mutex>
 #include <span>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
@@ -36,14 +41,8 @@ namespace aeflow::train {
 namespace fs = std::filesystem;
 namespace {
 
-// Set by the handler, read by the loop; lock-free atomics are safe in a signal handler, and the
-// signal may land on any thread (OpenMP's, the reducer's).
+// The stop signal received, 0 before one: set by the signal thread, read by the loop.
 std::atomic<int> g_stop_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free);
-
-void on_stop_signal(int signal) {
-  g_stop_signal = signal;
-}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
@@ -185,7 +184,7 @@ void Trainer::load_data() {
   if (config_.train_limit > 0) end = std::min(end, validation + size_t(config_.train_limit));
   train_ = all.slice(validation, end);
   test_ = data::load_split(config_.data, data::Split::kTest);
-  if (test_.width() != all.width())
+  if (test_.rows != all.rows || test_.cols != all.cols)
     throw InputError(test_.source + ": test images are " + std::to_string(test_.rows) + "x" +
                      std::to_string(test_.cols) + ", training images " + std::to_string(all.rows) +
                      "x" + std::to_string(all.cols));
@@ -260,7 +259,8 @@ std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
     check_resumable(checkpoint, config_.resume);
     return config_.resume;
   }
-  for (const auto& path : resume_candidates(checkpoint_dir_)) {
+  const auto candidates = resume_candidates(checkpoint_dir_);
+  for (const auto& path : candidates) {
     try {
       checkpoint = io::read_checkpoint(path);
     } catch (const InputError& error) {
@@ -270,6 +270,12 @@ std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
     check_resumable(checkpoint, path);
     return path;
   }
+  // Starting over here would overwrite best.h5, metrics.h5 and the damaged files' run.
+  if (!candidates.empty())
+    throw InputError("none of the " + std::to_string(candidates.size()) + " checkpoints in " +
+                     checkpoint_dir_.string() +
+                     " can be read: resume from one that can (best.h5?) with --resume PATH, or "
+                     "pass --force instead of --resume to start over (it deletes them)");
   print("no checkpoint to resume in " + checkpoint_dir_.string() + ": starting a new run");
   return "";
 }
@@ -630,12 +636,27 @@ TrainResult Trainer::run() {
 
 }  // namespace
 
+// No handler runs on a thread that computes: a handler that interrupted oneDNN 2.6's sgemm on
+// the thread's own stack crashed it (its first call, in the metrics' PCA; reproduced with a timer
+// signal alone). The stop signals are blocked here, so in every thread started later (MPI's,
+// OpenMP's), and one thread of ours takes them with sigwait.
 void install_stop_signal_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGUSR1, &action, nullptr);
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sigset_t stops;
+    sigemptyset(&stops);
+    for (int signal : {SIGTERM, SIGUSR1, SIGINT}) sigaddset(&stops, signal);
+    pthread_sigmask(SIG_BLOCK, &stops, nullptr);
+    std::thread([stops] {
+      for (;;) {
+        int received = 0;
+        if (sigwait(&stops, &received) != 0) continue;
+        // A second Ctrl-C means now: the exit status a shell expects of SIGINT.
+        if (received == SIGINT && g_stop_signal == SIGINT) std::_Exit(128 + SIGINT);
+        g_stop_signal = received;
+      }
+    }).detach();
+  });
 }
 
 TrainResult run_training(const TrainConfig& config, const dist::Comm& comm, std::ostream& log) {

@@ -28,7 +28,9 @@ struct TrainResult {
 // Runs the whole job. LOG receives the progress lines (pass std::cout on rank 0).
 TrainResult run_training(const TrainConfig& config, const dist::Comm& comm, std::ostream& log);
 
-// Installs the SIGTERM/SIGUSR1 handlers that make run_training stop after the current step.
+// Makes SIGTERM, SIGUSR1 and SIGINT stop run_training after the current step (a second SIGINT
+// ends the process at once). Call it before MPI or OpenMP start threads: it blocks the signals
+// in the calling thread, which every later thread inherits, and one thread waits for them.
 void install_stop_signal_handlers();
 
 }  // namespace aeflow::train
