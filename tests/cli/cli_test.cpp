@@ -233,33 +233,39 @@ int wait_for(pid_t pid, double seconds) {
   return -1;
 }
 
-TEST_F(CliTest, SigtermWritesCheckpointExits3AndResumeAutoFinishes) {
-  const std::string run = out("run"), log = root_ + "/train.log";
-  // 1000 epochs would take minutes: the signal comes right after the first checkpoint.
+// Starts a 1000-epoch run into RUN (minutes), sends SIGNAL right after its first checkpoint
+// and returns the exit code, with the run's output in LOG.
+int stop_after_first_checkpoint(const std::string& data, const std::string& run,
+                                const std::string& log, int signal) {
   const pid_t pid =
-      spawn({test::aeflow_binary(), "train", "--data", data_, "--out", run, "--encoder", "784,32,8",
+      spawn({test::aeflow_binary(), "train", "--data", data, "--out", run, "--encoder", "784,32,8",
              "--validation", "100", "--test-limit", "100", "--epochs", "1000"},
             log);
-  ASSERT_GT(pid, 0);
+  EXPECT_GT(pid, 0);
+  if (pid <= 0) return -1;
   const fs::path latest = fs::path(run) / "checkpoints" / "latest.h5";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  bool exited = false;
   while (!fs::exists(latest) && std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      break;
+      ADD_FAILURE() << "aeflow ended before its first checkpoint:\n" << read_text(log);
+      return -1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_FALSE(exited) << "aeflow ended before its first checkpoint:\n" << read_text(log);
-  ASSERT_TRUE(fs::exists(latest)) << "no checkpoint after 30 s:\n" << read_text(log);
-  ASSERT_EQ(kill(pid, SIGTERM), 0);
-  const int code = wait_for(pid, 30);
+  EXPECT_TRUE(fs::exists(latest)) << "no checkpoint after 30 s:\n" << read_text(log);
+  EXPECT_EQ(kill(pid, signal), 0);
+  return wait_for(pid, 30);
+}
+
+TEST_F(CliTest, SigtermWritesCheckpointExits3AndResumeAutoFinishes) {
+  const std::string run = out("run"), log = root_ + "/train.log";
+  const int code = stop_after_first_checkpoint(data_, run, log, SIGTERM);
   const std::string stopped_log = read_text(log);
   ASSERT_EQ(code, 3) << stopped_log;  // train::kExitPreempted
   EXPECT_CONTAINS(stopped_log, "stopped by signal 15");
   EXPECT_CONTAINS(stopped_log, "--resume auto");
+  const fs::path latest = fs::path(run) / "checkpoints" / "latest.h5";
 
   const io::CheckpointData stopped = io::read_checkpoint(latest.string());
   EXPECT_FALSE(stopped.state.finished);
@@ -278,6 +284,78 @@ TEST_F(CliTest, SigtermWritesCheckpointExits3AndResumeAutoFinishes) {
   EXPECT_EQ(finished.state.epoch, end);
   EXPECT_EQ(finished.state.global_step, end * 8);  // 500 images at batch 64: 8 steps per epoch
   EXPECT_EQ(finished.history.size(), size_t(end));
+}
+
+// Ctrl-C stops a run as SIGTERM does: the step finishes, a checkpoint, exit 3.
+TEST_F(CliTest, SigintStopsLikeSigterm) {
+  const std::string run = out("run"), log = root_ + "/train.log";
+  const int code = stop_after_first_checkpoint(data_, run, log, SIGINT);
+  const std::string stopped_log = read_text(log);
+  ASSERT_EQ(code, 3) << stopped_log;
+  EXPECT_CONTAINS(stopped_log, "stopped by signal 2");
+  const auto checkpoint = io::read_checkpoint(run + "/checkpoints/latest.h5");
+  EXPECT_GT(checkpoint.state.global_step, 0);
+}
+
+// --- files already on disk ------------------------------------------------------------------
+
+// An output named like an input would replace the input under --force: refused, input intact.
+TEST_F(CliTest, OutputThatIsAnInputIsRefused) {
+  ASSERT_EQ(train("--out " + out("run") + " --epochs 1").exit_code, 0);
+  const std::string checkpoint = out("run") + "/checkpoints/latest.h5";
+  const std::string target = fs::canonical(checkpoint).string();
+  const std::string before = read_text(target);
+  for (const std::string& command :
+       {" eval --data " + data_ + " --checkpoint " + checkpoint + " --force --out " + target,
+        " encode --data " + data_ + " --checkpoint " + checkpoint + " --force --out " + checkpoint,
+        " decode --checkpoint " + checkpoint + " --grid=-1:1:3 --force --out " + target}) {
+    const auto r = run_command(test::aeflow_binary() + command);
+    EXPECT_EQ(r.exit_code, 2) << command << "\n" << r.output;
+    EXPECT_CONTAINS(r.output, "would replace the input");
+  }
+  EXPECT_EQ(read_text(target), before);
+}
+
+// A stray word (a forgotten --out, say) is an error, not a run into the default directory.
+TEST_F(CliTest, StrayArgumentExits2) {
+  const auto r = train("--out " + out("run") + " " + out("mine"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "unexpected argument");
+  EXPECT_CONTAINS(r.output, out("mine"));
+  EXPECT_FALSE(fs::exists(out("run")));
+}
+
+TEST_F(CliTest, ZeroEpsilonAndTooManyThreadsExit2) {
+  const auto epsilon = train("--out " + out("run") + " --epsilon 0");
+  EXPECT_EQ(epsilon.exit_code, 2) << epsilon.output;
+  EXPECT_CONTAINS(epsilon.output, "--epsilon");
+  const auto threads = train("--out " + out("run") + " --threads 100000");
+  EXPECT_EQ(threads.exit_code, 2) << threads.output;
+  EXPECT_CONTAINS(threads.output, "--threads");
+}
+
+// A full disk: the message names it, the exit is 1 (not a crash at exit: HDF5's shutdown used
+// to fault on the file it could not close), and nothing is left half-written. The small disk is a
+// tmpfs in a mount namespace of its own; where one cannot be made the test skips.
+TEST_F(CliTest, FullDiskFailsWithTheReasonAndNoCrash) {
+  if (run_command("unshare --mount true").exit_code != 0)
+    GTEST_SKIP() << "cannot make a mount namespace here (unshare --mount)";
+  const std::string disk = out("disk");
+  fs::create_directories(disk);
+  // 64 KiB free: config.ini fits, the first checkpoint (~170 KB) does not.
+  const std::string inner = "mount -t tmpfs -o size=1M tmpfs " + disk + " && head -c 983040 " +
+                            "/dev/zero > " + disk + "/filler && " + test::aeflow_binary() +
+                            " train --data " + data_ +
+                            " --encoder 784,32,8 --validation 100 --test-limit 100 --epochs 1 "
+                            "--out " +
+                            disk + "/run; echo \"exit=$?\"; ls " + disk + "/run/checkpoints";
+  const auto r = run_command("unshare --mount sh -c '" + inner + "'");
+  if (r.output.find("exit=") == std::string::npos)
+    GTEST_SKIP() << "cannot mount a tmpfs here:\n" << r.output;
+  EXPECT_CONTAINS(r.output, "No space left on device");
+  EXPECT_CONTAINS(r.output, "exit=1");
+  const std::string listing = r.output.substr(r.output.find("exit="));
+  EXPECT_EQ(listing.find(".tmp"), std::string::npos) << r.output;  // no half file left
 }
 
 }  // namespace

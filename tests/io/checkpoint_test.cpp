@@ -265,6 +265,22 @@ TEST(CheckpointTest, OlderRunningTrainLossReadsAsTheTotal) {
   EXPECT_EQ(read.state.train_loss_images, 8);
 }
 
+// Training never writes a NaN or an infinity, so one in a file is damage: refused at read, not
+// later as a "diverging" loss or as NaN codes.
+TEST(CheckpointTest, NonFiniteValuesAreRefusedNamingTheArray) {
+  const std::string dir = test::make_temp_dir("checkpoint");
+  CheckpointData nan_weight = sample_checkpoint(false);
+  nan_weight.parameters[0].values[7] = std::numeric_limits<float>::quiet_NaN();
+  write_checkpoint(dir + "/nan.h5", nan_weight);
+  expect_error<InputError>([&] { read_checkpoint(dir + "/nan.h5"); },
+                           {dir + "/nan.h5", "/model/layer_00/weight", "NaN", "index 7"});
+  CheckpointData inf_state = sample_checkpoint(false);
+  inf_state.optimizer_state[1].values[2] = std::numeric_limits<float>::infinity();
+  write_checkpoint(dir + "/inf.h5", inf_state);
+  expect_error<InputError>([&] { read_checkpoint(dir + "/inf.h5"); },
+                           {"/optimizer/v", "infinity", "index 2"});
+}
+
 TEST(CheckpointTest, ShapeMismatchIsRefusedNamingTheDataset) {
   const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
   write_checkpoint(path, sample_checkpoint(false));

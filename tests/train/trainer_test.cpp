@@ -430,6 +430,31 @@ TEST_F(TrainerTest, AutoResumeSkipsADamagedCheckpoint) {
   EXPECT_EQ(resumed.steps, 2 * kStepsPerEpoch);
 }
 
+// When no checkpoint in the run directory reads, --resume auto stops with the way out instead of
+// starting over (which would overwrite best.h5, still good, and the metrics).
+TEST_F(TrainerTest, AutoResumeRefusesToStartOverWhenNoCheckpointReads) {
+  TrainConfig c = config("run");
+  c.epochs = 2;
+  train(c);
+  for (const auto& name : step_checkpoints(c.out)) {
+    const fs::path path = fs::path(c.out) / "checkpoints" / name;
+    fs::resize_file(path, fs::file_size(path) / 2);
+  }
+  const fs::path best = fs::path(c.out) / "checkpoints" / "best.h5";
+  ASSERT_TRUE(fs::exists(best));
+  const auto best_time = fs::last_write_time(best);
+  c.resume = "auto";
+  try {
+    train(c);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("--force"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("--resume PATH"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(fs::last_write_time(best), best_time);
+  EXPECT_NO_THROW(io::read_checkpoint(best.string()));
+}
+
 // A checkpoint that reads fine but belongs to another run is an error for --resume auto too:
 // it must not be taken for damage and "skipped" into a new run over the old one.
 TEST_F(TrainerTest, AutoResumeRefusesAnotherLossOrBatchInsteadOfStartingOver) {
