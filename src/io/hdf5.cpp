@@ -55,6 +55,14 @@ std::string take_reason() {
   throw Hdf5Error(where + ": " + what + (reason.empty() ? "" : ": " + reason));
 }
 
+// An HDF5 file (its signature checked) that will not open is almost always one cut short or
+// damaged: bad input (exit 2), said in words before HDF5's own.
+[[noreturn]] void throw_damaged(const std::string& path) {
+  const std::string reason = take_reason();
+  throw InputError(path + ": an HDF5 file that cannot be opened: damaged or cut short" +
+                   (reason.empty() ? "" : " (HDF5: " + reason + ")"));
+}
+
 hid_t memory_type(DType dtype) {
   switch (dtype) {
     case DType::kFloat32:
@@ -837,7 +845,7 @@ File File::open(const std::string& path, Access access) {
   check_openable(path);
   Handle file(H5Fopen(path.c_str(), access == Access::kReadWrite ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
                       H5P_DEFAULT));
-  if (!file.valid()) throw_error(path, "cannot open HDF5 file");
+  if (!file.valid()) throw_damaged(path);
   return File(std::move(file), path, "/", false);
 }
 
@@ -859,7 +867,7 @@ File File::open(const std::string& path, Access access, const dist::Comm& comm) 
   Handle mpio = mpio_access(path, comm);
   Handle file(H5Fopen(path.c_str(), access == Access::kReadWrite ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
                       mpio.get()));
-  if (!file.valid()) throw_error(path, "cannot open HDF5 file (MPI-IO)");
+  if (!file.valid()) throw_damaged(path);
   return File(std::move(file), path, "/", true);
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include "test_support.hpp"
@@ -170,6 +171,25 @@ TEST(Hdf5Test, OpeningMissingOrNonHdf5FilesIsInputError) {
     FAIL() << "expected InputError";
   } catch (const InputError& error) {
     EXPECT_EQ(std::string(error.what()), dir + "/missing.h5: no such file");
+  }
+}
+
+// A file cut short keeps HDF5's signature but will not open: bad input (exit 2), in words.
+TEST(Hdf5Test, OpeningAFileCutShortIsInputError) {
+  const std::string path = test::make_temp_dir("hdf5") + "/cut.h5";
+  {
+    File file = File::create(path, CreateMode::kTruncate);
+    file.create_dataset("values", DType::kFloat32, {4096}, {});
+    file.close();
+  }
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+  try {
+    File::open(path);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find(path + ": an HDF5 file that cannot be opened"),
+              std::string::npos)
+        << error.what();
   }
 }
 
