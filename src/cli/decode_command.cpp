@@ -53,8 +53,7 @@ int decode_command(const std::vector<std::string>& args) {
     config.out = dir.filename() == "checkpoints" ? (dir.parent_path() / "decoded.h5").string()
                                                  : "decoded.h5";
   }
-  refuse_output_over_input(config.out,
-                           {{"checkpoint", config.checkpoint}, {"points", config.points}});
+  check_output_path(config.out, {{"checkpoint", config.checkpoint}, {"points", config.points}});
   config.force = get_bool(v, "force");
   const int threads = get_threads(v);
   if (threads > 0) omp_set_num_threads(threads);

@@ -69,7 +69,7 @@ int encode_command(const std::vector<std::string>& args) {
     config.out = dir.filename() == "checkpoints" ? (dir.parent_path() / "encoded.h5").string()
                                                  : "encoded.h5";
   }
-  refuse_output_over_input(config.out, {{"checkpoint", config.checkpoint}, {"data", config.data}});
+  check_output_path(config.out, {{"checkpoint", config.checkpoint}, {"data", config.data}});
   config.chunk_rows = size_t(get_int(v, "chunk", 1));
   config.deflate = int(get_int(v, "deflate", 0));
   config.force = get_bool(v, "force");

@@ -110,7 +110,7 @@ int eval_command(const std::vector<std::string>& args) {
   const size_t validation = size_t(run_default(v, "validation", ini, "5000"));
   const size_t train_limit = size_t(run_default(v, "train-limit", ini, "0"));
   const std::string out = get(v, "out").empty() ? default_out(checkpoint) : get(v, "out");
-  refuse_output_over_input(out, {{"checkpoint", checkpoint}});
+  check_output_path(out, {{"checkpoint", checkpoint}});
 
   const data::Dataset all = data::load_split(data, data::Split::kTrain);
   const model::ModelSpec& spec = model.checkpoint.spec;

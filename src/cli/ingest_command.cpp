@@ -36,7 +36,7 @@ int ingest_command(const std::vector<std::string>& args) {
   options.out = get(v, "out");
   if (options.images.empty()) throw InputError("aeflow ingest: name the IDX file with --images");
   if (options.out.empty()) throw InputError("aeflow ingest: name the HDF5 file with --out");
-  refuse_output_over_input(options.out, {{"images", options.images}, {"labels", options.labels}});
+  check_output_path(options.out, {{"images", options.images}, {"labels", options.labels}});
   options.chunk_rows = size_t(get_int(v, "chunk", 1));
   options.deflate = int(get_int(v, "deflate", 0));
   if (options.deflate > 9) throw InputError("--deflate " + get(v, "deflate") + ": must be 0 to 9");

@@ -110,8 +110,11 @@ ParsedOptions parse_options(const std::vector<std::string>& args,
   return parsed;
 }
 
-void refuse_output_over_input(const std::string& out,
-                              std::initializer_list<std::pair<const char*, std::string>> inputs) {
+void check_output_path(const std::string& out,
+                       std::initializer_list<std::pair<const char*, std::string>> inputs) {
+  const std::filesystem::path directory = std::filesystem::path(out).parent_path();
+  if (!directory.empty() && !std::filesystem::is_directory(directory))
+    throw InputError("--out " + out + ": no such directory " + directory.string());
   for (const auto& [option, input] : inputs) {
     std::error_code error;  // (either missing: not the same file)
     if (!input.empty() && std::filesystem::equivalent(out, input, error))

@@ -45,10 +45,10 @@ constexpr int kMaxThreads = 1024;
 int get_threads(const po::variables_map& values);
 
 // The options shared by subcommands that build a model, and those of `aeflow train`.
-// Throws InputError if OUT is one of INPUTS (option name, path), the same file by any path:
-// with --force the output would replace its own input.
-void refuse_output_over_input(const std::string& out,
-                              std::initializer_list<std::pair<const char*, std::string>> inputs);
+// Throws InputError, before any work, if OUT's directory does not exist or OUT is one of INPUTS
+// (option name, path), the same file by any path: with --force it would replace that input.
+void check_output_path(const std::string& out,
+                       std::initializer_list<std::pair<const char*, std::string>> inputs);
 
 po::options_description model_options();
 po::options_description train_options();

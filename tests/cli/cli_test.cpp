@@ -300,6 +300,7 @@ TEST_F(CliTest, SigintStopsLikeSigterm) {
 // --- files already on disk ------------------------------------------------------------------
 
 // An output named like an input would replace the input under --force: refused, input intact.
+// So is an output in a directory that does not exist.
 TEST_F(CliTest, OutputThatIsAnInputIsRefused) {
   ASSERT_EQ(train("--out " + out("run") + " --epochs 1").exit_code, 0);
   const std::string checkpoint = out("run") + "/checkpoints/latest.h5";
@@ -314,6 +315,11 @@ TEST_F(CliTest, OutputThatIsAnInputIsRefused) {
     EXPECT_CONTAINS(r.output, "would replace the input");
   }
   EXPECT_EQ(read_text(target), before);
+  // And an --out in a directory that is not there is refused before the work, not after.
+  const auto r = run_command(test::aeflow_binary() + " eval --data " + data_ + " --checkpoint " +
+                             checkpoint + " --out " + out("nowhere") + "/metrics.h5");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "no such directory");
 }
 
 // A stray word (a forgotten --out, say) is an error, not a run into the default directory.
