@@ -128,13 +128,17 @@ io::MetricsData measure_reconstruction(model::Network& network, const data::Data
                      std::to_string(split.rows) + "x" + std::to_string(split.cols));
   if (n == 0) throw InputError(split.source + ": no images to evaluate");
 
-  const Pca pca = fit_pca(reference, k, comm);
   size_t reference_count = reference.count;
   if (options.knn_reference > 0) reference_count = std::min(reference_count, options.knn_reference);
+  // (k above the reference count means all of them: said so in the report, never an error at the
+  // end of a training run on a small subset)
+  const size_t neighbours = std::min(options.knn_neighbours, reference_count);
+
+  const Pca pca = fit_pca(reference, k, comm);
   const KnnClassifier knn(encode_all(network, reference, reference_count, comm),
                           std::vector<uint8_t>(reference.labels.begin(),
                                                reference.labels.begin() + long(reference_count)),
-                          k, options.knn_neighbours);
+                          k, std::max<size_t>(1, neighbours));
 
   const std::vector<size_t> selected = select_samples(split, options.samples_per_label);
   std::vector<size_t> slot_of(n, SIZE_MAX);
