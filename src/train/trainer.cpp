@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 
@@ -209,9 +210,10 @@ void Trainer::prepare_run_directory() {
     io::AtomicFile file((fs::path(config_.out) / "config.ini").string(), true);
     {
       std::FILE* out = std::fopen(file.temp_path().c_str(), "w");
-      if (!out) throw RunError("cannot write " + file.temp_path());
+      if (!out) throw RunError("cannot write " + file.temp_path() + ": " + std::strerror(errno));
       std::fputs(config_.config_ini.c_str(), out);
-      if (std::fclose(out) != 0) throw RunError("cannot write " + file.temp_path());
+      if (std::fclose(out) != 0)
+        throw RunError("cannot write " + file.temp_path() + ": " + std::strerror(errno));
     }
     file.commit();
   }
