@@ -227,9 +227,9 @@ void read_optimizer(const h5::File& file, const std::string& path, CheckpointDat
   read_arrays(group, "", checkpoint.optimizer_state);
 }
 
-// INPUT_WIDTH: pixels an image, to read what checkpoints before train_loss_total kept.
+// INPUT_WIDTH (pixels an image) and LOSS: to read what checkpoints before train_loss_total kept.
 void read_state(const h5::File& file, const std::string& path, size_t input_width,
-                LoopState& state) {
+                const std::string& loss, LoopState& state) {
   if (file.kind("state") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /state group (damaged checkpoint)");
   h5::Group group = file.open_group("state");
@@ -245,11 +245,15 @@ void read_state(const h5::File& file, const std::string& path, size_t input_widt
     state.train_loss_total = group.double_attribute("train_loss_total");
     state.train_loss_images = group.int_attribute("train_loss_images");
   } else {
-    // Older checkpoints: the sum of batch losses times batch sizes. Times the width it is
-    // the total for MSE, BCE and L1; for RMSE (batch roots) a close estimate.
+    // Older checkpoints: the sum of batch losses times batch sizes. For MSE, BCE and L1 that
+    // times the width is the total; for RMSE (batch roots) the mean root squared is the estimate.
     state.train_loss_images = group.int_attribute("train_loss_batches");
     const double sum = group.double_attribute("train_loss_sum");
-    state.train_loss_total = sum * double(input_width);
+    const double images = double(state.train_loss_images);
+    if (loss == "rmse" && images > 0)
+      state.train_loss_total = (sum / images) * (sum / images) * images * double(input_width);
+    else
+      state.train_loss_total = sum * double(input_width);
   }
   state.finished = group.int_attribute("finished") != 0;
 }
@@ -277,7 +281,7 @@ CheckpointData read_contents(const std::string& path) {
   read_optimizer(file, path, checkpoint);
   check_finite(checkpoint.parameters, path, "model");
   check_finite(checkpoint.optimizer_state, path, "optimizer");
-  read_state(file, path, size_t(checkpoint.spec.input_width()), checkpoint.state);
+  read_state(file, path, size_t(checkpoint.spec.input_width()), checkpoint.loss, checkpoint.state);
   if (file.kind("history") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /history group (damaged checkpoint)");
   checkpoint.history = read_history(file.open_group("history"), path);

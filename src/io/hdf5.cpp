@@ -9,6 +9,7 @@
 #include <mpi.h>  // parallel HDF5 takes an MPI_Comm: the one use of MPI outside dist
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <type_traits>
 
@@ -55,12 +56,19 @@ std::string take_reason() {
   throw Hdf5Error(where + ": " + what + (reason.empty() ? "" : ": " + reason));
 }
 
-// An HDF5 file (its signature checked) that will not open is almost always one cut short or
-// damaged: bad input (exit 2), said in words before HDF5's own.
-[[noreturn]] void throw_damaged(const std::string& path) {
+// An HDF5 file (its signature checked) that will not open because its contents end early or
+// make no sense is bad input (exit 2), said in words before HDF5's own; other reasons (file
+// locking on a network file system, permissions) stay run errors with HDF5's reason.
+[[noreturn]] void throw_open_error(const std::string& path, const std::string& what) {
   const std::string reason = take_reason();
-  throw InputError(path + ": an HDF5 file that cannot be opened: damaged or cut short" +
-                   (reason.empty() ? "" : " (HDF5: " + reason + ")"));
+  std::string lower(reason);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return char(std::tolower(c)); });
+  for (const char* sign : {"truncated", "eof", "eoa", "superblock", "signature", "checksum"})
+    if (lower.find(sign) != std::string::npos)
+      throw InputError(path + ": an HDF5 file that cannot be opened: damaged or cut short (HDF5: " +
+                       reason + ")");
+  throw Hdf5Error(path + ": " + what + (reason.empty() ? "" : ": " + reason));
 }
 
 hid_t memory_type(DType dtype) {
@@ -845,7 +853,7 @@ File File::open(const std::string& path, Access access) {
   check_openable(path);
   Handle file(H5Fopen(path.c_str(), access == Access::kReadWrite ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
                       H5P_DEFAULT));
-  if (!file.valid()) throw_damaged(path);
+  if (!file.valid()) throw_open_error(path, "cannot open HDF5 file");
   return File(std::move(file), path, "/", false);
 }
 
@@ -867,7 +875,7 @@ File File::open(const std::string& path, Access access, const dist::Comm& comm) 
   Handle mpio = mpio_access(path, comm);
   Handle file(H5Fopen(path.c_str(), access == Access::kReadWrite ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
                       mpio.get()));
-  if (!file.valid()) throw_damaged(path);
+  if (!file.valid()) throw_open_error(path, "cannot open HDF5 file (MPI-IO)");
   return File(std::move(file), path, "/", true);
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 
@@ -21,6 +22,7 @@
 #include <iomanip>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <thread>
@@ -86,26 +88,35 @@ void point_latest(const fs::path& dir, const fs::path& target) {
 }
 
 // What --resume auto tries, best first: the checkpoint latest.h5 points at (the newest of the
-// trajectory that wrote last, also after a resume from an older checkpoint), then every step
-// file, newest first.
+// trajectory that wrote last, also after a resume from an older checkpoint), then the older step
+// files, newest first, and only then any newer ones (a run that trajectory branched from).
 std::vector<std::string> resume_candidates(const fs::path& dir) {
-  std::vector<std::string> candidates;
   std::error_code error;
   const fs::path latest = fs::read_symlink(dir / "latest.h5", error);
-  if (!error && fs::exists(dir / latest)) candidates.push_back((dir / latest).string());
-  const auto found = list_checkpoints(dir);
-  for (auto it = found.rbegin(); it != found.rend(); ++it)
-    if (candidates.empty() || it->string() != candidates.front())
-      candidates.push_back(it->string());
+  const fs::path target = !error && fs::exists(dir / latest) ? dir / latest : fs::path();
+  const auto found = list_checkpoints(dir);  // (names sort by step)
+  std::vector<std::string> candidates, newer;
+  if (!target.empty()) candidates.push_back(target.string());
+  for (auto it = found.rbegin(); it != found.rend(); ++it) {
+    if (*it == target) continue;
+    (target.empty() || *it < target ? candidates : newer).push_back(it->string());
+  }
+  candidates.insert(candidates.end(), newer.begin(), newer.end());
   return candidates;
 }
 
-// The value of KEY in a resolved config (INI text, "key = value" lines); "" if it is not there.
-std::string ini_value(const std::string& ini, const std::string& key) {
+// KEY's value as an integer, for comparing configs; nullopt if absent or not a number.
+std::optional<int64_t> ini_integer(const std::string& ini, const std::string& key) {
   std::istringstream lines(ini);
-  for (std::string line; std::getline(lines, line);)
-    if (line.starts_with(key + " = ")) return line.substr(key.size() + 3);
-  return "";
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(key + " = ")) continue;
+    const std::string text = line.substr(key.size() + 3);
+    int64_t value = 0;
+    const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (status != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+  }
+  return std::nullopt;
 }
 
 bool same_architecture(const model::ModelSpec& a, const model::ModelSpec& b) {
@@ -140,6 +151,7 @@ class Trainer {
   void write_checkpoint(bool best);
   std::string pick_checkpoint(io::CheckpointData& checkpoint) const;
   void check_resumable(const io::CheckpointData& checkpoint, const std::string& path) const;
+  void check_intact(const io::CheckpointData& checkpoint, const std::string& path) const;
   void restore(const io::CheckpointData& checkpoint, const std::string& path);
   void print(const std::string& line) const {
     if (comm_.is_root()) log_ << line << std::endl;
@@ -235,12 +247,17 @@ void Trainer::check_resumable(const io::CheckpointData& checkpoint, const std::s
     throw InputError(path + ": checkpoint was trained with --optimizer " + checkpoint.optimizer +
                      ", not " + model::to_string(config_.optimizer.kind));
   for (const char* key : {"batch-size", "validation", "train-limit"}) {
-    const std::string then = ini_value(checkpoint.config_ini, key);
-    const std::string now = ini_value(config_.config_ini, key);
-    if (!then.empty() && !now.empty() && std::stoll(then) != std::stoll(now))
-      throw InputError(path + ": checkpoint was trained with --" + key + " " + then + ", not " +
-                       now + ": resume with the same (it decides which images each step takes)");
+    const auto then = ini_integer(checkpoint.config_ini, key);
+    const auto now = ini_integer(config_.config_ini, key);
+    if (then && now && *then != *now)
+      throw InputError(path + ": checkpoint was trained with --" + key + " " +
+                       std::to_string(*then) + ", not " + std::to_string(*now) +
+                       ": resume with the same (it decides which images each step takes)");
   }
+}
+
+// Throws InputError if CHECKPOINT's contents cannot be those of any run of this model: damage.
+void Trainer::check_intact(const io::CheckpointData& checkpoint, const std::string& path) const {
   if (checkpoint.optimizer_step < 0 || checkpoint.state.global_step < 0)
     throw InputError(path + ": negative step counts (damaged checkpoint)");
   for (const auto& state : optimizer_.state()) {
@@ -259,6 +276,7 @@ std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
   if (config_.resume != "auto") {
     checkpoint = io::read_checkpoint(config_.resume);
     check_resumable(checkpoint, config_.resume);
+    check_intact(checkpoint, config_.resume);
     return config_.resume;
   }
   const auto candidates = resume_candidates(checkpoint_dir_);
@@ -269,7 +287,13 @@ std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
       print("skipping " + path + ": " + error.what());
       continue;
     }
-    check_resumable(checkpoint, path);
+    check_resumable(checkpoint, path);  // (another run's: an error, not a reason to skip)
+    try {
+      check_intact(checkpoint, path);
+    } catch (const InputError& error) {
+      print("skipping " + path + ": " + error.what());
+      continue;
+    }
     return path;
   }
   // Starting over here would overwrite best.h5, metrics.h5 and the damaged files' run.
@@ -278,6 +302,10 @@ std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
                      checkpoint_dir_.string() +
                      " can be read: resume from one that can (best.h5?) with --resume PATH, or "
                      "pass --force instead of --resume to start over (it deletes them)");
+  if (fs::exists(checkpoint_dir_ / "best.h5"))
+    throw InputError(checkpoint_dir_.string() + " holds only best.h5: resume it with --resume " +
+                     (checkpoint_dir_ / "best.h5").string() +
+                     ", or pass --force instead of --resume to start over (it deletes it)");
   print("no checkpoint to resume in " + checkpoint_dir_.string() + ": starting a new run");
   return "";
 }
@@ -285,6 +313,7 @@ std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
 // CHECKPOINT passed check_resumable (on rank 0, from the same file).
 void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& path) {
   check_resumable(checkpoint, path);  // (cheap; and it keeps this rank from half a restore)
+  check_intact(checkpoint, path);
   std::vector<float> parameters(network_.parameters().size());
   load_parameters(checkpoint, parameters, path);
   std::copy(parameters.begin(), parameters.end(), network_.parameters().begin());
@@ -297,7 +326,8 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
   state_ = checkpoint.state;
   // A finished run resumed with more --epochs or --steps goes on, the loop's limits decide; one
   // that stopped early stays stopped unless --patience (or the monitor) changed.
-  state_.finished = config_.monitor != Monitor::kNone && state_.bad_epochs >= config_.patience;
+  state_.finished = checkpoint.state.finished && config_.monitor != Monitor::kNone &&
+                    state_.bad_epochs >= config_.patience;
   history_ = checkpoint.history;
   if (state_.seed != config_.seed)
     print("note: the checkpoint's seed " + std::to_string(state_.seed) + " is kept (--seed " +
@@ -662,7 +692,7 @@ void install_stop_signal_handlers() {
 }
 
 TrainResult run_training(const TrainConfig& config, const dist::Comm& comm, std::ostream& log) {
-  g_stop_signal = 0;  // a signal that stopped an earlier run in this process is spent
+  // (no reset of g_stop_signal: one run a process, and a signal during startup must count)
   Trainer trainer(config, comm, log);
   return trainer.run();
 }

