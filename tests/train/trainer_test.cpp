@@ -415,6 +415,27 @@ TEST_F(TrainerTest, BranchFromAnOlderCheckpointKeepsBothAndAutoFollowsTheBranch)
   EXPECT_NE(log_.find("resumed " + branch.checkpoint), std::string::npos) << log_;
 }
 
+// With the branch's newest checkpoint damaged, --resume auto falls back within the branch (to
+// older steps) before it would take the newer files of the run the branch left.
+TEST_F(TrainerTest, AutoResumeFallsBackWithinTheBranch) {
+  TrainConfig c = config("run");
+  c.epochs = 4;
+  train(c);  // steps 16, 32, 48, 64
+  const std::string early = root_ + "/early.h5";
+  fs::copy_file(checkpoint_at(c.out, kStepsPerEpoch), early);
+  c.resume = early;
+  c.epochs = 2;
+  train(c);  // the branch rewrites step 32; latest.h5 points at it
+  const std::string branch = checkpoint_at(c.out, 2 * kStepsPerEpoch);
+  fs::resize_file(branch, fs::file_size(branch) / 2);
+  c.resume = "auto";
+  c.epochs = 3;
+  train(c);
+  EXPECT_NE(log_.find("skipping " + branch), std::string::npos) << log_;
+  EXPECT_NE(log_.find("resumed " + checkpoint_at(c.out, kStepsPerEpoch)), std::string::npos)
+      << log_;
+}
+
 // --resume auto skips a checkpoint it cannot read (cut short) and takes the one before it.
 TEST_F(TrainerTest, AutoResumeSkipsADamagedCheckpoint) {
   TrainConfig c = config("run");
