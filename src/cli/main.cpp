@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <new>
@@ -57,6 +58,7 @@ int world_size() {
   // it. The error is printed and the temporary files are gone (removed as the error unwound).
   std::cout.flush();
   std::cerr.flush();
+  std::fflush(nullptr);  // (and any C stream)
   std::_Exit(code);
 }
 
