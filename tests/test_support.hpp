@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "aeflow/base/error.hpp"
 
 // Expects HAYSTACK to contain NEEDLE, printing HAYSTACK when it does not.
@@ -13,6 +15,19 @@
   EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 namespace aeflow::test {
+
+// Runs F, expecting an exception of type E whose message contains every one of PARTS.
+template <class E, class F>
+void expect_error(F f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an exception";
+  } catch (const E& error) {
+    for (const std::string& part : parts)
+      EXPECT_NE(std::string(error.what()).find(part), std::string::npos)
+          << "'" << error.what() << "' lacks '" << part << "'";
+  }
+}
 
 // A fresh directory under $TMPDIR (or /tmp), unique per call.
 std::string make_temp_dir(const std::string& tag);

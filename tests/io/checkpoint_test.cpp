@@ -20,6 +20,7 @@ namespace aeflow::io {
 namespace {
 
 namespace fs = std::filesystem;
+using test::expect_error;
 
 std::string layer_name(size_t i) {
   char name[32];
@@ -144,19 +145,6 @@ void expect_bitwise_equal(const CheckpointData& a, const CheckpointData& b) {
     EXPECT_EQ(bits(x.val_rmse), bits(y.val_rmse));
     EXPECT_EQ(bits(x.learning_rate), bits(y.learning_rate));
     EXPECT_EQ(bits(x.seconds), bits(y.seconds));
-  }
-}
-
-// Runs F, expecting an exception of type E whose message contains every one of PARTS.
-template <class E, class F>
-void expect_error(F f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& error) {
-    for (const std::string& part : parts)
-      EXPECT_NE(std::string(error.what()).find(part), std::string::npos)
-          << "'" << error.what() << "' lacks '" << part << "'";
   }
 }
 
