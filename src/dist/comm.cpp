@@ -18,6 +18,19 @@ MPI_Comm as_mpi(int handle) {
 // MPI counts are int; split large buffers so a 600M-parameter model still reduces.
 constexpr size_t kMaxChunk = size_t(std::numeric_limits<int>::max() / 2);
 
+// In-place sum (ROOT < 0) or broadcast from ROOT of COUNT elements of TYPE (SIZE bytes each) at
+// DATA, in pieces whose counts fit MPI's int.
+void in_chunks(void* data, size_t count, MPI_Datatype type, size_t size, int root, MPI_Comm comm) {
+  for (size_t begin = 0; begin < count; begin += kMaxChunk) {
+    const int n = int(std::min(kMaxChunk, count - begin));
+    void* piece = static_cast<char*>(data) + begin * size;
+    if (root < 0)
+      check_mpi(MPI_Allreduce(MPI_IN_PLACE, piece, n, type, MPI_SUM, comm), "MPI_Allreduce");
+    else
+      check_mpi(MPI_Bcast(piece, n, type, root, comm), "MPI_Bcast");
+  }
+}
+
 }  // namespace
 
 Comm Comm::world() {
@@ -41,22 +54,12 @@ Comm Comm::self() {
 
 void Comm::allreduce_sum(std::span<float> values) const {
   if (!mpi() || size_ == 1) return;
-  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
-    const int count = int(std::min(kMaxChunk, values.size() - begin));
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_FLOAT, MPI_SUM,
-                            as_mpi(handle_)),
-              "MPI_Allreduce");
-  }
+  in_chunks(values.data(), values.size(), MPI_FLOAT, sizeof(float), -1, as_mpi(handle_));
 }
 
 void Comm::allreduce_sum(std::span<double> values) const {
   if (!mpi() || size_ == 1) return;
-  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
-    const int count = int(std::min(kMaxChunk, values.size() - begin));
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_DOUBLE, MPI_SUM,
-                            as_mpi(handle_)),
-              "MPI_Allreduce");
-  }
+  in_chunks(values.data(), values.size(), MPI_DOUBLE, sizeof(double), -1, as_mpi(handle_));
 }
 
 double Comm::allreduce_sum(double value) const {
@@ -124,20 +127,12 @@ bool Comm::same_everywhere(uint64_t value) const {
 
 void Comm::broadcast(std::span<float> values, int root) const {
   if (!mpi() || size_ == 1) return;
-  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
-    const int count = int(std::min(kMaxChunk, values.size() - begin));
-    check_mpi(MPI_Bcast(values.data() + begin, count, MPI_FLOAT, root, as_mpi(handle_)),
-              "MPI_Bcast");
-  }
+  in_chunks(values.data(), values.size(), MPI_FLOAT, sizeof(float), root, as_mpi(handle_));
 }
 
 void Comm::broadcast(std::span<double> values, int root) const {
   if (!mpi() || size_ == 1) return;
-  for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
-    const int count = int(std::min(kMaxChunk, values.size() - begin));
-    check_mpi(MPI_Bcast(values.data() + begin, count, MPI_DOUBLE, root, as_mpi(handle_)),
-              "MPI_Bcast");
-  }
+  in_chunks(values.data(), values.size(), MPI_DOUBLE, sizeof(double), root, as_mpi(handle_));
 }
 
 void Comm::broadcast(std::string& text, int root) const {
@@ -145,10 +140,7 @@ void Comm::broadcast(std::string& text, int root) const {
   uint64_t length = text.size();
   check_mpi(MPI_Bcast(&length, 1, MPI_UINT64_T, root, as_mpi(handle_)), "MPI_Bcast");
   text.resize(length);
-  for (size_t begin = 0; begin < length; begin += kMaxChunk) {
-    const int count = int(std::min<size_t>(kMaxChunk, length - begin));
-    check_mpi(MPI_Bcast(text.data() + begin, count, MPI_CHAR, root, as_mpi(handle_)), "MPI_Bcast");
-  }
+  in_chunks(text.data(), length, MPI_CHAR, 1, root, as_mpi(handle_));
 }
 
 void Comm::barrier() const {
