@@ -1,8 +1,6 @@
 // `aeflow decode`: latent points (a dataset of an HDF5 file, or a grid or circle walk) through a
 // checkpoint's decoder to images in one HDF5 file (docs/hdf5-schema.md, "Decoded"). One process;
 // a thin layer over train::run_decode.
-#include <omp.h>
-
 #include <filesystem>
 #include <iostream>
 
@@ -28,7 +26,7 @@ int decode_command(const std::vector<std::string>& args) {
       ("fixed", text(""), "a walk's values of the other code dims, v,v,... (default: zeros)")
       ("out", text(""), "the decoded file (default: decoded.h5 in the checkpoint's run "
                         "directory when it is in RUN/checkpoints/, else ./decoded.h5)")
-      ("threads", text("0"), "oneDNN threads (0: OMP_NUM_THREADS)")
+      ("threads", text("0"), kThreadsHelp)
       ("force", flag(),
        "overwrite an existing output file");
   // clang-format on
@@ -55,8 +53,7 @@ int decode_command(const std::vector<std::string>& args) {
   }
   check_output_path(config.out, {{"checkpoint", config.checkpoint}, {"points", config.points}});
   config.force = get_bool(v, "force");
-  const int threads = get_threads(v);
-  if (threads > 0) omp_set_num_threads(threads);
+  use_threads(get_threads(v), dist::Comm::world());
   train::run_decode(config, std::cout);
   return 0;
 }

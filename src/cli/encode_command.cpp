@@ -1,8 +1,6 @@
 // `aeflow encode`: whole data sets through a checkpoint's encoder into one HDF5 file
 // (docs/hdf5-schema.md, "Encoded"), on any number of MPI ranks. A thin layer over
 // train::run_encode.
-#include <omp.h>
-
 #include <filesystem>
 #include <iostream>
 
@@ -45,7 +43,7 @@ int encode_command(const std::vector<std::string>& args) {
                         "directory when it is in RUN/checkpoints/, else ./encoded.h5)")
       ("chunk", text("4096"), "rows per HDF5 chunk and per read (rounded up to a multiple of 256)")
       ("deflate", text("1"), "gzip level of the output chunks, 0 (none) to 9")
-      ("threads", text("0"), "oneDNN threads per rank (0: OMP_NUM_THREADS)")
+      ("threads", text("0"), kThreadsHelp)
       ("force", flag(),
        "overwrite an existing output file");
   // clang-format on
@@ -73,8 +71,7 @@ int encode_command(const std::vector<std::string>& args) {
   config.chunk_rows = size_t(get_int(v, "chunk", 1));
   config.deflate = int(get_int(v, "deflate", 0));
   config.force = get_bool(v, "force");
-  const int threads = get_threads(v);
-  if (threads > 0) omp_set_num_threads(threads);
+  use_threads(get_threads(v), comm);
   std::ostream null_stream(nullptr);
   train::run_encode(config, comm, comm.is_root() ? std::cout : null_stream);
   return 0;

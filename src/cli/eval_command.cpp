@@ -2,8 +2,6 @@
 // metrics.h5 (docs/hdf5-schema.md, "Metrics") and summarized on stdout. A thin layer over
 // train::write_reconstruction_metrics, which `aeflow train` also calls at the end of a run;
 // any number of MPI ranks share the work.
-#include <omp.h>
-
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -43,7 +41,7 @@ po::options_description eval_options() {
                                                          "evaluate at most N test images (0: all)")(
       "knn-neighbours", text("5"), "k of the k-nearest-neighbour accuracy of the codes")(
       "knn-reference", text("60000"), "search the codes of the first N training images (0: all)")(
-      "threads", text("0"), "oneDNN threads per rank (0: OMP_NUM_THREADS)");
+      "threads", text("0"), kThreadsHelp);
   return desc;
 }
 
@@ -102,8 +100,7 @@ int eval_command(const std::vector<std::string>& args) {
   train::MetricsOptions options;
   options.knn_neighbours = size_t(get_int(v, "knn-neighbours", 1));
   options.knn_reference = size_t(get_int(v, "knn-reference", 0));
-  const int threads = get_threads(v);
-  if (threads > 0) omp_set_num_threads(threads);
+  use_threads(get_threads(v), comm);
 
   train::LoadedModel model = train::load_model(checkpoint);
   const std::string& ini = model.checkpoint.config_ini;

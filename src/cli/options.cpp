@@ -1,12 +1,16 @@
 #include "options.hpp"
 
+#include <omp.h>
+
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/dist/thread_plan.hpp"
 
 namespace aeflow::cli {
 po::typed_value<std::string>* text(const char* default_value) {
@@ -63,6 +67,14 @@ int get_threads(const po::variables_map& values) {
     throw InputError("--threads " + get(values, "threads") + ": at most " +
                      std::to_string(kMaxThreads) + " (more threads than cores only slows it down)");
   return int(threads);
+}
+
+void use_threads(int requested, const dist::Comm& comm) {
+  const dist::ThreadPlan plan = dist::plan_threads(comm, requested);
+  omp_set_num_threads(plan.threads);
+  if (!comm.is_root()) return;
+  std::cout << plan.describe() << std::endl;
+  if (plan.oversubscribed) std::cerr << "aeflow: " << plan.warning() << std::endl;
 }
 
 bool get_bool(const po::variables_map& values, const char* name) {
@@ -145,8 +157,7 @@ po::options_description train_options() {
       "config", text(""), "job file (INI): any option below as 'name = value'")(
       "data", text("data/mnist"), "directory with MNIST-format IDX files (raw or .gz)")(
       "out", text("runs/default"), "run directory: checkpoints/, config.ini, ...")(
-      "seed", text("1"), "seed of every random stream")(
-      "threads", text("0"), "oneDNN threads per rank (0: OMP_NUM_THREADS)")(
+      "seed", text("1"), "seed of every random stream")("threads", text("0"), kThreadsHelp)(
       "precision", text("fp32"),
       "matmul precision: fp32, or bf16 (mixed: bf16 operands, f32 sums, parameters and "
       "optimizer; needs AVX-512, fast with AVX512_BF16)")(

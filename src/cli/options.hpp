@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "aeflow/dist/comm.hpp"
 #include "aeflow/train/train_config.hpp"
 
 namespace aeflow::cli {
@@ -40,9 +41,17 @@ double get_double(const po::variables_map& values, const char* name);
 double get_range(const po::variables_map& values, const char* name, double low, double high,
                  bool high_open);
 bool get_bool(const po::variables_map& values, const char* name);
-// --threads: 0 (OMP_NUM_THREADS decides) up to kMaxThreads; OpenMP crashed asked for 100000.
+// --threads: 0 (OMP_NUM_THREADS, else aeflow's rule) up to kMaxThreads; OpenMP crashed asked
+// for 100000.
 constexpr int kMaxThreads = 1024;
 int get_threads(const po::variables_map& values);
+// The threads of this rank for REQUESTED (--threads; 0: OMP_NUM_THREADS, else the CPUs this rank
+// may run on shared among the node's ranks on them), applied to OpenMP; rank 0 prints the choice
+// and a warning when an explicit choice oversubscribes a node. Collective over COMM.
+void use_threads(int requested, const dist::Comm& comm);
+inline constexpr const char* kThreadsHelp =
+    "OpenMP threads per rank (0: OMP_NUM_THREADS if set, else the CPUs this rank may run on, "
+    "shared among the ranks of its node that may run on them)";
 
 // The options shared by subcommands that build a model, and those of `aeflow train`.
 // Throws InputError, before any work, if OUT's directory does not exist or OUT is one of INPUTS

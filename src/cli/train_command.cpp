@@ -1,5 +1,3 @@
-#include <omp.h>
-
 #include <iostream>
 
 #include "aeflow/dist/comm.hpp"
@@ -19,7 +17,7 @@ int train_command(const std::vector<std::string>& args) {
   }
   train::TrainConfig config = train_config(parsed.values);
   config.config_ini = resolved_ini(parsed.values, desc);
-  if (config.threads > 0) omp_set_num_threads(config.threads);
+  use_threads(config.threads, comm);
   std::ostream null_stream(nullptr);
   const train::TrainResult result =
       train::run_training(config, comm, comm.is_root() ? std::cout : null_stream);

@@ -56,8 +56,11 @@ class EncodeDecodeTest : public ::testing::Test {
 };
 
 TEST_F(EncodeDecodeTest, H5pyReadsTheEncodedFileWithTheSourceLabelsAndIndices) {
-  const test::CommandResult result = encode("--data " + data_ + " --out " + out("e.h5"));
+  const test::CommandResult result =
+      encode("--threads 1 --data " + data_ + " --out " + out("e.h5"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
+  // Its first line says the threads it took (the same rule as train's).
+  EXPECT_EQ(result.output.rfind("threads: --threads 1: 1 thread\n", 0), 0u) << result.output;
   EXPECT_CONTAINS(result.output, "encoded train: 600 images");
   EXPECT_CONTAINS(result.output, "encoded test: 200 images");
   EXPECT_FALSE(fs::exists(out("e.h5.tmp")));
@@ -162,8 +165,9 @@ TEST_F(EncodeDecodeTest, IngestedGzipFileEncodesLikeTheIdxFiles) {
 
 TEST_F(EncodeDecodeTest, DecodeGridWritesOneImagePerGridPoint) {
   const test::CommandResult result =
-      decode("--grid=-1:1:5,0:2:3 --fixed 0.5 --out " + out("grid.h5"));
+      decode("--grid=-1:1:5,0:2:3 --fixed 0.5 --threads 1 --out " + out("grid.h5"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output.rfind("threads: --threads 1: 1 thread\n", 0), 0u) << result.output;
   const io::h5::File file = io::h5::File::open(out("grid.h5"));
   EXPECT_EQ(file.string_attribute("format"), "aeflow-decoded");
   EXPECT_EQ(file.int_vector_attribute("grid_shape"), (std::vector<int64_t>{3, 5}));

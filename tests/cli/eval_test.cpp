@@ -107,8 +107,9 @@ TEST_F(EvalTest, TrainWritesTheTestMetricsIntoTheRunDirectory) {
 
 TEST_F(EvalTest, EvalWritesMetricsThatH5pyReads) {
   const std::string out = *root_ + "/eval-test.h5";
-  const auto r = eval("--out " + out + " --test-limit 120");
+  const auto r = eval("--out " + out + " --test-limit 120 --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("threads: --threads 1: 1 thread\n", 0), 0u) << r.output;
   EXPECT_CONTAINS(r.output, "mse");
   EXPECT_CONTAINS(r.output, "PCA");
   EXPECT_CONTAINS(r.output, "kNN accuracy");
