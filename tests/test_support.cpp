@@ -20,6 +20,11 @@
 
 namespace aeflow::test {
 
+bool all_required() {
+  const char* value = std::getenv("AEFLOW_REQUIRE_ALL");
+  return value && std::string(value) == "1";
+}
+
 std::string make_temp_dir(const std::string& tag) {
   static std::atomic<int> counter{0};
   const char* base = std::getenv("TMPDIR");

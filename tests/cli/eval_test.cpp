@@ -99,7 +99,7 @@ TEST_F(EvalTest, TrainWritesTheTestMetricsIntoTheRunDirectory) {
   EXPECT_CONTAINS(train_output_->output, "kNN accuracy");
   EXPECT_CONTAINS(train_output_->output, "wrote " + *root_ + "/run/metrics.h5");
   ASSERT_TRUE(fs::exists(*root_ + "/run/metrics.h5"));
-  if (!has_h5py()) GTEST_SKIP() << "no h5py";
+  if (!has_h5py()) AEFLOW_SKIP_OR_REQUIRE("no h5py");
   const auto r = python(kCheckLayout, *root_ + "/run/metrics.h5 test 130");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_CONTAINS(r.output, "layout ok 0 500 500");
@@ -114,7 +114,7 @@ TEST_F(EvalTest, EvalWritesMetricsThatH5pyReads) {
   EXPECT_CONTAINS(r.output, "PCA");
   EXPECT_CONTAINS(r.output, "kNN accuracy");
   EXPECT_CONTAINS(r.output, "label  count");
-  if (!has_h5py()) GTEST_SKIP() << "no h5py";
+  if (!has_h5py()) AEFLOW_SKIP_OR_REQUIRE("no h5py");
   const auto check = python(kCheckLayout, out + " test 120");
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_CONTAINS(check.output, "layout ok 0 500 500");
@@ -125,7 +125,7 @@ TEST_F(EvalTest, SplitTrainEvaluatesTheTrainingImagesWithoutSelfMatches) {
   const auto r = eval("--out " + out + " --split train");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_CONTAINS(r.output, "self excluded");
-  if (!has_h5py()) GTEST_SKIP() << "no h5py";
+  if (!has_h5py()) AEFLOW_SKIP_OR_REQUIRE("no h5py");
   // The run's --validation 100 is the default: 500 training images.
   const auto check = python(kCheckLayout, out + " train 500");
   EXPECT_EQ(check.exit_code, 0) << check.output;

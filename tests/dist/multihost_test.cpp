@@ -16,10 +16,11 @@ namespace {
 class MultiHost : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
+    if (geteuid() != 0) AEFLOW_SKIP_OR_REQUIRE("needs root to create network namespaces");
     script_ = test::source_dir() + "/scripts/netns-hosts.sh";
     const auto up = test::run_command(script_ + " up 2");
-    if (up.exit_code != 0) GTEST_SKIP() << "cannot create network namespaces: " << up.output;
+    if (up.exit_code != 0)
+      AEFLOW_SKIP_OR_REQUIRE("cannot create network namespaces: " << up.output);
   }
   void TearDown() override {
     if (!script_.empty()) test::run_command(script_ + " down");

@@ -313,7 +313,7 @@ TEST(CheckpointTest, WriteWhereNoFileCanBeIsRunErrorNamingThePath) {
 
 TEST(CheckpointTest, H5pyReadsTheLayout) {
   if (test::run_command(std::string(AEFLOW_PYTHON) + " -c 'import h5py'").exit_code != 0)
-    GTEST_SKIP() << AEFLOW_PYTHON << " has no h5py";
+    AEFLOW_SKIP_OR_REQUIRE(AEFLOW_PYTHON << " has no h5py");
   const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
   const CheckpointData checkpoint = sample_checkpoint(false);
   write_checkpoint(path, checkpoint);

@@ -76,7 +76,7 @@ TEST(SsimTest, IsSymmetricAndBelowOneForDifferentImages) {
 TEST(SsimTest, MatchesAnIndependentNumpyImplementation) {
   const std::string python = AEFLOW_PYTHON;
   if (test::run_command(python + " -c 'import numpy'").exit_code != 0)
-    GTEST_SKIP() << python << " has no numpy";
+    AEFLOW_SKIP_OR_REQUIRE(python << " has no numpy");
   const std::string dir = test::make_temp_dir("ssim");
   const std::string script_path = dir + "/ssim.py";
   std::ofstream(script_path) <<
