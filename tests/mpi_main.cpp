@@ -1,9 +1,39 @@
-// main() for the MPI test binary: ctest runs it under mpiexec -n 1, 2 and 4. Only rank 0 prints
-// gtest's report; every rank runs every test, and a failure on any rank fails the process.
+// main() for the MPI test binary: ctest runs each of its tests under mpiexec -n 1, 2 and 4 as an
+// entry of its own (mpi_discover.cmake lists them). Every rank runs the test; rank 0 prints
+// gtest's report, the other ranks print only their failures, with their rank; a failure on any
+// rank fails the process.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+// A failed assertion on a rank other than 0, printed where rank 0's report would not show it.
+class FailurePrinter : public ::testing::EmptyTestEventListener {
+ public:
+  explicit FailurePrinter(int rank) : rank_(rank) {}
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    if (!result.failed()) return;
+    std::fprintf(stderr, "[rank %d] %s:%d: Failure\n%s\n", rank_,
+                 result.file_name() ? result.file_name() : "?", result.line_number(),
+                 result.message());
+  }
+
+ private:
+  int rank_;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  // Listing the tests (for ctest's entries) needs no MPI.
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--gtest_list_tests") == 0) {
+      ::testing::InitGoogleTest(&argc, argv);
+      return RUN_ALL_TESTS();
+    }
   int provided = 0;  // as aeflow asks: --allreduce thread reduces on a second thread
   MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
   ::testing::InitGoogleTest(&argc, argv);
@@ -12,6 +42,7 @@ int main(int argc, char** argv) {
   if (rank != 0) {
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
+    listeners.Append(new FailurePrinter(rank));
   }
   int failed = RUN_ALL_TESTS();
   int any_failed = 0;

@@ -1,10 +1,9 @@
 // Data-parallel training across the ranks of this MPI job (ctest runs it under mpiexec -n 1, 2
-// and 4; every rank runs every test): the ranks hold the same parameters bit for bit, the run
-// follows the single-rank trajectory up to float summation order, and a failing rank ends the
-// whole job with its message once, never a hang.
+// and 4; every rank runs every test): the ranks hold the same parameters bit for bit in every
+// mode, the run follows the single-rank trajectory up to float summation order, and resumes are
+// bit-for-bit. (Jobs that start their own mpiexec are in tests/cli/mpi_launch_test.cpp.)
 #include <gtest/gtest.h>
 #include <mpi.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -24,8 +23,6 @@
 #include "aeflow/train/trainer.hpp"
 #include "test_support.hpp"
 
-extern char** environ;
-
 namespace aeflow {
 namespace {
 
@@ -37,28 +34,6 @@ std::string shared_temp_dir(const std::string& tag) {
   std::string dir = world.is_root() ? test::make_temp_dir(tag) : std::string();
   world.broadcast(dir);
   return dir;
-}
-
-// This process was itself started by mpiexec: " -u NAME" for each variable of its launch
-// environment (OMPI_*, PMIX_*), to hide it from an inner mpiexec, keeping the settings that let
-// OpenMPI run as root and oversubscribe.
-std::string launch_environment_unset() {
-  std::string unset;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    if ((name.starts_with("OMPI_") || name.starts_with("PMIX_")) &&
-        !name.starts_with("OMPI_ALLOW_RUN_AS_ROOT") && name != "OMPI_MCA_rmaps_base_oversubscribe")
-      unset += " -u " + name;
-  }
-  return unset;
-}
-
-size_t count_of(const std::string& text, const std::string& needle) {
-  size_t count = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-    ++count;
-  return count;
 }
 
 class DataParallelTest : public ::testing::Test {
@@ -105,6 +80,10 @@ class DataParallelTest : public ::testing::Test {
   std::string root_;
 };
 
+// Tests of the node-shared modes, which one rank does not use: no mpiexec -n 1 entry
+// (mpi_discover.cmake leaves out suites named *SeveralRanks*).
+class DataParallelSeveralRanksTest : public DataParallelTest {};
+
 std::vector<float> flat_parameters(const io::CheckpointData& checkpoint) {
   std::vector<float> out;
   for (const auto& array : checkpoint.parameters)
@@ -112,45 +91,80 @@ std::vector<float> flat_parameters(const io::CheckpointData& checkpoint) {
   return out;
 }
 
-// After training, each rank's parameters equal rank 0's bit for bit. run_training does not hand
-// out its parameters, so this checks them through the final test evaluation, which every rank
-// computes on its own contiguous slice of the test set with ITS OWN parameters before the sums
-// are reduced: loading rank 0's checkpoint on every rank and evaluating again over the same
-// comm must reproduce the trained run's numbers bit for bit. A rank whose parameters differed
-// in a way that reaches an output would change its slice's sum; one ulp in every parameter
-// does (checked below).
-TEST_F(DataParallelTest, ParametersAreBitwiseIdenticalOnEveryRank) {
-  const train::TrainConfig c = config(root_ + "/world");
-  std::ostringstream log;
-  const train::TrainResult result = train::run_training(c, world_, log);
-  ASSERT_EQ(result.exit_code, 0);
-  ASSERT_EQ(result.steps, 20);
+// The all-reduce modes, each by its option name.
+const std::pair<train::AllreduceMode, const char*> kModes[] = {
+    {train::AllreduceMode::kAuto, "auto"},       {train::AllreduceMode::kSplit, "split"},
+    {train::AllreduceMode::kShared, "shared"},   {train::AllreduceMode::kFused, "fused"},
+    {train::AllreduceMode::kOverlap, "overlap"}, {train::AllreduceMode::kThread, "thread"}};
 
-  const io::CheckpointData checkpoint = io::read_checkpoint(result.checkpoint);
-  EXPECT_EQ(checkpoint.state.world_size, world_.size());
-  const model::Loss loss(c.loss);
-  model::Network network(c.spec, loss.takes_logits());
-  const std::vector<float> saved = flat_parameters(checkpoint);
-  ASSERT_EQ(saved.size(), network.parameters().size());
-  std::copy(saved.begin(), saved.end(), network.parameters().begin());
-  data::Dataset test = data::load_split(c.data, data::Split::kTest).slice(0, 200);
-  const train::Evaluation again = train::evaluate(network, loss, test, world_);
-  EXPECT_EQ(std::bit_cast<uint64_t>(again.loss), std::bit_cast<uint64_t>(result.test.loss))
-      << again.loss << " vs " << result.test.loss;
-  EXPECT_EQ(std::bit_cast<uint64_t>(again.mse), std::bit_cast<uint64_t>(result.test.mse));
+// After training in every mode, each rank's parameters equal rank 0's bit for bit: the run
+// checks it itself after every step (--check-replicas 1, a hash of the parameters compared
+// across ranks), and the final test evaluation confirms it. run_training does not hand out its
+// parameters, so the evaluation is the witness: every rank computes it on its own contiguous
+// slice of the test set with ITS OWN parameters before the sums are reduced, so loading rank 0's
+// checkpoint on every rank and evaluating again over the same comm must reproduce the trained
+// run's numbers bit for bit. A rank whose parameters differed in a way that reaches an output
+// would change its slice's sum; one ulp in every parameter does (checked below).
+TEST_F(DataParallelTest, ParametersAreBitwiseIdenticalOnEveryRankInEveryMode) {
+  for (const auto& [mode, name] : kModes) {
+    train::TrainConfig c = config(root_ + "/world-" + name);
+    c.allreduce = mode;
+    c.check_replicas = 1;
+    std::ostringstream log;
+    const train::TrainResult result = train::run_training(c, world_, log);
+    ASSERT_EQ(result.exit_code, 0) << name;
+    ASSERT_EQ(result.steps, 20) << name;
 
-  // The check is sharp enough: had the last rank drifted by one ulp in every parameter (what a
-  // different float summation order on one rank would do), the numbers would differ.
-  if (world_.rank() == world_.size() - 1)
-    for (float& p : network.parameters()) p = std::nextafter(p, INFINITY);
-  const train::Evaluation drifted = train::evaluate(network, loss, test, world_);
-  EXPECT_NE(std::bit_cast<uint64_t>(drifted.loss), std::bit_cast<uint64_t>(result.test.loss));
+    const io::CheckpointData checkpoint = io::read_checkpoint(result.checkpoint);
+    EXPECT_EQ(checkpoint.state.world_size, world_.size());
+    const model::Loss loss(c.loss);
+    model::Network network(c.spec, loss.takes_logits());
+    const std::vector<float> saved = flat_parameters(checkpoint);
+    ASSERT_EQ(saved.size(), network.parameters().size());
+    std::copy(saved.begin(), saved.end(), network.parameters().begin());
+    data::Dataset test = data::load_split(c.data, data::Split::kTest).slice(0, 200);
+    const train::Evaluation again = train::evaluate(network, loss, test, world_);
+    EXPECT_EQ(std::bit_cast<uint64_t>(again.loss), std::bit_cast<uint64_t>(result.test.loss))
+        << name << ": " << again.loss << " vs " << result.test.loss;
+    EXPECT_EQ(std::bit_cast<uint64_t>(again.mse), std::bit_cast<uint64_t>(result.test.mse)) << name;
 
-  // Every rank also reports the same result and the same checkpoint path.
-  const double loss_bits = double(std::bit_cast<uint64_t>(result.test.loss) >> 12);
-  EXPECT_EQ(world_.allreduce_max(loss_bits), -world_.allreduce_max(-loss_bits));
-  const double path_hash = double(std::hash<std::string>{}(result.checkpoint) >> 12);
-  EXPECT_EQ(world_.allreduce_max(path_hash), -world_.allreduce_max(-path_hash));
+    // The check is sharp enough: had the last rank drifted by one ulp in every parameter (what
+    // a different float summation order on one rank would do), the numbers would differ.
+    if (world_.rank() == world_.size() - 1)
+      for (float& p : network.parameters()) p = std::nextafter(p, INFINITY);
+    const train::Evaluation drifted = train::evaluate(network, loss, test, world_);
+    EXPECT_NE(std::bit_cast<uint64_t>(drifted.loss), std::bit_cast<uint64_t>(result.test.loss))
+        << name;
+
+    // Every rank also reports the same result and the same checkpoint path.
+    const double loss_bits = double(std::bit_cast<uint64_t>(result.test.loss) >> 12);
+    EXPECT_EQ(world_.allreduce_max(loss_bits), -world_.allreduce_max(-loss_bits)) << name;
+    const double path_hash = double(std::hash<std::string>{}(result.checkpoint) >> 12);
+    EXPECT_EQ(world_.allreduce_max(path_hash), -world_.allreduce_max(-path_hash)) << name;
+  }
+}
+
+// --check-replicas catches a replica that differs: the last rank is given another learning
+// rate, so after the first optimizer step its copy of the parameters differs from the others'.
+// Every rank stops there with the same error. (In the modes where each rank keeps a copy of its
+// own; split and shared keep one copy per node.)
+TEST_F(DataParallelSeveralRanksTest, CheckReplicasCatchesARankWhoseParametersDiffer) {
+  for (const auto& [mode, name] : kModes) {
+    if (mode != train::AllreduceMode::kFused && mode != train::AllreduceMode::kOverlap &&
+        mode != train::AllreduceMode::kThread)
+      continue;
+    train::TrainConfig c = config(root_ + "/diverging-" + name);
+    c.allreduce = mode;
+    c.check_replicas = 1;
+    if (world_.rank() == world_.size() - 1) c.lr.base *= 2;
+    std::ostringstream log;
+    test::expect_error<RunError>([&] { train::run_training(c, world_, log); },
+                                 {"replicas diverged", "after step 1 "});
+    // Without the check the run goes to the end, the replicas apart.
+    c.out += "-unchecked";
+    c.check_replicas = 0;
+    EXPECT_EQ(train::run_training(c, world_, log).steps, 20) << name;
+  }
 }
 
 // Training on all ranks and, on each rank, a reference on this rank alone (Comm::self(): the
@@ -287,42 +301,10 @@ TEST_F(DataParallelTest, TwoRunsOnTheSameRanksAreBitwiseEqual) {
   }
 }
 
-// Trained on 4 ranks, resumed on 2: it says so, and finishes with the model the uninterrupted
-// 4-rank run gives, up to float summation order.
-TEST_F(DataParallelTest, ResumeOnAnotherRankCountWorksAndSaysSo) {
-  if (world_.size() > 1) GTEST_SKIP() << "runs in the mpiexec -n 1 instance only";
-  const std::string mpiexec = "env" + launch_environment_unset() +
-                              " timeout 120 mpiexec --oversubscribe -x OMP_NUM_THREADS=1 -n ";
-  const std::string train = " " + test::aeflow_binary() + " train --data " + root_ +
-                            "/data --encoder 784,32,8 --batch-size 64 --validation 100"
-                            " --test-limit 200 --seed 3 ";
-  const auto whole =
-      test::run_command(mpiexec + "4" + train + "--epochs 4 --out " + root_ + "/whole");
-  ASSERT_EQ(whole.exit_code, 0) << whole.output;
-  const auto first =
-      test::run_command(mpiexec + "4" + train + "--epochs 2 --out " + root_ + "/split");
-  ASSERT_EQ(first.exit_code, 0) << first.output;
-  const auto resumed = test::run_command(mpiexec + "2" + train + "--epochs 4 --resume auto --out " +
-                                         root_ + "/split");
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
-  EXPECT_NE(resumed.output.find("written by 4 ranks, resuming on 2"), std::string::npos)
-      << resumed.output;
-  const auto a = io::read_checkpoint(root_ + "/whole/checkpoints/latest.h5");
-  const auto b = io::read_checkpoint(root_ + "/split/checkpoints/latest.h5");
-  EXPECT_EQ(b.state.world_size, 2);
-  EXPECT_EQ(a.state.global_step, b.state.global_step);
-  const auto pa = flat_parameters(a), pb = flat_parameters(b);
-  ASSERT_EQ(pa.size(), pb.size());
-  float max_diff = 0;
-  for (size_t k = 0; k < pa.size(); ++k) max_diff = std::max(max_diff, std::fabs(pa[k] - pb[k]));
-  EXPECT_LT(max_diff, 1e-4f);
-}
-
 // --allreduce auto takes split when the node's batch (activations, parts of dx) is less data
 // to share between the cores than the model's parameters and gradients, shared otherwise: a wide
 // model at a small batch splits, a narrow one at a large batch does not.
-TEST_F(DataParallelTest, AutoChoosesByWhatCrossesBetweenCores) {
-  if (world_.size() == 1) GTEST_SKIP() << "one rank uses no node-shared mode";
+TEST_F(DataParallelSeveralRanksTest, AutoChoosesByWhatCrossesBetweenCores) {
   const std::pair<std::vector<int>, int64_t> cases[] = {{{784, 512, 64}, 16}, {{784, 32, 8}, 128}};
   for (const auto& [encoder, batch] : cases) {
     train::TrainConfig c = config(root_ + "/auto-" + std::to_string(batch));
@@ -343,8 +325,7 @@ TEST_F(DataParallelTest, AutoChoosesByWhatCrossesBetweenCores) {
 
 // Tied weights cannot be split by output rows (a tied decoder layer's rows are the encoder's
 // columns): --allreduce split says so and trains with shared instead.
-TEST_F(DataParallelTest, SplitFallsBackToSharedForTiedWeights) {
-  if (world_.size() == 1) GTEST_SKIP() << "one rank uses no node-shared mode";
+TEST_F(DataParallelSeveralRanksTest, SplitFallsBackToSharedForTiedWeights) {
   train::TrainConfig c = config(root_ + "/tied");
   c.spec.tied = true;
   c.allreduce = train::AllreduceMode::kSplit;
@@ -357,59 +338,6 @@ TEST_F(DataParallelTest, SplitFallsBackToSharedForTiedWeights) {
               std::string::npos)
         << log.str();
   }
-}
-
-// --allreduce shared needs room for its windows where OpenMPI keeps them (/dev/shm; a
-// container's is often 64 MB). Pointed at a 1 MB tmpfs, a 2-rank job says so, falls back to
-// fused and trains to the end instead of dying in MPI_Win_allocate_shared. Needs root (mount).
-TEST_F(DataParallelTest, TooLittleSharedMemoryFallsBackToFused) {
-  if (world_.size() > 1) GTEST_SKIP() << "runs in the mpiexec -n 1 instance only";
-  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount a small tmpfs";
-  const std::string small = root_ + "/small-shm";
-  fs::create_directories(small);
-  if (test::run_command("mount -t tmpfs -o size=1m tmpfs " + small).exit_code != 0)
-    GTEST_SKIP() << "cannot mount a tmpfs here";
-  const auto result = test::run_command(
-      "env" + launch_environment_unset() + " OMPI_MCA_osc_sm_backing_directory=" + small +
-      " timeout 120 mpiexec -n 2 --oversubscribe -x OMP_NUM_THREADS=1"
-      " -x OMPI_MCA_osc_sm_backing_directory " +
-      test::aeflow_binary() + " train --data " + root_ + "/data --out " + root_ +
-      "/small-run --encoder 784,256,32 --validation 100 --test-limit 100 --steps 5");
-  test::run_command("umount " + small);
-  EXPECT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_NE(result.output.find("MB of shared memory"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("using --allreduce fused"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("test rmse"), std::string::npos) << result.output;
-}
-
-// mpiexec -n 2 with rank 1 throwing at step 3: the job ends (MPI_Abort) with a non-zero code,
-// well before the 60 s timeout, and the message is printed once. Runs from the np=1 instance
-// only, so that no multi-rank job starts a nested mpiexec.
-TEST_F(DataParallelTest, FailedRankAbortsTheWholeJob) {
-  if (world_.size() > 1) GTEST_SKIP() << "runs in the mpiexec -n 1 instance only";
-  const std::string out = root_ + "/failing";
-  const auto result = test::run_command(
-      "env" + launch_environment_unset() + " timeout 60 mpiexec -n 2 --oversubscribe " +
-      test::aeflow_binary() + " train --data " + root_ + "/data --out " + out +
-      " --encoder 784,32,8 --validation 100 --test-limit 100 --epochs 50 --fail-at-step 3"
-      " --fail-rank 1");
-  EXPECT_NE(result.exit_code, 0) << result.output;
-  EXPECT_NE(result.exit_code, 124) << "timed out (a hang):\n" << result.output;
-  EXPECT_EQ(count_of(result.output, "injected failure on rank 1"), 1u) << result.output;
-  EXPECT_EQ(result.output.find("test rmse"), std::string::npos) << result.output;
-}
-
-// Bad input fails every rank alike: rank 0 prints the message and ends the job; the others stay
-// quiet (they would speak only if rank 0 did not end the job). Exit code 2 from MPI_Abort.
-TEST_F(DataParallelTest, BadInputUnderTwoRanksIsReportedOnce) {
-  if (world_.size() > 1) GTEST_SKIP() << "runs in the mpiexec -n 1 instance only";
-  const auto result = test::run_command(
-      "env" + launch_environment_unset() + " timeout 60 mpiexec -n 2 --oversubscribe " +
-      test::aeflow_binary() + " train --data " + root_ + "/data --out " + root_ +
-      "/bad --encoder 100,10 --validation 100");
-  EXPECT_EQ(result.exit_code, 2) << result.output;
-  const std::string message = "--encoder starts with 100";
-  EXPECT_EQ(count_of(result.output, message), 1u) << result.output;
 }
 
 }  // namespace
