@@ -230,6 +230,26 @@ TEST(CheckpointTest, NewerFormatVersionAndDamagedFilesAreRefused) {
                            {dir + "/damaged.h5", "/state", "epoch"});
 }
 
+// A NaN or an infinity in the model or the optimizer's state is damage: refused on reading,
+// naming the array and the index, rather than trained on or encoded into NaN codes.
+TEST(CheckpointTest, NanOrInfinityInTheModelOrTheOptimizerIsRefused) {
+  const std::string dir = test::make_temp_dir("checkpoint");
+  CheckpointData nan_model = sample_checkpoint(false);
+  nan_model.parameters[1].values[2] = std::numeric_limits<float>::quiet_NaN();
+  write_checkpoint(dir + "/nan.h5", nan_model);
+  expect_error<InputError>([&] { read_checkpoint(dir + "/nan.h5"); },
+                           {dir + "/nan.h5: /model/" + nan_model.parameters[1].name +
+                            " holds NaN at index 2 (damaged checkpoint)"});
+  CheckpointData inf_state = sample_checkpoint(false);
+  inf_state.optimizer_state[1].values[5] = -std::numeric_limits<float>::infinity();
+  write_checkpoint(dir + "/inf.h5", inf_state);
+  expect_error<InputError>([&] { read_checkpoint(dir + "/inf.h5"); },
+                           {dir + "/inf.h5: /optimizer/v holds an infinity at index 5"});
+  // The same arrays, finite, read.
+  write_checkpoint(dir + "/fine.h5", sample_checkpoint(false));
+  EXPECT_NO_THROW(read_checkpoint(dir + "/fine.h5"));
+}
+
 // Older checkpoints kept the epoch's running train loss as batch losses times batch sizes
 // (train_loss_sum, train_loss_batches); they read as the total over elements: times the width,
 // and for RMSE (batch roots) the mean root squared.
