@@ -288,12 +288,16 @@ TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
   EXPECT_EQ(rb.steps, ra.steps) << log_;
   expect_same_model_bits(ra.checkpoint, rb.checkpoint);
   EXPECT_EQ(std::bit_cast<uint64_t>(ra.test.loss), std::bit_cast<uint64_t>(rb.test.loss));
-  // Noise and dropout are really on: the same run without them ends elsewhere.
-  TrainConfig plain = a;
-  plain.out = root_ + "/plain";
-  plain.noise = 0;
-  plain.spec.dropout = 0;
-  EXPECT_FALSE(same_parameters(ra.checkpoint, train(plain).checkpoint));
+  // Noise and dropout are each really on: the same run without either one ends elsewhere (so
+  // the resume above regenerated both streams, not one stream and a no-op).
+  TrainConfig no_noise = a;
+  no_noise.out = root_ + "/no_noise";
+  no_noise.noise = 0;
+  EXPECT_FALSE(same_parameters(ra.checkpoint, train(no_noise).checkpoint));
+  TrainConfig no_dropout = a;
+  no_dropout.out = root_ + "/no_dropout";
+  no_dropout.spec.dropout = 0;
+  EXPECT_FALSE(same_parameters(ra.checkpoint, train(no_dropout).checkpoint));
 }
 
 // --- the run directory ----------------------------------------------------------------------
