@@ -529,6 +529,127 @@ TEST_F(TrainerTest, AutoResumeRefusesAnotherLossOrBatchInsteadOfStartingOver) {
   EXPECT_EQ(step_checkpoints(c.out), before);
 }
 
+// --- learning-rate schedules ----------------------------------------------------------------
+
+// The learning rate the history records for the epoch that ended at STEP (its last step's).
+double history_lr(const std::vector<io::HistoryRow>& history, int64_t step) {
+  for (const auto& row : history)
+    if (row.step == step) return row.learning_rate;
+  ADD_FAILURE() << "no history row at step " << step;
+  return NAN;
+}
+
+class TrainerScheduleTest : public TrainerTest {
+ protected:
+  // C's schedule trained for 3 epochs' steps in one go, and again stopped 3 steps into epoch 2
+  // (by --steps, its checkpoint then marked interrupted, as a preemption leaves it) and resumed:
+  // both end bit-for-bit equal, with the same learning rates in their histories. And the
+  // schedule is really applied: a constant rate ends elsewhere. The first leg's --steps is the
+  // total a cosine is drawn over, so before step 19 the schedule must not depend on it (cosine
+  // needs a warm-up over them). Returns the uninterrupted run's history.
+  std::vector<io::HistoryRow> expect_mid_epoch_resume_is_bitwise(TrainConfig c) {
+    c.out = root_ + "/whole";
+    c.steps = 3 * kStepsPerEpoch;
+    const TrainResult whole = train(c);
+    TrainConfig b = c;
+    b.out = root_ + "/resumed";
+    b.steps = kStepsPerEpoch + 3;
+    const TrainResult first = train(b);
+    io::CheckpointData interrupted = io::read_checkpoint(first.checkpoint);
+    EXPECT_EQ(interrupted.state.step_in_epoch, 3);
+    interrupted.state.finished = false;
+    io::write_checkpoint(first.checkpoint, interrupted);
+    b.steps = c.steps;
+    b.resume = "auto";
+    const TrainResult resumed = train(b);
+    EXPECT_NE(log_.find("resumed " + first.checkpoint), std::string::npos) << log_;
+    EXPECT_EQ(resumed.steps, whole.steps);
+    expect_same_model_bits(whole.checkpoint, resumed.checkpoint);
+    const auto history = io::read_checkpoint(whole.checkpoint).history;
+    const auto resumed_history = io::read_checkpoint(resumed.checkpoint).history;
+    EXPECT_EQ(history.size(), 3u);
+    for (const auto& row : history)
+      EXPECT_EQ(std::bit_cast<uint64_t>(row.learning_rate),
+                std::bit_cast<uint64_t>(history_lr(resumed_history, row.step)))
+          << "step " << row.step;
+
+    TrainConfig constant = c;
+    constant.out = root_ + "/constant";
+    constant.lr.kind = LrScheduleKind::kConstant;
+    constant.lr.warmup_steps = 0;
+    constant.lr_decay_epochs = 0;
+    EXPECT_FALSE(same_parameters(whole.checkpoint, train(constant).checkpoint));
+    return history;
+  }
+};
+
+// Step decay by --lr-decay-epochs 1: halved at every epoch boundary (the resume lands between
+// the first and second halving).
+TEST_F(TrainerScheduleTest, StepDecayResumesMidEpochBitwiseAndHalvesEachEpoch) {
+  TrainConfig c = config("unused");
+  c.lr.kind = LrScheduleKind::kStep;
+  c.lr.gamma = 0.5;
+  c.lr_decay_epochs = 1;
+  const double base = c.lr.base;
+  const auto history = expect_mid_epoch_resume_is_bitwise(c);
+  EXPECT_DOUBLE_EQ(history_lr(history, 16), base);  // (the rate of steps 0..15)
+  EXPECT_DOUBLE_EQ(history_lr(history, 32), base * 0.5);
+  EXPECT_DOUBLE_EQ(history_lr(history, 48), base * 0.25);
+}
+
+// A linear warm-up over 40 steps (base * (step + 1) / 40), then constant; the resume lands
+// inside the warm-up.
+TEST_F(TrainerScheduleTest, WarmupResumesMidEpochBitwiseAndRampsLinearly) {
+  TrainConfig c = config("unused");
+  c.lr.warmup_steps = 40;
+  const double base = c.lr.base;
+  const auto history = expect_mid_epoch_resume_is_bitwise(c);
+  EXPECT_DOUBLE_EQ(history_lr(history, 16), base * 16 / 40);
+  EXPECT_DOUBLE_EQ(history_lr(history, 32), base * 32 / 40);
+  EXPECT_DOUBLE_EQ(history_lr(history, 48), base);
+}
+
+// Cosine from base to min_lr over the run's 48 steps. The rate depends on the run's total, so a
+// run stopped by --steps draws another curve; resumed mid-epoch (after a warm-up, see the
+// helper) and resumed mid-decay from the uninterrupted run's epoch-1 checkpoint, it is the same
+// run bit for bit.
+TEST_F(TrainerScheduleTest, CosineResumesBitwiseAndFollowsTheCosine) {
+  const double kPi = std::acos(-1.0);
+  TrainConfig c = config("unused");
+  c.lr.kind = LrScheduleKind::kCosine;
+  c.lr.min_lr = 3e-4;
+  const double base = c.lr.base, min = c.lr.min_lr;
+  auto cosine = [&](double done, double span) {
+    return min + 0.5 * (base - min) * (1 + std::cos(kPi * done / span));
+  };
+
+  TrainConfig warm = c;
+  warm.lr.warmup_steps = 20;
+  const auto history = expect_mid_epoch_resume_is_bitwise(warm);
+  EXPECT_DOUBLE_EQ(history_lr(history, 16), base * 16 / 20);
+  EXPECT_DOUBLE_EQ(history_lr(history, 32), cosine(31 - 20, 48 - 20));
+  EXPECT_DOUBLE_EQ(history_lr(history, 48), cosine(47 - 20, 48 - 20));
+
+  TrainConfig a = c;
+  a.out = root_ + "/a";
+  a.epochs = 3;
+  const TrainResult ra = train(a);
+  const auto ha = io::read_checkpoint(ra.checkpoint).history;
+  EXPECT_DOUBLE_EQ(history_lr(ha, 16), cosine(15, 48));
+  EXPECT_DOUBLE_EQ(history_lr(ha, 32), cosine(31, 48));
+  EXPECT_DOUBLE_EQ(history_lr(ha, 48), cosine(47, 48));
+  TrainConfig b = c;
+  b.out = root_ + "/b";
+  b.epochs = 3;
+  b.resume = checkpoint_at(a.out, kStepsPerEpoch);
+  const TrainResult rb = train(b);
+  expect_same_model_bits(ra.checkpoint, rb.checkpoint);
+  const auto hb = io::read_checkpoint(rb.checkpoint).history;
+  for (int64_t step : {32, 48})
+    EXPECT_EQ(std::bit_cast<uint64_t>(history_lr(ha, step)),
+              std::bit_cast<uint64_t>(history_lr(hb, step)));
+}
+
 // --- early stopping -------------------------------------------------------------------------
 
 // With a min_delta no improvement can reach, the first epoch sets the best value and each later
