@@ -18,10 +18,12 @@
 #include <vector>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/loss.hpp"
 #include "aeflow/model/network.hpp"
+#include "aeflow/train/load_model.hpp"
 #include "test_support.hpp"
 
 namespace aeflow::train {
@@ -648,6 +650,49 @@ TEST_F(TrainerScheduleTest, CosineResumesBitwiseAndFollowsTheCosine) {
   for (int64_t step : {32, 48})
     EXPECT_EQ(std::bit_cast<uint64_t>(history_lr(ha, step)),
               std::bit_cast<uint64_t>(history_lr(hb, step)));
+}
+
+// --- masking noise --------------------------------------------------------------------------
+
+// A denoising autoencoder learns to reconstruct the CLEAN image from the masked one. A model
+// trained 2 epochs, then resumed for a third with a learning rate of 0 (so it stays put) and
+// noise on: that epoch's train loss must be the model's loss on the masked training images
+// against the clean ones, not against the masked images, nor on clean inputs (both checked to
+// be far off, so the comparison can tell; an untrained model, whose output hardly depends on
+// its input, could not).
+TEST_F(TrainerTest, MaskingNoiseCorruptsTheInputAndNotTheTarget) {
+  TrainConfig c = config("run");
+  c.train_limit = 200;
+  train(c);
+  c.resume = "auto";
+  c.epochs = 3;
+  c.lr.base = 0;
+  c.noise = 0.5f;
+  const TrainResult result = train(c);
+  const auto history = io::read_checkpoint(result.checkpoint).history;
+  ASSERT_EQ(history.size(), 3u);
+
+  const LoadedModel trained = load_model(checkpoint_at(c.out, 2 * 4));  // (200 images: 4 steps)
+  ASSERT_TRUE(same_parameters(checkpoint_at(c.out, 2 * 4), result.checkpoint));
+  const model::Loss loss(c.loss);
+  const data::Dataset training = data::load_split(c.data, data::Split::kTrain)
+                                     .slice(size_t(c.validation), size_t(c.validation + 200));
+  const size_t n = training.count, width = training.width();
+  std::vector<float> clean(n * width);
+  data::fill_range(training, 0, n, clean.data());
+  std::vector<float> noisy = clean;
+  std::vector<uint32_t> examples(n);
+  for (size_t i = 0; i < n; ++i) examples[i] = uint32_t(i);
+  data::apply_masking_noise(noisy.data(), width, examples.data(), n, c.noise, c.seed, 2);
+  auto loss_of = [&](const std::vector<float>& input, const std::vector<float>& target) {
+    const float* output = trained.network->forward(input.data(), int(n), false);
+    return loss.value(loss.sum(output, target.data(), n * width), double(n) * double(width));
+  };
+  const double expected = loss_of(noisy, clean);
+  const double tolerance = 1e-6 * expected;  // (the loop sums batch by batch)
+  EXPECT_NEAR(history[2].train_loss, expected, tolerance);
+  EXPECT_GT(std::abs(loss_of(noisy, noisy) - expected), 100 * tolerance);
+  EXPECT_GT(std::abs(loss_of(clean, clean) - expected), 100 * tolerance);
 }
 
 // --- early stopping -------------------------------------------------------------------------
