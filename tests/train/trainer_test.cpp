@@ -1,8 +1,9 @@
 // The training loop through run_training, in one process (Comm::world() without MPI_Init is a
 // world of one): learning, bit-for-bit reproducibility and resume (also mid-epoch, with noise
-// and dropout), the run directory's checkpoints, early stopping, refusals, and every optimizer,
-// loss and tied weights training without NaN. Tiny models on synthetic digits keep each test
-// well under a few seconds.
+// and dropout), the run directory's checkpoints (best.h5, --checkpoint-every), learning-rate
+// schedules, masking noise, --eval-every, early stopping, refusals, and every optimizer, loss
+// and tied weights training without NaN. Tiny models on synthetic digits keep each test within
+// a few seconds.
 #include "aeflow/train/trainer.hpp"
 
 #include <gtest/gtest.h>
@@ -13,8 +14,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iomanip>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
@@ -693,6 +696,68 @@ TEST_F(TrainerTest, MaskingNoiseCorruptsTheInputAndNotTheTarget) {
   EXPECT_NEAR(history[2].train_loss, expected, tolerance);
   EXPECT_GT(std::abs(loss_of(noisy, noisy) - expected), 100 * tolerance);
   EXPECT_GT(std::abs(loss_of(clean, clean) - expected), 100 * tolerance);
+}
+
+// --- evaluation and checkpoint cadence ------------------------------------------------------
+
+// The steps of the "  step N  val mse X" lines in LOG, and their X as printed.
+std::vector<std::pair<int64_t, std::string>> eval_lines(const std::string& log) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    long long step = 0;
+    char value[64];
+    if (std::sscanf(line.c_str(), "  step %lld  val mse %63s", &step, value) == 2)
+      found.emplace_back(step, value);
+  }
+  return found;
+}
+
+// --eval-every 4 over 4 epochs of 6 steps: a validation line at every 4th step of the run
+// (counted over the run, not within the epoch: that would give 4, 10, 16, 22), each the
+// validation loss of the model at that step (where an epoch ends too, the history's).
+TEST_F(TrainerTest, EvalEveryReportsTheValidationLossEveryNSteps) {
+  TrainConfig c = config("run");
+  c.train_limit = 6 * 64;
+  c.epochs = 4;
+  c.eval_every = 4;
+  const TrainResult result = train(c);
+  const auto lines = eval_lines(log_);
+  std::vector<int64_t> steps;
+  for (const auto& line : lines) steps.push_back(line.first);
+  EXPECT_EQ(steps, (std::vector<int64_t>{4, 8, 12, 16, 20, 24})) << log_;
+  const auto history = io::read_checkpoint(result.checkpoint).history;
+  ASSERT_EQ(history.size(), 4u);
+  for (const auto& [step, value] : lines) {
+    for (const auto& row : history) {
+      if (row.step != step) continue;
+      std::ostringstream expected;
+      expected << std::setprecision(5) << row.val_loss;
+      EXPECT_EQ(value, expected.str()) << "step " << step;
+    }
+  }
+
+  TrainConfig off = config("off");
+  off.train_limit = 6 * 64;
+  train(off);
+  EXPECT_TRUE(eval_lines(log_).empty()) << log_;
+}
+
+// --checkpoint-every 2 over 5 epochs: checkpoints after epochs 2 and 4, and after the last.
+TEST_F(TrainerTest, CheckpointEveryWritesEveryNEpochsAndTheLast) {
+  TrainConfig c = config("run");
+  c.train_limit = 6 * 64;
+  c.epochs = 5;
+  c.checkpoint_every = 2;
+  const TrainResult result = train(c);
+  std::vector<std::string> expected;
+  for (int64_t step : {12, 24, 30})
+    expected.push_back(fs::path(checkpoint_at(c.out, step)).filename());
+  EXPECT_EQ(step_checkpoints(c.out), expected);
+  EXPECT_EQ(result.checkpoint, checkpoint_at(c.out, 30));
+  EXPECT_EQ(fs::canonical(fs::path(c.out) / "checkpoints" / "latest.h5"),
+            fs::canonical(result.checkpoint));
+  EXPECT_EQ(io::read_checkpoint(result.checkpoint).history.size(), 5u);
 }
 
 // --- early stopping -------------------------------------------------------------------------
