@@ -84,7 +84,7 @@ double flops_per_sample(const model::ModelSpec& spec) {
 
 int run(int argc, char** argv) {
   const Options options = parse(argc, argv);
-  const dist::Comm comm = dist::Comm::world();
+  const mpi::Communicator comm = mpi::Communicator::world();
 
   model::ModelSpec spec;
   spec.encoder = model::parse_widths(options.encoder);

@@ -53,7 +53,7 @@ int decode_command(const std::vector<std::string>& args) {
   }
   check_output_path(config.out, {{"checkpoint", config.checkpoint}, {"points", config.points}});
   config.force = get_bool(v, "force");
-  use_threads(get_threads(v), dist::Comm::world());
+  use_threads(get_threads(v), mpi::Communicator::world());
   train::run_decode(config, std::cout);
   return 0;
 }

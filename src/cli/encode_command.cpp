@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "aeflow/base/error.hpp"
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/encode.hpp"
 #include "commands.hpp"
 #include "options.hpp"
@@ -48,7 +48,7 @@ int encode_command(const std::vector<std::string>& args) {
        "overwrite an existing output file");
   // clang-format on
   const ParsedOptions parsed = parse_options(args, desc);
-  const dist::Comm comm = dist::Comm::world();
+  const mpi::Communicator comm = mpi::Communicator::world();
   if (parsed.help) {
     if (comm.is_root()) std::cout << desc << "\n";
     return 0;

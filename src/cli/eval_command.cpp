@@ -8,7 +8,7 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/data/dataset.hpp"
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/load_model.hpp"
 #include "aeflow/train/reconstruction_metrics.hpp"
 #include "commands.hpp"
@@ -83,7 +83,7 @@ std::string default_out(const std::string& checkpoint) {
 int eval_command(const std::vector<std::string>& args) {
   const po::options_description desc = eval_options();
   ParsedOptions parsed = parse_options(args, desc);
-  const dist::Comm comm = dist::Comm::world();
+  const mpi::Communicator comm = mpi::Communicator::world();
   if (parsed.help) {
     if (comm.is_root()) std::cout << desc << "\n";
     return 0;

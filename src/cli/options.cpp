@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "aeflow/base/error.hpp"
-#include "aeflow/dist/thread_plan.hpp"
+#include "aeflow/mpi/thread_plan.hpp"
 
 namespace aeflow::cli {
 po::typed_value<std::string>* text(const char* default_value) {
@@ -69,8 +69,8 @@ int get_threads(const po::variables_map& values) {
   return int(threads);
 }
 
-void use_threads(int requested, const dist::Comm& comm) {
-  const dist::ThreadPlan plan = dist::plan_threads(comm, requested);
+void use_threads(int requested, const mpi::Communicator& comm) {
+  const mpi::ThreadPlan plan = mpi::plan_threads(comm, requested);
   omp_set_num_threads(plan.threads);
   if (!comm.is_root()) return;
   std::cout << plan.describe() << std::endl;

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/train_config.hpp"
 
 namespace aeflow::cli {
@@ -48,7 +48,7 @@ int get_threads(const po::variables_map& values);
 // The threads of this rank for REQUESTED (--threads; 0: OMP_NUM_THREADS, else the CPUs this rank
 // may run on shared among the node's ranks on them), applied to OpenMP; rank 0 prints the choice
 // and a warning when an explicit choice oversubscribes a node. Collective over COMM.
-void use_threads(int requested, const dist::Comm& comm);
+void use_threads(int requested, const mpi::Communicator& comm);
 inline constexpr const char* kThreadsHelp =
     "OpenMP threads per rank (0: OMP_NUM_THREADS if set, else the CPUs this rank may run on, "
     "shared among the ranks of its node that may run on them)";

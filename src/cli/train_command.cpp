@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/trainer.hpp"
 #include "commands.hpp"
 #include "options.hpp"
@@ -10,7 +10,7 @@ namespace aeflow::cli {
 int train_command(const std::vector<std::string>& args) {
   const po::options_description desc = train_options();
   const ParsedOptions parsed = parse_options(args, desc);
-  const dist::Comm comm = dist::Comm::world();
+  const mpi::Communicator comm = mpi::Communicator::world();
   if (parsed.help) {
     if (comm.is_root()) std::cout << desc << "\n";
     return 0;

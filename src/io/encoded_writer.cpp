@@ -31,7 +31,7 @@ struct EncodedWriter::Open {
 };
 
 EncodedWriter::EncodedWriter(const std::string& path, bool overwrite, const EncodedHeader& header,
-                             const dist::Comm& comm)
+                             const mpi::Communicator& comm)
     : comm_(comm), header_(header) {
   std::error_code error;
   if (!overwrite && std::filesystem::exists(path, error))

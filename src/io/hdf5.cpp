@@ -1,19 +1,19 @@
 // The RAII layer over the HDF5 C API (see hdf5.hpp): every call checked, every identifier owned
 // by a Handle, every failure an Hdf5Error that names the file, the object and HDF5's own reason.
 // HDF5's automatic printing of error stacks is switched off: aeflow reports errors itself.
-// Files opened on a dist::Comm use the MPI-IO driver (H5Pset_fapl_mpio); their row transfers
+// Files opened on a mpi::Communicator use the MPI-IO driver (H5Pset_fapl_mpio); their row transfers
 // are collective (H5Pset_dxpl_mpio), as HDF5 requires for writing compressed chunks in parallel.
 #include "aeflow/io/hdf5.hpp"
 
 #include <hdf5.h>
-#include <mpi.h>  // parallel HDF5 takes an MPI_Comm: the one use of MPI outside dist
+#include <mpi.h>  // parallel HDF5 takes an MPI_Comm: the one use of MPI outside mpi/
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <type_traits>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
 namespace aeflow::io::h5 {
 
@@ -836,7 +836,7 @@ void check_openable(const std::string& path) {
 // A file-access property list for MPI-IO on COMM. Metadata reads and writes are collective
 // too: every rank makes the same metadata calls anyway, and collective metadata I/O keeps
 // ranks from each reading the same small blocks.
-Handle mpio_access(const std::string& path, const dist::Comm& comm) {
+Handle mpio_access(const std::string& path, const mpi::Communicator& comm) {
   Handle access(H5Pcreate(H5P_FILE_ACCESS));
   if (!access.valid() ||
       H5Pset_fapl_mpio(access.get(), MPI_Comm_f2c(comm.mpi_handle()), MPI_INFO_NULL) < 0 ||
@@ -857,7 +857,7 @@ File File::open(const std::string& path, Access access) {
   return File(std::move(file), path, "/", false);
 }
 
-File File::create(const std::string& path, CreateMode mode, const dist::Comm& comm) {
+File File::create(const std::string& path, CreateMode mode, const mpi::Communicator& comm) {
   if (comm.mpi_handle() < 0) return create(path, mode);
   silence_hdf5();
   Handle plist = creation_order_plist(H5P_FILE_CREATE);
@@ -868,7 +868,7 @@ File File::create(const std::string& path, CreateMode mode, const dist::Comm& co
   return File(std::move(file), path, "/", true);
 }
 
-File File::open(const std::string& path, Access access, const dist::Comm& comm) {
+File File::open(const std::string& path, Access access, const mpi::Communicator& comm) {
   if (comm.mpi_handle() < 0) return open(path, access);
   silence_hdf5();
   check_openable(path);

@@ -7,8 +7,8 @@
 #include <chrono>
 
 #include "aeflow/base/error.hpp"
-#include "aeflow/dist/node_shared_buffers.hpp"
-#include "aeflow/dist/reducer_thread.hpp"
+#include "aeflow/mpi/node_shared_buffers.hpp"
+#include "aeflow/mpi/reducer_thread.hpp"
 
 namespace aeflow::train {
 namespace {
@@ -27,7 +27,7 @@ void DataParallelStep::node_sync() {
 }
 
 DataParallelStep::DataParallelStep(model::Network& network, const model::Loss& loss,
-                                   model::Optimizer& optimizer, const dist::Comm& comm,
+                                   model::Optimizer& optimizer, const mpi::Communicator& comm,
                                    AllreduceMode mode, double bucket_mb, size_t max_global_rows)
     : network_(network),
       loss_(loss),
@@ -56,7 +56,7 @@ void DataParallelStep::start_shared() {
     // model (parameters, gradients): take the one that moves less. Measured on 2 cores
     // (docs/performance.md) split is faster for 784-512-128-10 up to batch 256, shared at 512
     // and for small models; this rule picks the faster in each of those cases.
-    const int node_size = dist::NodeSharedBuffers::ranks_per_node(comm_);
+    const int node_size = mpi::NodeSharedBuffers::ranks_per_node(comm_);
     const size_t split_floats =
         model::SplitLayers::shared_floats(network_.spec(), node_rows(node_size), node_size);
     const bool split =
@@ -71,12 +71,12 @@ void DataParallelStep::start_shared() {
   if (mode_ == AllreduceMode::kSplit) {
     split_why_not = model::SplitLayers::unsupported(network_);
     if (split_why_not.empty()) {
-      dist::NodeSharedLayout layout;
+      mpi::NodeSharedLayout layout;
       layout.gradient_segments = false;
       layout.extra_floats = [&](int node_size) {
         return model::SplitLayers::shared_floats(network_.spec(), node_rows(node_size), node_size);
       };
-      shared_ = dist::NodeSharedBuffers::create(comm_, count, split_why_not, layout);
+      shared_ = mpi::NodeSharedBuffers::create(comm_, count, split_why_not, layout);
     }
     if (!shared_) {
       note_ = split_why_not + ": using --allreduce shared";
@@ -84,7 +84,7 @@ void DataParallelStep::start_shared() {
     }
   }
   if (!shared_) {
-    shared_ = dist::NodeSharedBuffers::create(comm_, count, why_not);
+    shared_ = mpi::NodeSharedBuffers::create(comm_, count, why_not);
     if (!shared_) {
       // (unequal ranks per node stop both modes: say it once)
       note_ = (split_why_not.empty() || split_why_not == why_not ? "" : split_why_not + ", and ") +
@@ -114,7 +114,7 @@ void DataParallelStep::start_shared() {
 }
 
 // gather_slices moves the optimizer's stored state by slices: a slice must start on a block.
-static_assert(dist::NodeSharedBuffers::kSliceAlign % model::Optimizer::kStateBlock == 0);
+static_assert(mpi::NodeSharedBuffers::kSliceAlign % model::Optimizer::kStateBlock == 0);
 
 void DataParallelStep::complete_optimizer_state() {
   if (!shared_ || optimizer_.state_arrays() == 0) return;
@@ -301,7 +301,7 @@ void DataParallelStep::backward_and_reduce(const float* input, int rows) {
   }
   const size_t bucket = std::max<size_t>(1, size_t(bucket_mb_ * 1e6 / sizeof(float)));
   const bool threaded = mode_ == AllreduceMode::kThread;
-  if (threaded && !reducer_) reducer_ = std::make_unique<dist::ReducerThread>(comm_);
+  if (threaded && !reducer_) reducer_ = std::make_unique<mpi::ReducerThread>(comm_);
   auto send = [&](std::span<float> values) {
     if (threaded)
       reducer_->start(values);

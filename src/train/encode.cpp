@@ -137,7 +137,8 @@ std::vector<std::unique_ptr<RowSource>> open_sources(const EncodeConfig& config)
 }
 
 // MD5 sums of PATHS, each computed by one rank (round robin) and shared with all.
-std::vector<std::string> shared_md5(const std::vector<std::string>& paths, const dist::Comm& comm) {
+std::vector<std::string> shared_md5(const std::vector<std::string>& paths,
+                                    const mpi::Communicator& comm) {
   std::vector<std::string> sums(paths.size());
   for (size_t i = 0; i < paths.size(); ++i)
     if (int(i % size_t(comm.size())) == comm.rank()) sums[i] = data::file_md5(paths[i]);
@@ -159,7 +160,7 @@ std::string fixed(double value, int digits) {
 
 // Encodes SOURCE's rows of this rank into the writer's current split (see encode.hpp).
 EncodeSplitStats encode_split(RowSource& source, model::Network& network, size_t piece_rows,
-                              io::EncodedWriter& writer, const dist::Comm& comm) {
+                              io::EncodedWriter& writer, const mpi::Communicator& comm) {
   EncodeSplitStats stats;
   stats.name = source.name;
   stats.count = source.count;
@@ -201,7 +202,8 @@ EncodeSplitStats encode_split(RowSource& source, model::Network& network, size_t
 
 }  // namespace
 
-EncodeResult run_encode(const EncodeConfig& config, const dist::Comm& comm, std::ostream& log) {
+EncodeResult run_encode(const EncodeConfig& config, const mpi::Communicator& comm,
+                        std::ostream& log) {
   const auto start = Clock::now();
   if (config.chunk_rows == 0 || config.chunk_rows > kMaxChunkRows)
     throw InputError("--chunk " + std::to_string(config.chunk_rows) + ": must be 1 to " +

@@ -9,7 +9,7 @@
 namespace aeflow::train {
 
 Evaluation evaluate(model::Network& network, const model::Loss& loss, const data::Dataset& dataset,
-                    const dist::Comm& comm) {
+                    const mpi::Communicator& comm) {
   constexpr size_t kChunk = 500;
   const size_t width = dataset.width();
   const size_t begin = dataset.count * size_t(comm.rank()) / size_t(comm.size());

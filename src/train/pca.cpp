@@ -44,7 +44,7 @@ void Pca::squared_errors(const uint8_t* pixels, size_t count, double* out) const
   for (size_t i = 0; i < count; ++i) out[i] = x.row(long(i)).squaredNorm();
 }
 
-Pca fit_pca(const data::Dataset& dataset, size_t k, const dist::Comm& comm) {
+Pca fit_pca(const data::Dataset& dataset, size_t k, const mpi::Communicator& comm) {
   const size_t n = dataset.count, width = dataset.width();
   if (n == 0) throw InputError("PCA baseline: no training images to fit it on");
   Pca pca;

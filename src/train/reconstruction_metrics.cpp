@@ -40,7 +40,7 @@ enum Field : size_t {
 constexpr double kBceClamp = 1e-7;
 
 // The images [begin, end) of N that this rank computes: whole blocks, contiguous.
-std::pair<size_t, size_t> rank_range(size_t n, const dist::Comm& comm) {
+std::pair<size_t, size_t> rank_range(size_t n, const mpi::Communicator& comm) {
   const size_t blocks = (n + kBlock - 1) / kBlock;
   const size_t first = blocks * size_t(comm.rank()) / size_t(comm.size());
   const size_t last = blocks * size_t(comm.rank() + 1) / size_t(comm.size());
@@ -49,7 +49,7 @@ std::pair<size_t, size_t> rank_range(size_t n, const dist::Comm& comm) {
 
 // Codes [count, k] of the first COUNT images of DATASET, on every rank.
 std::vector<float> encode_all(model::Network& network, const data::Dataset& dataset, size_t count,
-                              const dist::Comm& comm) {
+                              const mpi::Communicator& comm) {
   const size_t width = dataset.width(), k = size_t(network.spec().code_width());
   std::vector<float> codes(count * k, 0.0f), input(kBlock * width);
   const auto [begin, end] = rank_range(count, comm);
@@ -112,7 +112,8 @@ std::string fixed(double value, int digits) {
 }  // namespace
 
 io::MetricsData measure_reconstruction(model::Network& network, const data::Dataset& split,
-                                       const data::Dataset& reference, const dist::Comm& comm,
+                                       const data::Dataset& reference,
+                                       const mpi::Communicator& comm,
                                        const MetricsOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const size_t n = split.count, width = split.width();
@@ -264,9 +265,9 @@ io::MetricsData measure_reconstruction(model::Network& network, const data::Data
 
 io::MetricsData write_reconstruction_metrics(model::Network& network, const data::Dataset& split,
                                              const data::Dataset& reference,
-                                             const MetricsTarget& target, const dist::Comm& comm,
-                                             std::ostream& log, bool per_class,
-                                             const MetricsOptions& options) {
+                                             const MetricsTarget& target,
+                                             const mpi::Communicator& comm, std::ostream& log,
+                                             bool per_class, const MetricsOptions& options) {
   // Refuse before the work, alike on every rank (AtomicFile checks again when writing).
   if (comm.any(comm.is_root() && !target.overwrite && std::filesystem::exists(target.path)))
     throw InputError(target.path + " exists; pass --force to overwrite");

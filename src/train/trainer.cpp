@@ -126,7 +126,7 @@ bool same_architecture(const model::ModelSpec& a, const model::ModelSpec& b) {
 
 class Trainer {
  public:
-  Trainer(const TrainConfig& config, const dist::Comm& comm, std::ostream& log)
+  Trainer(const TrainConfig& config, const mpi::Communicator& comm, std::ostream& log)
       : config_(config),
         comm_(comm),
         log_(log),
@@ -158,7 +158,7 @@ class Trainer {
   }
 
   const TrainConfig& config_;
-  dist::Comm comm_;
+  mpi::Communicator comm_;
   std::ostream& log_;
   model::Loss loss_;
   model::Network network_;
@@ -691,7 +691,8 @@ void install_stop_signal_handlers() {
   });
 }
 
-TrainResult run_training(const TrainConfig& config, const dist::Comm& comm, std::ostream& log) {
+TrainResult run_training(const TrainConfig& config, const mpi::Communicator& comm,
+                         std::ostream& log) {
   // (no reset of g_stop_signal: one run a process, and a signal during startup must count)
   Trainer trainer(config, comm, log);
   return trainer.run();

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "aeflow/dist/thread_plan.hpp"
+#include "aeflow/mpi/thread_plan.hpp"
 #include "test_support.hpp"
 
 namespace aeflow {
@@ -25,7 +25,7 @@ class ThreadsTest : public ::testing::Test {
   void SetUp() override {
     root_ = test::make_temp_dir("threads");
     data_ = test::write_synthetic_mnist(root_ + "/data", 300, 50);
-    cpus_ = dist::cpu_count(dist::current_cpus());
+    cpus_ = mpi::cpu_count(mpi::current_cpus());
   }
   void TearDown() override {
     std::error_code ignored;

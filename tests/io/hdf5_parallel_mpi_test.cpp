@@ -8,15 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "aeflow/dist/comm.hpp"
 #include "aeflow/io/hdf5.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "test_support.hpp"
 
 namespace aeflow::io::h5 {
 namespace {
 
 // A temporary directory with the same path on every rank.
-std::string shared_temp_dir(const dist::Comm& world, const std::string& tag) {
+std::string shared_temp_dir(const mpi::Communicator& world, const std::string& tag) {
   std::string dir = world.is_root() ? test::make_temp_dir(tag) : std::string();
   world.broadcast(dir);
   return dir;
@@ -28,7 +28,8 @@ float value_at(size_t row, size_t col) {
 
 // Rows [N r / P, N (r + 1) / P) per rank, written ROUND rows at a time: ranks with fewer rounds
 // pass count 0 in the rest, as collective writes need.
-void write_slices(Dataset& dataset, size_t n, size_t width, size_t round, const dist::Comm& world) {
+void write_slices(Dataset& dataset, size_t n, size_t width, size_t round,
+                  const mpi::Communicator& world) {
   const size_t p = size_t(world.size()), r = size_t(world.rank());
   const size_t begin = n * r / p, end = n * (r + 1) / p;
   const size_t most = (n + p - 1) / p;  // rows of the largest slice
@@ -44,7 +45,7 @@ void write_slices(Dataset& dataset, size_t n, size_t width, size_t round, const 
 }
 
 TEST(Hdf5Parallel, RanksWriteTheirRowsOfCompressedAndPlainDatasetsCollectively) {
-  const dist::Comm world = dist::Comm::world();
+  const mpi::Communicator world = mpi::Communicator::world();
   const std::string path = shared_temp_dir(world, "h5par") + "/rows.h5";
   constexpr size_t kRows = 1003, kWidth = 7;
   {
@@ -99,8 +100,8 @@ TEST(Hdf5Parallel, RanksWriteTheirRowsOfCompressedAndPlainDatasetsCollectively) 
 }
 
 TEST(Hdf5Parallel, RowsOutOfRangeAreRefusedBeforeAnyTransfer) {
-  const dist::Comm self = dist::Comm::self();
-  const dist::Comm world = dist::Comm::world();
+  const mpi::Communicator self = mpi::Communicator::self();
+  const mpi::Communicator world = mpi::Communicator::world();
   if (!world.is_root()) return;
   const std::string path = test::make_temp_dir("h5par") + "/range.h5";
   File file = File::create(path, CreateMode::kExclusive, self);

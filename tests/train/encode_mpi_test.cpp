@@ -13,9 +13,9 @@
 
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
-#include "aeflow/dist/comm.hpp"
 #include "aeflow/io/hdf5.hpp"
 #include "aeflow/io/images_file.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/encode.hpp"
 #include "aeflow/train/load_model.hpp"
 #include "test_support.hpp"
@@ -58,7 +58,7 @@ class EncodeMpiTest : public ::testing::Test {
     return c;
   }
 
-  const dist::Comm world_ = dist::Comm::world();
+  const mpi::Communicator world_ = mpi::Communicator::world();
   std::string root_;
 };
 
@@ -80,7 +80,7 @@ TEST_F(EncodeMpiTest, FileHoldsTheSameBitsForAnyNumberOfRanks) {
   EXPECT_EQ(result.splits[0].count, 1100u);
   if (world_.is_root()) {
     // The one-rank reference, computed by rank 0 alone inside this job.
-    run_encode(config(root_ + "/self.h5"), dist::Comm::self(), log);
+    run_encode(config(root_ + "/self.h5"), mpi::Communicator::self(), log);
     for (const std::string split : {"train", "test"}) {
       SCOPED_TRACE(split);
       const std::vector<float> world = read_all<float>(root_ + "/world.h5", split + "/latent");

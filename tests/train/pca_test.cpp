@@ -56,7 +56,7 @@ double mean_squared_error(const Pca& pca, const data::Dataset& d) {
 
 TEST(PcaTest, ReconstructsExactLowRankDataPerfectlyAtThatRank) {
   const data::Dataset d = low_rank_images(300, 3);
-  const dist::Comm self = dist::Comm::self();
+  const mpi::Communicator self = mpi::Communicator::self();
   const Pca exact = fit_pca(d, 3, self);
   ASSERT_EQ(exact.k, 3u);
   ASSERT_EQ(exact.eigenvalues.size(), 784u);
@@ -79,7 +79,7 @@ TEST(PcaTest, FitMseIsTheDiscardedEigenvaluesOverTheWidth) {
   test::synthetic_images(400, 28, 28, 3, pixels, labels);
   const data::Dataset d = make_dataset(pixels, 400);
   for (size_t k : {1, 5, 20}) {
-    const Pca pca = fit_pca(d, k, dist::Comm::self());
+    const Pca pca = fit_pca(d, k, mpi::Communicator::self());
     const double discarded =
         std::accumulate(pca.eigenvalues.begin() + long(k), pca.eigenvalues.end(), 0.0);
     EXPECT_NEAR(pca.fit_mse(), discarded / 784, 1e-15);
@@ -90,7 +90,7 @@ TEST(PcaTest, FitMseIsTheDiscardedEigenvaluesOverTheWidth) {
 TEST(PcaTest, ComponentsAreOrthonormalAndEigenvaluesDescend) {
   std::vector<uint8_t> pixels, labels;
   test::synthetic_images(200, 28, 28, 4, pixels, labels);
-  const Pca pca = fit_pca(make_dataset(pixels, 200), 8, dist::Comm::self());
+  const Pca pca = fit_pca(make_dataset(pixels, 200), 8, mpi::Communicator::self());
   for (size_t i = 1; i < pca.eigenvalues.size(); ++i)
     EXPECT_GE(pca.eigenvalues[i - 1], pca.eigenvalues[i]);
   for (size_t a = 0; a < 8; ++a)
@@ -103,7 +103,7 @@ TEST(PcaTest, ComponentsAreOrthonormalAndEigenvaluesDescend) {
 }
 
 TEST(PcaTest, RefusesAnEmptyFittingSet) {
-  EXPECT_THROW(fit_pca(make_dataset({}, 0), 4, dist::Comm::self()), InputError);
+  EXPECT_THROW(fit_pca(make_dataset({}, 0), 4, mpi::Communicator::self()), InputError);
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ class ReconstructionMetricsTest : public ::testing::Test {
   data::Dataset reference_, test_;
   model::ModelSpec spec_;
   std::unique_ptr<model::Network> network_;
-  const dist::Comm self_ = dist::Comm::self();
+  const mpi::Communicator self_ = mpi::Communicator::self();
 };
 
 TEST_F(ReconstructionMetricsTest, SummaryAgreesWithTheEvaluatorAndItsParts) {

@@ -1,9 +1,8 @@
-// The training loop through run_training, in one process (Comm::world() without MPI_Init is a
-// world of one): learning, bit-for-bit reproducibility and resume (also mid-epoch, with noise
-// and dropout), the run directory's checkpoints (best.h5, --checkpoint-every), learning-rate
-// schedules, masking noise, --eval-every, early stopping, refusals, and every optimizer, loss
-// and tied weights training without NaN. Tiny models on synthetic digits keep each test within
-// a few seconds.
+// The training loop through run_training, in one process (Communicator::world() without MPI_Init is
+// a world of one): learning, bit-for-bit reproducibility and resume (also mid-epoch, with noise and
+// dropout), the run directory's checkpoints (best.h5, --checkpoint-every), learning-rate schedules,
+// masking noise, --eval-every, early stopping, refusals, and every optimizer, loss and tied weights
+// training without NaN. Tiny models on synthetic digits keep each test within a few seconds.
 #include "aeflow/train/trainer.hpp"
 
 #include <gtest/gtest.h>
@@ -73,7 +72,7 @@ class TrainerTest : public ::testing::Test {
 
   TrainResult train(const TrainConfig& c) {
     std::ostringstream log;
-    TrainResult result = run_training(c, dist::Comm::world(), log);
+    TrainResult result = run_training(c, mpi::Communicator::world(), log);
     log_ = log.str();
     return result;
   }
@@ -86,7 +85,7 @@ class TrainerTest : public ::testing::Test {
     data::Dataset test = data::load_split(c.data, data::Split::kTest);
     if (c.test_limit > 0 && size_t(c.test_limit) < test.count)
       test = test.slice(0, size_t(c.test_limit));
-    return evaluate(network, loss, test, dist::Comm::world());
+    return evaluate(network, loss, test, mpi::Communicator::world());
   }
 
   std::string root_, data_, log_;
@@ -327,7 +326,7 @@ TEST_F(TrainerTest, EpochTrainRmseIsTheRootOfTheEpochsMeanSquare) {
   const data::Dataset all = data::load_split(c.data, data::Split::kTrain);
   const data::Dataset training =
       all.slice(size_t(c.validation), size_t(c.validation + c.train_limit));
-  const Evaluation expected = evaluate(network, loss, training, dist::Comm::world());
+  const Evaluation expected = evaluate(network, loss, training, mpi::Communicator::world());
   EXPECT_NEAR(history[0].train_loss, expected.loss, 1e-7 * expected.loss);
 }
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "aeflow/dist/comm.hpp"
 #include "aeflow/io/atomic_file.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
 namespace aeflow::io {
 
@@ -42,13 +42,13 @@ struct EncodedSplit {
   std::string labels, labels_md5;  // the source labels file (the images file for HDF5 input)
 };
 
-// Every member function is collective: every rank of the Comm calls it, with the same arguments
-// except for write_rows' rows and data.
+// Every member function is collective: every rank of the Communicator calls it, with the same
+// arguments except for write_rows' rows and data.
 class EncodedWriter {
  public:
   // Throws InputError when PATH exists and !OVERWRITE (on every rank alike).
   EncodedWriter(const std::string& path, bool overwrite, const EncodedHeader& header,
-                const dist::Comm& comm);
+                const mpi::Communicator& comm);
   // Without commit(): with several ranks, this is an error path on one rank that is about to
   // end the job (MPI_Abort), and HDF5's collective close would wait forever for the others; so
   // the file's handles are abandoned, and rank 0 removes PATH.tmp if it is the rank that failed
@@ -72,7 +72,7 @@ class EncodedWriter {
   void write_header(const std::string& temp_path);
 
   struct Open;  // the HDF5 objects that are open
-  dist::Comm comm_;
+  mpi::Communicator comm_;
   EncodedHeader header_;
   std::optional<AtomicFile> atomic_;  // rank 0's
   std::unique_ptr<Open> open_;

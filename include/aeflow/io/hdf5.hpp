@@ -3,8 +3,9 @@
 // the object. It is the only code in aeflow that calls HDF5; the rest of io builds its formats
 // (checkpoint, metrics, encoded) on it. It deliberately is not a general HDF5 binding: it has
 // the types and shapes aeflow writes, whole-dataset reads and writes, row-range (hyperslab) reads
-// and writes for data streamed in pieces, and files opened with MPI-IO on a dist::Comm, whose
-// row writes are collective (parallel HDF5: every rank writes its rows of one dataset at once).
+// and writes for data streamed in pieces, and files opened with MPI-IO on a mpi::Communicator,
+// whose row writes are collective (parallel HDF5: every rank writes its rows of one dataset at
+// once).
 //
 // No HDF5 header leaks out of here: an identifier is held as Hid, HDF5's hid_t (int64_t in
 // 1.10 and later; hdf5.cpp checks that at compile time).
@@ -20,8 +21,8 @@
 
 #include "aeflow/base/error.hpp"
 
-namespace aeflow::dist {
-class Comm;
+namespace aeflow::mpi {
+class Communicator;
 }
 
 namespace aeflow::io::h5 {
@@ -181,8 +182,8 @@ class Dataset : public Object {
   }
 
   // Rows [first, first + count) of the first dimension, all of every other dimension: DATA holds
-  // count times the product of the other extents. On a file created or opened on a Comm these
-  // are collective: every rank calls them together, each with its own rows (a rank with none
+  // count times the product of the other extents. On a file created or opened on a Communicator
+  // these are collective: every rank calls them together, each with its own rows (a rank with none
   // passes count 0), and the transfer is collective MPI-IO, which compressed datasets need.
   template <class T>
   void write_rows(size_t first, size_t count, std::span<const T> data) {
@@ -272,10 +273,10 @@ class File : public Group {
   // The same on every rank of COMM at once, with MPI-IO (parallel HDF5). Every call that
   // changes the file's structure or attributes (create_group, create_dataset, set_*_attribute)
   // and close() must then be made by every rank with the same arguments; data goes through
-  // Dataset::write_rows, collectively. Without MPI (Comm's world of one) these are the calls
-  // above. Compressed datasets can be written this way (HDF5 >= 1.10.2).
-  static File create(const std::string& path, CreateMode mode, const dist::Comm& comm);
-  static File open(const std::string& path, Access access, const dist::Comm& comm);
+  // Dataset::write_rows, collectively. Without MPI (Communicator's world of one) these are the
+  // calls above. Compressed datasets can be written this way (HDF5 >= 1.10.2).
+  static File create(const std::string& path, CreateMode mode, const mpi::Communicator& comm);
+  static File open(const std::string& path, Access access, const mpi::Communicator& comm);
 
   // True for a file opened with MPI-IO.
   bool parallel() const { return parallel_; }

@@ -8,17 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "aeflow/dist/comm.hpp"
 #include "aeflow/model/loss.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
 #include "aeflow/model/split_layers.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/train_config.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 class NodeSharedBuffers;
 class ReducerThread;
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi
 
 namespace aeflow::train {
 
@@ -43,7 +43,7 @@ class DataParallelStep {
  public:
   // MAX_GLOBAL_ROWS: the most rows a global batch will have (the configured batch size).
   DataParallelStep(model::Network& network, const model::Loss& loss, model::Optimizer& optimizer,
-                   const dist::Comm& comm, AllreduceMode mode, double bucket_mb,
+                   const mpi::Communicator& comm, AllreduceMode mode, double bucket_mb,
                    size_t max_global_rows);
   ~DataParallelStep();
   DataParallelStep(const DataParallelStep&) = delete;
@@ -78,12 +78,12 @@ class DataParallelStep {
   model::Network& network_;
   const model::Loss& loss_;
   model::Optimizer& optimizer_;
-  dist::Comm comm_;  // a copy: it holds the requests of overlapped reductions
+  mpi::Communicator comm_;  // a copy: it holds the requests of overlapped reductions
   AllreduceMode mode_;
   double bucket_mb_;
   size_t max_global_rows_;
-  std::unique_ptr<dist::ReducerThread> reducer_;     // AllreduceMode::kThread
-  std::unique_ptr<dist::NodeSharedBuffers> shared_;  // AllreduceMode::kShared and kSplit
+  std::unique_ptr<mpi::ReducerThread> reducer_;     // AllreduceMode::kThread
+  std::unique_ptr<mpi::NodeSharedBuffers> shared_;  // AllreduceMode::kShared and kSplit
   std::vector<float> summed_;  // kShared: this rank's slice, summed; kSplit: its owned ranges
   std::unique_ptr<model::SplitLayers> split_;  // AllreduceMode::kSplit
   std::vector<int64_t> node_row_counts_;       // kSplit: (rows, first row, target) per node rank

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
 namespace aeflow::train {
 
@@ -55,6 +55,7 @@ struct EncodeResult {
 // Collective over COMM. Throws InputError (on every rank alike) for an unreadable checkpoint or
 // data, a checkpoint whose input width is not the data's, or an existing OUT without force.
 // Rank 0 prints one line per split to LOG.
-EncodeResult run_encode(const EncodeConfig& config, const dist::Comm& comm, std::ostream& log);
+EncodeResult run_encode(const EncodeConfig& config, const mpi::Communicator& comm,
+                        std::ostream& log);
 
 }  // namespace aeflow::train

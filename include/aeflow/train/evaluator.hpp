@@ -3,9 +3,9 @@
 #pragma once
 
 #include "aeflow/data/dataset.hpp"
-#include "aeflow/dist/comm.hpp"
 #include "aeflow/model/loss.hpp"
 #include "aeflow/model/network.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
 namespace aeflow::train {
 
@@ -17,6 +17,6 @@ struct Evaluation {
 };
 
 Evaluation evaluate(model::Network& network, const model::Loss& loss, const data::Dataset& dataset,
-                    const dist::Comm& comm);
+                    const mpi::Communicator& comm);
 
 }  // namespace aeflow::train

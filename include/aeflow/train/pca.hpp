@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "aeflow/data/dataset.hpp"
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
 namespace aeflow::train {
 
@@ -38,6 +38,6 @@ struct Pca {
 // Fits PCA with K components (at most the width) on all images of DATASET; every rank passes
 // the same dataset and computes its contiguous share of the sums. The eigen-decomposition runs
 // on rank 0 and is broadcast. Throws InputError when DATASET is empty.
-Pca fit_pca(const data::Dataset& dataset, size_t k, const dist::Comm& comm);
+Pca fit_pca(const data::Dataset& dataset, size_t k, const mpi::Communicator& comm);
 
 }  // namespace aeflow::train

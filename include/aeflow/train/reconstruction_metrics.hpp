@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "aeflow/data/dataset.hpp"
-#include "aeflow/dist/comm.hpp"
 #include "aeflow/io/metrics.hpp"
 #include "aeflow/model/network.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
 namespace aeflow::train {
 
@@ -36,7 +36,8 @@ struct MetricsOptions {
 // the PCA baseline (all of it) and gives the labelled codes kNN searches. Collective over COMM;
 // every rank returns the same result, with provenance (config, checkpoint, history) left empty.
 io::MetricsData measure_reconstruction(model::Network& network, const data::Dataset& split,
-                                       const data::Dataset& reference, const dist::Comm& comm,
+                                       const data::Dataset& reference,
+                                       const mpi::Communicator& comm,
                                        const MetricsOptions& options = {});
 
 // Where measured metrics go and what they describe.
@@ -53,8 +54,9 @@ struct MetricsTarget {
 // the per-class table when PER_CLASS). Collective; returns the metrics on every rank.
 io::MetricsData write_reconstruction_metrics(model::Network& network, const data::Dataset& split,
                                              const data::Dataset& reference,
-                                             const MetricsTarget& target, const dist::Comm& comm,
-                                             std::ostream& log, bool per_class = false,
+                                             const MetricsTarget& target,
+                                             const mpi::Communicator& comm, std::ostream& log,
+                                             bool per_class = false,
                                              const MetricsOptions& options = {});
 
 // The summary as text: model beside PCA, kNN accuracy, and optionally the per-class table.

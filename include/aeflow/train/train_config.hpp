@@ -19,7 +19,7 @@ enum class Monitor { kNone, kValLoss, kTrainLoss };
 // backward (fused), or buckets of layer gradients started as backward produces them and waited
 // on before the optimizer step, either as MPI_Iallreduce (overlap) or on a thread (thread), or
 // through memory shared by the ranks of a node, each rank summing and updating one slice
-// (shared: dist/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks), or
+// (shared: mpi/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks), or
 // with no sum inside a node at all: its ranks split every layer's outputs over the node's batch
 // (split: model/split_layers.hpp; shared for tied weights and bf16). auto, the default, takes
 // split or shared by which moves less data between a node's cores (DataParallelStep).
@@ -59,7 +59,7 @@ struct TrainConfig {
   double bucket_mb = 1.0;      // overlap: start a reduction once this much is ready
   int64_t check_replicas = 0;  // > 0: every N steps, check parameters are identical on all ranks
 
-  int threads = 0;  // OpenMP threads per rank; 0: the rule of dist/thread_plan.hpp
+  int threads = 0;  // OpenMP threads per rank; 0: the rule of mpi/thread_plan.hpp
   model::Precision precision = model::Precision::kFp32;  // of the matmuls (network.hpp)
   int64_t fail_at_step = -1;  // fault injection: the rank below throws at this step
   int fail_rank = 0;

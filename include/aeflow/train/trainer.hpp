@@ -1,12 +1,12 @@
-// The training loop of `aeflow train`: data-parallel over the ranks of a Comm, with evaluation,
-// early stopping, checkpoints every N epochs, bit-for-bit resume, and a clean stop on SIGTERM or
-// SIGUSR1 (what Slurm sends before a time limit or preemption).
+// The training loop of `aeflow train`: data-parallel over the ranks of a Communicator, with
+// evaluation, early stopping, checkpoints every N epochs, bit-for-bit resume, and a clean stop on
+// SIGTERM or SIGUSR1 (what Slurm sends before a time limit or preemption).
 #pragma once
 
 #include <ostream>
 #include <string>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/evaluator.hpp"
 #include "aeflow/train/train_config.hpp"
 
@@ -26,7 +26,8 @@ struct TrainResult {
 };
 
 // Runs the whole job. LOG receives the progress lines (pass std::cout on rank 0).
-TrainResult run_training(const TrainConfig& config, const dist::Comm& comm, std::ostream& log);
+TrainResult run_training(const TrainConfig& config, const mpi::Communicator& comm,
+                         std::ostream& log);
 
 // Makes SIGTERM, SIGUSR1 and SIGINT stop run_training after the current step (a second SIGINT
 // ends the process at once). Call it before MPI or OpenMP start threads: it blocks the signals

@@ -1,5 +1,5 @@
-// The only place in aeflow that calls MPI. A Comm is a communicator with the few collectives
-// training needs; without MPI_Init (unit tests, tools) it behaves as a world of one.
+// The only place in aeflow that calls MPI. A Communicator is a communicator with the few
+// collectives training needs; without MPI_Init (unit tests, tools) it behaves as a world of one.
 #pragma once
 
 #include <cstdint>
@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 
-class Comm {
+class Communicator {
  public:
   // MPI_COMM_WORLD when MPI is initialized, else a single-process communicator.
-  static Comm world();
+  static Communicator world();
   // This process alone (MPI_COMM_SELF), e.g. to compute a single-rank reference inside an MPI job.
-  static Comm self();
+  static Communicator self();
 
   int rank() const { return rank_; }
   int size() const { return size_; }
@@ -52,7 +52,7 @@ class Comm {
   [[noreturn]] void abort(int code) const;
 
  private:
-  Comm(int handle, int rank, int size) : handle_(handle), rank_(rank), size_(size) {}
+  Communicator(int handle, int rank, int size) : handle_(handle), rank_(rank), size_(size) {}
   bool mpi() const { return handle_ >= 0; }
   int handle_ = -1;           // MPI_Comm_c2f handle; -1 without MPI
   std::vector<int> pending_;  // MPI_Request_c2f handles of started reductions
@@ -60,4 +60,4 @@ class Comm {
   int size_ = 1;
 };
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

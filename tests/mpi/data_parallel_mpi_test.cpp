@@ -16,9 +16,9 @@
 #include <string>
 
 #include "aeflow/data/dataset.hpp"
-#include "aeflow/dist/comm.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/network.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/evaluator.hpp"
 #include "aeflow/train/trainer.hpp"
 #include "test_support.hpp"
@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 // A temporary directory with the same path on every rank: rank 0 creates it, broadcasts it.
 std::string shared_temp_dir(const std::string& tag) {
-  const dist::Comm world = dist::Comm::world();
+  const mpi::Communicator world = mpi::Communicator::world();
   std::string dir = world.is_root() ? test::make_temp_dir(tag) : std::string();
   world.broadcast(dir);
   return dir;
@@ -76,7 +76,7 @@ class DataParallelTest : public ::testing::Test {
   void expect_same_trajectory_as_one_rank(const std::function<void(train::TrainConfig&)>& adjust,
                                           const std::vector<std::string>& only = {});
 
-  const dist::Comm world_ = dist::Comm::world();
+  const mpi::Communicator world_ = mpi::Communicator::world();
   std::string root_;
 };
 
@@ -167,8 +167,8 @@ TEST_F(DataParallelSeveralRanksTest, CheckReplicasCatchesARankWhoseParametersDif
   }
 }
 
-// Training on all ranks and, on each rank, a reference on this rank alone (Comm::self(): the
-// whole global batch in one shard) reach the same model: same data order, same init, same noise
+// Training on all ranks and, on each rank, a reference on this rank alone (Communicator::self():
+// the whole global batch in one shard) reach the same model: same data order, same init, same noise
 // and dropout masks; only the order of float sums differs (the all-reduce of the gradient,
 // oneDNN's reduction over a shard's rows). Measured after 20 Adam steps: the largest parameter
 // difference is ~6e-8 at 2 and 4 ranks (0 at 1 rank); the tolerance 1e-5 leaves a wide margin
@@ -209,7 +209,8 @@ void DataParallelTest::expect_same_trajectory_as_one_rank(
   };
   const train::TrainConfig alone = config_for(root_ + "/self-rank" + std::to_string(world_.rank()));
   std::ostringstream self_log;
-  const train::TrainResult reference = train::run_training(alone, dist::Comm::self(), self_log);
+  const train::TrainResult reference =
+      train::run_training(alone, mpi::Communicator::self(), self_log);
   const auto b = flat_parameters(io::read_checkpoint(reference.checkpoint));
   const std::pair<train::AllreduceMode, const char*> modes[] = {
       {train::AllreduceMode::kSplit, "split"},

@@ -1,4 +1,4 @@
-#include "aeflow/dist/thread_plan.hpp"
+#include "aeflow/mpi/thread_plan.hpp"
 
 #include <mpi.h>
 #include <sched.h>
@@ -15,7 +15,7 @@
 #include "aeflow/base/error.hpp"
 #include "mpi_check.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 namespace {
 
 constexpr size_t kBitsPerWord = 64;
@@ -95,7 +95,7 @@ int default_threads(const CpuSet& mine, const std::vector<CpuSet>& node) {
   return std::max(1, cpu_count(mine) / std::max(1, sharing));
 }
 
-ThreadPlan plan_threads(const Comm& comm, int requested) {
+ThreadPlan plan_threads(const Communicator& comm, int requested) {
   const CpuSet mine = current_cpus();
   ThreadPlan plan;
   plan.own_cpus = cpu_count(mine);
@@ -186,4 +186,4 @@ std::string ThreadPlan::warning() const {
          "unset for aeflow to choose";
 }
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

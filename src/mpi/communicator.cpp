@@ -1,4 +1,4 @@
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
 #include <mpi.h>
 
@@ -8,7 +8,7 @@
 #include "aeflow/base/error.hpp"
 #include "mpi_check.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 namespace {
 
 MPI_Comm as_mpi(int handle) {
@@ -33,48 +33,48 @@ void in_chunks(void* data, size_t count, MPI_Datatype type, size_t size, int roo
 
 }  // namespace
 
-Comm Comm::world() {
+Communicator Communicator::world() {
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
-  if (!initialized || finalized) return Comm(-1, 0, 1);
+  if (!initialized || finalized) return Communicator(-1, 0, 1);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return Comm(MPI_Comm_c2f(MPI_COMM_WORLD), rank, size);
+  return Communicator(MPI_Comm_c2f(MPI_COMM_WORLD), rank, size);
 }
 
-Comm Comm::self() {
+Communicator Communicator::self() {
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
-  if (!initialized || finalized) return Comm(-1, 0, 1);
-  return Comm(MPI_Comm_c2f(MPI_COMM_SELF), 0, 1);
+  if (!initialized || finalized) return Communicator(-1, 0, 1);
+  return Communicator(MPI_Comm_c2f(MPI_COMM_SELF), 0, 1);
 }
 
-void Comm::allreduce_sum(std::span<float> values) const {
+void Communicator::allreduce_sum(std::span<float> values) const {
   if (!mpi() || size_ == 1) return;
   in_chunks(values.data(), values.size(), MPI_FLOAT, sizeof(float), -1, as_mpi(handle_));
 }
 
-void Comm::allreduce_sum(std::span<double> values) const {
+void Communicator::allreduce_sum(std::span<double> values) const {
   if (!mpi() || size_ == 1) return;
   in_chunks(values.data(), values.size(), MPI_DOUBLE, sizeof(double), -1, as_mpi(handle_));
 }
 
-double Comm::allreduce_sum(double value) const {
+double Communicator::allreduce_sum(double value) const {
   allreduce_sum(std::span<double>(&value, 1));
   return value;
 }
 
-double Comm::allreduce_max(double value) const {
+double Communicator::allreduce_max(double value) const {
   if (!mpi() || size_ == 1) return value;
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, as_mpi(handle_)),
             "MPI_Allreduce");
   return value;
 }
 
-bool Comm::any(bool flag) const {
+bool Communicator::any(bool flag) const {
   if (!mpi() || size_ == 1) return flag;
   int value = flag ? 1 : 0;
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_LOR, as_mpi(handle_)),
@@ -82,7 +82,7 @@ bool Comm::any(bool flag) const {
   return value != 0;
 }
 
-void Comm::start_allreduce_sum(std::span<float> values) {
+void Communicator::start_allreduce_sum(std::span<float> values) {
   if (!mpi() || size_ == 1 || values.empty()) return;
   for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
     const int count = int(std::min(kMaxChunk, values.size() - begin));
@@ -94,7 +94,7 @@ void Comm::start_allreduce_sum(std::span<float> values) {
   }
 }
 
-void Comm::progress() {
+void Communicator::progress() {
   if (pending_.empty()) return;
   std::vector<MPI_Request> requests;
   for (int handle : pending_) requests.push_back(MPI_Request_f2c(handle));
@@ -107,7 +107,7 @@ void Comm::progress() {
     for (size_t i = 0; i < requests.size(); ++i) pending_[i] = MPI_Request_c2f(requests[i]);
 }
 
-void Comm::wait_all() {
+void Communicator::wait_all() {
   if (pending_.empty()) return;
   std::vector<MPI_Request> requests;
   for (int handle : pending_) requests.push_back(MPI_Request_f2c(handle));
@@ -115,7 +115,7 @@ void Comm::wait_all() {
   check_mpi(MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
 }
 
-bool Comm::same_everywhere(uint64_t value) const {
+bool Communicator::same_everywhere(uint64_t value) const {
   if (!mpi() || size_ == 1) return true;
   uint64_t low = value, high = value;
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_UINT64_T, MPI_MIN, as_mpi(handle_)),
@@ -125,17 +125,17 @@ bool Comm::same_everywhere(uint64_t value) const {
   return low == high;
 }
 
-void Comm::broadcast(std::span<float> values, int root) const {
+void Communicator::broadcast(std::span<float> values, int root) const {
   if (!mpi() || size_ == 1) return;
   in_chunks(values.data(), values.size(), MPI_FLOAT, sizeof(float), root, as_mpi(handle_));
 }
 
-void Comm::broadcast(std::span<double> values, int root) const {
+void Communicator::broadcast(std::span<double> values, int root) const {
   if (!mpi() || size_ == 1) return;
   in_chunks(values.data(), values.size(), MPI_DOUBLE, sizeof(double), root, as_mpi(handle_));
 }
 
-void Comm::broadcast(std::string& text, int root) const {
+void Communicator::broadcast(std::string& text, int root) const {
   if (!mpi() || size_ == 1) return;
   uint64_t length = text.size();
   check_mpi(MPI_Bcast(&length, 1, MPI_UINT64_T, root, as_mpi(handle_)), "MPI_Bcast");
@@ -143,13 +143,13 @@ void Comm::broadcast(std::string& text, int root) const {
   in_chunks(text.data(), length, MPI_CHAR, 1, root, as_mpi(handle_));
 }
 
-void Comm::barrier() const {
+void Communicator::barrier() const {
   if (mpi() && size_ > 1) check_mpi(MPI_Barrier(as_mpi(handle_)), "MPI_Barrier");
 }
 
-void Comm::abort(int code) const {
+void Communicator::abort(int code) const {
   if (mpi() && size_ > 1) MPI_Abort(as_mpi(handle_), code);
   std::exit(code);
 }
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

@@ -1,4 +1,4 @@
-#include "aeflow/dist/reducer_thread.hpp"
+#include "aeflow/mpi/reducer_thread.hpp"
 
 #include <mpi.h>
 
@@ -7,12 +7,12 @@
 
 #include "aeflow/base/error.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 namespace {
 
 // MPI calls from a second thread need MPI_THREAD_SERIALIZED (aeflow asks for it); an MPI library
 // built without thread support may grant less, and then those calls are undefined behaviour.
-const Comm& with_thread_support(const Comm& comm) {
+const Communicator& with_thread_support(const Communicator& comm) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) return comm;  // (no MPI: nothing is reduced)
@@ -28,7 +28,7 @@ const Comm& with_thread_support(const Comm& comm) {
 
 }  // namespace
 
-ReducerThread::ReducerThread(const Comm& comm)
+ReducerThread::ReducerThread(const Communicator& comm)
     : comm_(with_thread_support(comm)), thread_([this] { run(); }) {}
 
 ReducerThread::~ReducerThread() {
@@ -75,4 +75,4 @@ void ReducerThread::run() {
   }
 }
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

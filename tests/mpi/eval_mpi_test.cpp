@@ -1,6 +1,6 @@
 // Reconstruction metrics across the ranks of this MPI job (ctest runs it under mpiexec -n 1, 2
-// and 4): every number equals the single-rank computation (Comm::self() on each rank), so the
-// metrics do not depend on the number of ranks; only rank 0 writes the file.
+// and 4): every number equals the single-rank computation (Communicator::self() on each rank), so
+// the metrics do not depend on the number of ranks; only rank 0 writes the file.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -9,8 +9,8 @@
 #include <string>
 
 #include "aeflow/data/dataset.hpp"
-#include "aeflow/dist/comm.hpp"
 #include "aeflow/model/network.hpp"
+#include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/reconstruction_metrics.hpp"
 #include "test_support.hpp"
 
@@ -27,7 +27,7 @@ void expect_same(double a, double b, const char* what) {
 }
 
 TEST(EvalMpiTest, MetricsDoNotDependOnTheNumberOfRanks) {
-  const dist::Comm world = dist::Comm::world();
+  const mpi::Communicator world = mpi::Communicator::world();
   std::string dir = world.is_root() ? test::make_temp_dir("eval-mpi") : std::string();
   world.broadcast(dir);
   // 700 test images: 3 blocks of 256, so 4 ranks get 0 to 1 block each (one gets none).
@@ -43,7 +43,7 @@ TEST(EvalMpiTest, MetricsDoNotDependOnTheNumberOfRanks) {
   network.initialize(9);
 
   const io::MetricsData one =
-      train::measure_reconstruction(network, test_split, reference, dist::Comm::self());
+      train::measure_reconstruction(network, test_split, reference, mpi::Communicator::self());
   const std::string path = dir + "/metrics.h5";
   std::ostringstream log;
   const io::MetricsData many = train::write_reconstruction_metrics(

@@ -1,6 +1,6 @@
 // MPI-3 shared-memory windows in the "unified" model: ranks load and store directly, and
 // MPI_Win_sync (a memory barrier) around MPI_Barrier orders those stores for the other ranks.
-#include "aeflow/dist/node_shared_buffers.hpp"
+#include "aeflow/mpi/node_shared_buffers.hpp"
 
 #include <mpi.h>
 #include <sys/statvfs.h>
@@ -17,7 +17,7 @@
 #include "aeflow/base/vectorized.hpp"
 #include "mpi_check.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 namespace {
 
 constexpr size_t kLineFloats = NodeSharedBuffers::kSliceAlign;  // slices never share a line
@@ -70,8 +70,8 @@ double free_shared_bytes() {
 
 }  // namespace
 
-std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, size_t count,
-                                                             std::string& why_not,
+std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Communicator& world,
+                                                             size_t count, std::string& why_not,
                                                              NodeSharedLayout layout) {
   if (count > size_t(std::numeric_limits<int>::max()))
     throw RunError("NodeSharedBuffers: more than 2^31 parameters");
@@ -132,7 +132,7 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Comm& world, 
   return buffers;
 }
 
-int NodeSharedBuffers::ranks_per_node(const Comm& world) {
+int NodeSharedBuffers::ranks_per_node(const Communicator& world) {
   const MPI_Comm comm = MPI_Comm_f2c(world.mpi_handle());
   MPI_Comm node;
   check_mpi(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, world.rank(), MPI_INFO_NULL, &node),
@@ -225,4 +225,4 @@ void NodeSharedBuffers::gather_over_node(std::span<const int64_t> mine,
             "MPI_Allgather");
 }
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

@@ -1,4 +1,4 @@
-// The dist module's one way to turn an MPI error code into an exception naming the call.
+// The mpi module's one way to turn an MPI error code into an exception naming the call.
 #pragma once
 
 #include <mpi.h>
@@ -7,7 +7,7 @@
 
 #include "aeflow/base/error.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 
 inline void check_mpi(int code, const char* what) {
   if (code == MPI_SUCCESS) return;
@@ -17,4 +17,4 @@ inline void check_mpi(int code, const char* what) {
   throw RunError(std::string(what) + " failed: " + std::string(text, size_t(length)));
 }
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

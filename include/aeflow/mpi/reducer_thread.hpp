@@ -12,13 +12,13 @@
 #include <span>
 #include <thread>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 
 class ReducerThread {
  public:
-  explicit ReducerThread(const Comm& comm);
+  explicit ReducerThread(const Communicator& comm);
   ~ReducerThread();
   ReducerThread(const ReducerThread&) = delete;
   ReducerThread& operator=(const ReducerThread&) = delete;
@@ -31,7 +31,7 @@ class ReducerThread {
  private:
   void run();
 
-  Comm comm_;
+  Communicator comm_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   std::deque<std::span<float>> queue_;
@@ -41,4 +41,4 @@ class ReducerThread {
   std::thread thread_;
 };
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 
 // A set of CPU numbers, one bit each (as sched_getaffinity reports them).
 using CpuSet = std::vector<uint64_t>;
@@ -45,6 +45,6 @@ struct ThreadPlan {
 
 // Collective over COMM. REQUESTED is --threads (0: not given); OMP_NUM_THREADS is read from the
 // environment. Takes nothing from OpenMP itself: the caller applies plan.threads.
-ThreadPlan plan_threads(const Comm& comm, int requested);
+ThreadPlan plan_threads(const Communicator& comm, int requested);
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

@@ -1,11 +1,11 @@
 // The default thread rule on one node: a rank's CPUs shared among the ranks that may run on them.
-#include "aeflow/dist/thread_plan.hpp"
+#include "aeflow/mpi/thread_plan.hpp"
 
 #include <gtest/gtest.h>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 namespace {
 
 CpuSet cpus(std::initializer_list<int> numbers) {
@@ -57,24 +57,25 @@ TEST(ThreadPlan, OneRankTakesItsCpusAndWarnsAboveThem) {
   const char* saved = std::getenv("OMP_NUM_THREADS");
   const std::string keep = saved ? saved : "";
   unsetenv("OMP_NUM_THREADS");
-  const ThreadPlan plan = plan_threads(Comm::world(), 0);
+  const ThreadPlan plan = plan_threads(Communicator::world(), 0);
   EXPECT_EQ(plan.threads, n);
   EXPECT_FALSE(plan.oversubscribed);
   EXPECT_EQ(plan.describe(), "threads: 1 rank on " + std::to_string(n) +
                                  (n == 1 ? " CPU: " : " CPUs: ") + std::to_string(n) +
                                  (n == 1 ? " thread" : " threads"));
-  const ThreadPlan over = plan_threads(Comm::world(), n + 1);
+  const ThreadPlan over = plan_threads(Communicator::world(), n + 1);
   EXPECT_EQ(over.threads, n + 1);
   EXPECT_TRUE(over.oversubscribed);
   EXPECT_NE(over.warning().find("--threads " + std::to_string(n) + " "), std::string::npos)
       << over.warning();
   setenv("OMP_NUM_THREADS", "3,1", 1);
-  const ThreadPlan from_env = plan_threads(Comm::world(), 0);
+  const ThreadPlan from_env = plan_threads(Communicator::world(), 0);
   EXPECT_EQ(from_env.threads, 3);
   EXPECT_EQ(from_env.describe(), "threads: OMP_NUM_THREADS=3,1: 3 threads");
-  EXPECT_EQ(plan_threads(Comm::world(), 2).threads, 2);  // --threads wins over the environment
-  setenv("OMP_NUM_THREADS", "zero", 1);                  // (ignored, as OpenMP ignores it)
-  EXPECT_EQ(plan_threads(Comm::world(), 0).threads, n);
+  EXPECT_EQ(plan_threads(Communicator::world(), 2).threads,
+            2);                          // --threads wins over the environment
+  setenv("OMP_NUM_THREADS", "zero", 1);  // (ignored, as OpenMP ignores it)
+  EXPECT_EQ(plan_threads(Communicator::world(), 0).threads, n);
   if (saved)
     setenv("OMP_NUM_THREADS", keep.c_str(), 1);
   else
@@ -82,4 +83,4 @@ TEST(ThreadPlan, OneRankTakesItsCpusAndWarnsAboveThem) {
 }
 
 }  // namespace
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi

@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "aeflow/dist/comm.hpp"
+#include "aeflow/mpi/communicator.hpp"
 
-namespace aeflow::dist {
+namespace aeflow::mpi {
 
 // What create() allocates besides the one parameter copy.
 struct NodeSharedLayout {
@@ -38,12 +38,12 @@ class NodeSharedBuffers {
   // for besides. Null, with the reason in WHY_NOT (the same on every rank), when the nodes hold
   // different numbers of ranks or a node's shared-memory directory lacks the room: the caller
   // falls back to another mode.
-  static std::unique_ptr<NodeSharedBuffers> create(const Comm& world, size_t count,
+  static std::unique_ptr<NodeSharedBuffers> create(const Communicator& world, size_t count,
                                                    std::string& why_not,
                                                    NodeSharedLayout layout = {});
   // The number of ranks on the node with the fewest (the same answer on every rank).
   // Collective over WORLD.
-  static int ranks_per_node(const Comm& world);
+  static int ranks_per_node(const Communicator& world);
   ~NodeSharedBuffers();
   NodeSharedBuffers(const NodeSharedBuffers&) = delete;
   NodeSharedBuffers& operator=(const NodeSharedBuffers&) = delete;
@@ -103,4 +103,4 @@ class NodeSharedBuffers {
   std::unique_ptr<float*[]> segments_;  // every node rank's gradients
 };
 
-}  // namespace aeflow::dist
+}  // namespace aeflow::mpi
