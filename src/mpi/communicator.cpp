@@ -4,8 +4,11 @@
 
 #include <cstdlib>
 #include <limits>
+#include <memory>
+#include <string>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/mpi/pending_sums.hpp"
 #include "mpi_check.hpp"
 
 namespace aeflow::mpi {
@@ -42,6 +45,46 @@ Communicator Communicator::world() {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   return Communicator(MPI_Comm_c2f(MPI_COMM_WORLD), rank, size);
+}
+
+// Frees the communicator when the last Communicator holding it goes, unless MPI has ended
+// (then MPI_Finalize has freed it).
+struct Communicator::Owner {
+  explicit Owner(int handle) : handle(handle) {}
+  Owner(const Owner&) = delete;
+  Owner& operator=(const Owner&) = delete;
+  ~Owner() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized) return;
+    MPI_Comm comm = as_mpi(handle);
+    MPI_Comm_free(&comm);
+  }
+  int handle;
+};
+
+Communicator Communicator::adopt(int handle) const {
+  MPI_Comm comm = as_mpi(handle);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  return Communicator(handle, rank, size, std::make_shared<const Owner>(handle));
+}
+
+Communicator Communicator::split(int color, int key) const {
+  if (color < 0) throw RunError("Communicator::split: color " + std::to_string(color) + " < 0");
+  if (!mpi()) return *this;
+  MPI_Comm group;
+  check_mpi(MPI_Comm_split(as_mpi(handle_), color, key, &group), "MPI_Comm_split");
+  return adopt(MPI_Comm_c2f(group));
+}
+
+Communicator Communicator::split_by_node() const {
+  if (!mpi()) return *this;
+  MPI_Comm node;
+  check_mpi(MPI_Comm_split_type(as_mpi(handle_), MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+            "MPI_Comm_split_type");
+  return adopt(MPI_Comm_c2f(node));
 }
 
 Communicator Communicator::self() {
@@ -82,7 +125,7 @@ bool Communicator::any(bool flag) const {
   return value != 0;
 }
 
-void Communicator::start_allreduce_sum(std::span<float> values) {
+void Communicator::start_allreduce_sum(std::span<float> values, PendingSums& pending) const {
   if (!mpi() || size_ == 1 || values.empty()) return;
   for (size_t begin = 0; begin < values.size(); begin += kMaxChunk) {
     const int count = int(std::min(kMaxChunk, values.size() - begin));
@@ -90,28 +133,28 @@ void Communicator::start_allreduce_sum(std::span<float> values) {
     check_mpi(MPI_Iallreduce(MPI_IN_PLACE, values.data() + begin, count, MPI_FLOAT, MPI_SUM,
                              as_mpi(handle_), &request),
               "MPI_Iallreduce");
-    pending_.push_back(MPI_Request_c2f(request));
+    pending.requests_.push_back(MPI_Request_c2f(request));
   }
 }
 
-void Communicator::progress() {
-  if (pending_.empty()) return;
+void PendingSums::progress() {
+  if (requests_.empty()) return;
   std::vector<MPI_Request> requests;
-  for (int handle : pending_) requests.push_back(MPI_Request_f2c(handle));
+  for (int handle : requests_) requests.push_back(MPI_Request_f2c(handle));
   int done = 0;
   check_mpi(MPI_Testall(int(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE),
             "MPI_Testall");
   if (done)
-    pending_.clear();
+    requests_.clear();
   else
-    for (size_t i = 0; i < requests.size(); ++i) pending_[i] = MPI_Request_c2f(requests[i]);
+    for (size_t i = 0; i < requests.size(); ++i) requests_[i] = MPI_Request_c2f(requests[i]);
 }
 
-void Communicator::wait_all() {
-  if (pending_.empty()) return;
+void PendingSums::wait() {
+  if (requests_.empty()) return;
   std::vector<MPI_Request> requests;
-  for (int handle : pending_) requests.push_back(MPI_Request_f2c(handle));
-  pending_.clear();
+  for (int handle : requests_) requests.push_back(MPI_Request_f2c(handle));
+  requests_.clear();
   check_mpi(MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
 }
 

@@ -103,12 +103,10 @@ ThreadPlan plan_threads(const Communicator& comm, int requested) {
 
   // Every rank of this job on this node, and the CPU sets they may run on.
   const bool several = comm.mpi_handle() >= 0 && comm.size() > 1;
-  MPI_Comm node = MPI_COMM_NULL;
+  const Communicator node_comm = comm.split_by_node();
+  const MPI_Comm node = several ? MPI_Comm_f2c(node_comm.mpi_handle()) : MPI_COMM_NULL;
   std::vector<CpuSet> node_sets = {mine};
   if (several) {
-    check_mpi(MPI_Comm_split_type(MPI_Comm_f2c(comm.mpi_handle()), MPI_COMM_TYPE_SHARED,
-                                  comm.rank(), MPI_INFO_NULL, &node),
-              "MPI_Comm_split_type");
     const size_t words = size_t(comm.allreduce_max(double(mine.size())));
     node_sets = gather_sets(mine, words, node);
   }
@@ -129,7 +127,6 @@ ThreadPlan plan_threads(const Communicator& comm, int requested) {
   if (several) {
     check_mpi(MPI_Allgather(&plan.threads, 1, MPI_INT, node_threads.data(), 1, MPI_INT, node),
               "MPI_Allgather");
-    MPI_Comm_free(&node);
   }
   CpuSet node_cpus;
   for (const CpuSet& set : node_sets) {

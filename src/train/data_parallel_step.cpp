@@ -8,6 +8,7 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/mpi/node_shared_buffers.hpp"
+#include "aeflow/mpi/pending_sums.hpp"
 #include "aeflow/mpi/reducer_thread.hpp"
 
 namespace aeflow::train {
@@ -306,7 +307,7 @@ void DataParallelStep::backward_and_reduce(const float* input, int rows) {
     if (threaded)
       reducer_->start(values);
     else
-      comm_.start_allreduce_sum(values);
+      comm_.start_allreduce_sum(values, pending_);
   };
   size_t begin = gradients.size(), end = gradients.size();
   network_.backward(input, diff_.data(), rows, [&](size_t ready_begin, size_t ready_end) {
@@ -316,7 +317,7 @@ void DataParallelStep::backward_and_reduce(const float* input, int rows) {
       send(gradients.subspan(begin, end - begin));
       end = begin;
     } else if (!threaded) {
-      comm_.progress();
+      pending_.progress();
     }
   });
   times_.backward += seconds_since(start);
@@ -325,7 +326,7 @@ void DataParallelStep::backward_and_reduce(const float* input, int rows) {
   if (threaded)
     reducer_->wait();
   else
-    comm_.wait_all();
+    pending_.wait();
   times_.reduce += seconds_since(start);  // the wait that overlapping did not hide
 }
 

@@ -1,13 +1,19 @@
 // The only place in aeflow that calls MPI. A Communicator is a communicator with the few
 // collectives training needs; without MPI_Init (unit tests, tools) it behaves as a world of one.
+// Copies share one MPI communicator: one that split() made is freed when its last copy goes. A
+// Communicator holds no state of an operation (a non-blocking sum's requests are the caller's,
+// in a PendingSums), so copies never share work in flight.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace aeflow::mpi {
+
+class PendingSums;
 
 class Communicator {
  public:
@@ -15,6 +21,13 @@ class Communicator {
   static Communicator world();
   // This process alone (MPI_COMM_SELF), e.g. to compute a single-rank reference inside an MPI job.
   static Communicator self();
+
+  // Collective: the ranks that pass the same COLOR (>= 0) form a communicator of their own,
+  // ranked by KEY (ties: by rank here); each rank gets its group's.
+  Communicator split(int color, int key) const;
+  // Collective: the ranks of this communicator on this rank's node (those that can share
+  // memory), ranked as here.
+  Communicator split_by_node() const;
 
   int rank() const { return rank_; }
   int size() const { return size_; }
@@ -28,13 +41,10 @@ class Communicator {
   // True on every rank if it is true on any.
   bool any(bool flag) const;
 
-  // Starts a non-blocking in-place sum (MPI_Iallreduce); the span must stay alive and untouched
-  // until wait_all(). Lets backward overlap with communication.
-  void start_allreduce_sum(std::span<float> values);
-  // Drives progress on the started reductions without blocking (MPI only progresses inside
-  // MPI calls unless it has a progress thread).
-  void progress();
-  void wait_all();
+  // Starts a non-blocking in-place sum (MPI_Iallreduce) whose requests PENDING keeps; VALUES
+  // must stay alive and untouched until PENDING.wait(). Lets backward overlap with
+  // communication.
+  void start_allreduce_sum(std::span<float> values, PendingSums& pending) const;
 
   // True on every rank if VALUE is the same on all ranks.
   bool same_everywhere(uint64_t value) const;
@@ -52,10 +62,13 @@ class Communicator {
   [[noreturn]] void abort(int code) const;
 
  private:
-  Communicator(int handle, int rank, int size) : handle_(handle), rank_(rank), size_(size) {}
+  struct Owner;  // frees a communicator this class made (split), when the last copy goes
+  Communicator(int handle, int rank, int size, std::shared_ptr<const Owner> owner = nullptr)
+      : owner_(std::move(owner)), handle_(handle), rank_(rank), size_(size) {}
+  Communicator adopt(int handle) const;  // a communicator split() made, owned from now on
   bool mpi() const { return handle_ >= 0; }
-  int handle_ = -1;           // MPI_Comm_c2f handle; -1 without MPI
-  std::vector<int> pending_;  // MPI_Request_c2f handles of started reductions
+  std::shared_ptr<const Owner> owner_;  // null for world and self, which MPI owns
+  int handle_ = -1;                     // MPI_Comm_c2f handle; -1 without MPI
   int rank_ = 0;
   int size_ = 1;
 };

@@ -13,6 +13,7 @@
 #include "aeflow/model/optimizer.hpp"
 #include "aeflow/model/split_layers.hpp"
 #include "aeflow/mpi/communicator.hpp"
+#include "aeflow/mpi/pending_sums.hpp"
 #include "aeflow/train/train_config.hpp"
 
 namespace aeflow::mpi {
@@ -78,7 +79,8 @@ class DataParallelStep {
   model::Network& network_;
   const model::Loss& loss_;
   model::Optimizer& optimizer_;
-  mpi::Communicator comm_;  // a copy: it holds the requests of overlapped reductions
+  mpi::Communicator comm_;
+  mpi::PendingSums pending_;  // AllreduceMode::kOverlap: the buckets in flight
   AllreduceMode mode_;
   double bucket_mb_;
   size_t max_global_rows_;
