@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -32,13 +31,13 @@
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/sharder.hpp"
-#include "aeflow/io/atomic_file.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
 #include "aeflow/train/data_parallel_step.hpp"
 #include "aeflow/train/load_model.hpp"
 #include "aeflow/train/reconstruction_metrics.hpp"
+#include "aeflow/train/run_directory.hpp"
 
 namespace aeflow::train {
 namespace fs = std::filesystem;
@@ -57,52 +56,6 @@ std::string format_duration(double seconds) {
   char text[32];
   std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
   return text;
-}
-
-std::string checkpoint_name(int64_t step) {
-  char text[32];
-  std::snprintf(text, sizeof text, "step-%09lld.h5", static_cast<long long>(step));
-  return text;
-}
-
-// Checkpoints "step-NNNNNNNNN.h5" in DIR, oldest first.
-std::vector<fs::path> list_checkpoints(const fs::path& dir) {
-  std::vector<fs::path> found;
-  if (!fs::is_directory(dir)) return found;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name.size() == 17 && name.starts_with("step-") && name.ends_with(".h5"))
-      found.push_back(entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
-
-// Points DIR/latest.h5 at TARGET atomically (a new symlink renamed over the old one).
-void point_latest(const fs::path& dir, const fs::path& target) {
-  const fs::path link = dir / "latest.h5", temp = dir / "latest.h5.tmp";
-  std::error_code ignored;
-  fs::remove(temp, ignored);
-  fs::create_symlink(target.filename(), temp);
-  fs::rename(temp, link);
-}
-
-// What --resume auto tries, best first: the checkpoint latest.h5 points at (the newest of the
-// trajectory that wrote last, also after a resume from an older checkpoint), then the older step
-// files, newest first, and only then any newer ones (a run that trajectory branched from).
-std::vector<std::string> resume_candidates(const fs::path& dir) {
-  std::error_code error;
-  const fs::path latest = fs::read_symlink(dir / "latest.h5", error);
-  const fs::path target = !error && fs::exists(dir / latest) ? dir / latest : fs::path();
-  const auto found = list_checkpoints(dir);  // (names sort by step)
-  std::vector<std::string> candidates, newer;
-  if (!target.empty()) candidates.push_back(target.string());
-  for (auto it = found.rbegin(); it != found.rend(); ++it) {
-    if (*it == target) continue;
-    (target.empty() || *it < target ? candidates : newer).push_back(it->string());
-  }
-  candidates.insert(candidates.end(), newer.begin(), newer.end());
-  return candidates;
 }
 
 // KEY's value as an integer, for comparing configs; nullopt if absent or not a number.
@@ -133,6 +86,7 @@ class Trainer {
         loss_(config.loss),
         network_(config.spec, loss_.takes_logits()),
         optimizer_(config.optimizer, config.spec.parameter_count()),
+        run_dir_(config.out),
         step_(network_, loss_, optimizer_, comm_, config.allreduce, config.bucket_mb,
               size_t(config.batch_size)) {
     network_.set_precision(config.precision);
@@ -163,6 +117,7 @@ class Trainer {
   model::Loss loss_;
   model::Network network_;
   model::Optimizer optimizer_;
+  RunDirectory run_dir_;
   DataParallelStep step_;
   data::Dataset train_, validation_, test_;
   std::unique_ptr<data::Sharder> sharder_;
@@ -171,7 +126,6 @@ class Trainer {
   int64_t total_steps_ = 0;
   LrSchedule lr_;
   double last_lr_ = 0;
-  fs::path checkpoint_dir_;
   std::string last_checkpoint_;
   std::vector<float> input_, target_;
   // The throughput's clock: every step but the run's first, which builds the primitives and
@@ -206,28 +160,16 @@ void Trainer::load_data() {
 }
 
 void Trainer::prepare_run_directory() {
-  checkpoint_dir_ = fs::path(config_.out) / "checkpoints";
   if (comm_.is_root()) {
-    fs::create_directories(checkpoint_dir_);
-    const bool has_checkpoints = !list_checkpoints(checkpoint_dir_).empty();
-    if (has_checkpoints && config_.resume.empty()) {
+    run_dir_.create();
+    if (run_dir_.has_checkpoints() && config_.resume.empty()) {
       if (!config_.force)
-        throw InputError(checkpoint_dir_.string() +
+        throw InputError(run_dir_.checkpoints().string() +
                          " already holds checkpoints: pass --resume auto to continue that run, "
                          "or --force to start over (it deletes them)");
-      for (const auto& path : list_checkpoints(checkpoint_dir_)) fs::remove(path);
-      fs::remove(checkpoint_dir_ / "latest.h5");
-      fs::remove(checkpoint_dir_ / "best.h5");
+      run_dir_.remove_checkpoints();
     }
-    io::AtomicFile file((fs::path(config_.out) / "config.ini").string(), true);
-    {
-      std::FILE* out = std::fopen(file.temp_path().c_str(), "w");
-      if (!out) throw RunError("cannot write " + file.temp_path() + ": " + std::strerror(errno));
-      std::fputs(config_.config_ini.c_str(), out);
-      if (std::fclose(out) != 0)
-        throw RunError("cannot write " + file.temp_path() + ": " + std::strerror(errno));
-    }
-    file.commit();
+    run_dir_.write_config(config_.config_ini);
   }
   comm_.barrier();
 }
@@ -279,8 +221,9 @@ std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
     check_intact(checkpoint, config_.resume);
     return config_.resume;
   }
-  const auto candidates = resume_candidates(checkpoint_dir_);
-  for (const auto& path : candidates) {
+  const auto candidates = run_dir_.resume_candidates();
+  for (const auto& candidate : candidates) {
+    const std::string path = candidate.string();
     try {
       checkpoint = io::read_checkpoint(path);
     } catch (const InputError& error) {
@@ -299,14 +242,15 @@ std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
   // Starting over here would overwrite best.h5, metrics.h5 and the damaged files' run.
   if (!candidates.empty())
     throw InputError("none of the " + std::to_string(candidates.size()) + " checkpoints in " +
-                     checkpoint_dir_.string() +
+                     run_dir_.checkpoints().string() +
                      " can be read: resume from one that can (best.h5?) with --resume PATH, or "
                      "pass --force instead of --resume to start over (it deletes them)");
-  if (fs::exists(checkpoint_dir_ / "best.h5"))
-    throw InputError(checkpoint_dir_.string() + " holds only best.h5: resume it with --resume " +
-                     (checkpoint_dir_ / "best.h5").string() +
+  if (fs::exists(run_dir_.best_path()))
+    throw InputError(run_dir_.checkpoints().string() +
+                     " holds only best.h5: resume it with --resume " +
+                     run_dir_.best_path().string() +
                      ", or pass --force instead of --resume to start over (it deletes it)");
-  print("no checkpoint to resume in " + checkpoint_dir_.string() + ": starting a new run");
+  print("no checkpoint to resume in " + run_dir_.checkpoints().string() + ": starting a new run");
   return "";
 }
 
@@ -411,21 +355,16 @@ io::CheckpointData Trainer::make_checkpoint() const {
 
 void Trainer::write_checkpoint(bool best) {
   step_.complete_optimizer_state();  // (collective; every rank comes here)
-  if (!best) last_checkpoint_ = (checkpoint_dir_ / checkpoint_name(state_.global_step)).string();
+  if (!best) last_checkpoint_ = run_dir_.step_path(state_.global_step).string();
   if (comm_.is_root()) {
     const io::CheckpointData checkpoint = make_checkpoint();
     if (best) {
-      io::write_checkpoint((checkpoint_dir_ / "best.h5").string(), checkpoint);
+      io::write_checkpoint(run_dir_.best_path().string(), checkpoint);
     } else {
-      const fs::path path = checkpoint_dir_ / checkpoint_name(state_.global_step);
+      const fs::path path = run_dir_.step_path(state_.global_step);
       io::write_checkpoint(path.string(), checkpoint);
-      point_latest(checkpoint_dir_, path);
-      // Only this trajectory's files go, oldest first: a run resumed from an older checkpoint
-      // (best.h5, say) leaves the newer files of the run it branched from alone.
-      const auto all = list_checkpoints(checkpoint_dir_);
-      const size_t mine = size_t(std::upper_bound(all.begin(), all.end(), path) - all.begin());
-      const size_t keep = size_t(std::max<int64_t>(1, config_.keep_checkpoints));
-      for (size_t i = 0; i + keep < mine; ++i) fs::remove(all[i]);
+      run_dir_.point_latest(path);
+      run_dir_.retain(path, config_.keep_checkpoints);
     }
   }
   comm_.barrier();
