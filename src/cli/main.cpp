@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "aeflow/base/error.hpp"
-#include "aeflow/train/trainer.hpp"
+#include "aeflow/train/stop_request.hpp"
 #include "commands.hpp"
 
 namespace {

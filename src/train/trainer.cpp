@@ -6,25 +6,20 @@
 // order, and a resumed run is bit-for-bit the uninterrupted one.
 #include "aeflow/train/trainer.hpp"
 
-#include <signal.h>
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
@@ -42,9 +37,6 @@
 namespace aeflow::train {
 namespace fs = std::filesystem;
 namespace {
-
-// The stop signal received, 0 before one: set by the signal thread, read by the loop.
-std::atomic<int> g_stop_signal{0};
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
@@ -79,10 +71,12 @@ bool same_architecture(const model::ModelSpec& a, const model::ModelSpec& b) {
 
 class Trainer {
  public:
-  Trainer(const TrainConfig& config, const mpi::Communicator& comm, std::ostream& log)
+  Trainer(const TrainConfig& config, const mpi::Communicator& comm, std::ostream& log,
+          const StopRequest& stop)
       : config_(config),
         comm_(comm),
         log_(log),
+        stop_(stop),
         loss_(config.loss),
         network_(config.spec, loss_.takes_logits()),
         optimizer_(config.optimizer, config.spec.parameter_count()),
@@ -114,6 +108,7 @@ class Trainer {
   const TrainConfig& config_;
   mpi::Communicator comm_;
   std::ostream& log_;
+  const StopRequest& stop_;
   model::Loss loss_;
   model::Network network_;
   model::Optimizer optimizer_;
@@ -405,7 +400,7 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   const model::DropoutKey key{state_.seed, uint64_t(state_.global_step), shard.local_begin};
   last_lr_ = lr_.at(state_.global_step, total_steps_);
   const StepResult result = step_.run(input, target_.data(), int(rows), shard.global_size, key,
-                                      float(last_lr_), g_stop_signal != 0);
+                                      float(last_lr_), stop_.requested());
   if (!std::isfinite(result.loss_sum))
     throw InputError("the training loss is " +
                      std::string(std::isnan(result.loss_sum) ? "NaN" : "infinite") + " at step " +
@@ -568,7 +563,7 @@ TrainResult Trainer::run() {
   }
   if (stopped_by_signal) {
     write_checkpoint(false);
-    const int received = g_stop_signal;  // (0 here when the signal reached another rank)
+    const int received = stop_.signal();  // (0 here when the signal reached another rank)
     print("stopped by " +
           (received ? "signal " + std::to_string(received) : "a signal to another rank") +
           " after step " + std::to_string(state_.global_step) + "; checkpoint " + last_checkpoint_ +
@@ -607,33 +602,9 @@ TrainResult Trainer::run() {
 
 }  // namespace
 
-// No handler runs on a thread that computes: a handler that interrupted oneDNN 2.6's sgemm on
-// the thread's own stack crashed it (its first call, in the metrics' PCA; reproduced with a timer
-// signal alone). The stop signals are blocked here, so in every thread started later (MPI's,
-// OpenMP's), and one thread of ours takes them with sigwait.
-void install_stop_signal_handlers() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    sigset_t stops;
-    sigemptyset(&stops);
-    for (int signal : {SIGTERM, SIGUSR1, SIGINT}) sigaddset(&stops, signal);
-    pthread_sigmask(SIG_BLOCK, &stops, nullptr);
-    std::thread([stops] {
-      for (;;) {
-        int received = 0;
-        if (sigwait(&stops, &received) != 0) continue;
-        // A second Ctrl-C means now: the exit status a shell expects of SIGINT.
-        if (received == SIGINT && g_stop_signal == SIGINT) std::_Exit(128 + SIGINT);
-        g_stop_signal = received;
-      }
-    }).detach();
-  });
-}
-
 TrainResult run_training(const TrainConfig& config, const mpi::Communicator& comm,
-                         std::ostream& log) {
-  // (no reset of g_stop_signal: one run a process, and a signal during startup must count)
-  Trainer trainer(config, comm, log);
+                         std::ostream& log, const StopRequest& stop) {
+  Trainer trainer(config, comm, log, stop);
   return trainer.run();
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -302,6 +303,36 @@ TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
   no_dropout.out = root_ + "/no_dropout";
   no_dropout.spec.dropout = 0;
   EXPECT_FALSE(same_parameters(ra.checkpoint, train(no_dropout).checkpoint));
+}
+
+// --- stop requests ----------------------------------------------------------------------------
+
+// A run owns the stop request it is given: one made before the run starts stops it after its
+// first step with a checkpoint of that step and kExitPreempted; reset, the same request lets the
+// next run in this process (a sweep runs many) resume and finish. The process's own request
+// (the signals') is not touched.
+TEST_F(TrainerTest, StopRequestStopsItsRunAndIsResetForTheNext) {
+  StopRequest stop;
+  stop.request(SIGTERM);
+  TrainConfig c = config("run");
+  std::ostringstream log;
+  const TrainResult stopped = run_training(c, mpi::Communicator::world(), log, stop);
+  EXPECT_EQ(stopped.exit_code, kExitPreempted) << log.str();
+  EXPECT_EQ(stopped.steps, 1);
+  EXPECT_EQ(stopped.checkpoint, checkpoint_at(c.out, 1));
+  EXPECT_NE(log.str().find("stopped by signal 15 after step 1;"), std::string::npos) << log.str();
+  EXPECT_FALSE(signal_stop_request().requested());
+
+  stop.reset();
+  EXPECT_FALSE(stop.requested());
+  c.resume = "auto";
+  std::ostringstream again;
+  const TrainResult finished = run_training(c, mpi::Communicator::world(), again, stop);
+  EXPECT_EQ(finished.exit_code, 0) << again.str();
+  EXPECT_EQ(finished.steps, 2 * kStepsPerEpoch);
+  // ... bit for bit the run no request stopped.
+  const TrainResult whole = train(config("whole"));
+  expect_same_model_bits(whole.checkpoint, finished.checkpoint);
 }
 
 // --- the run directory ----------------------------------------------------------------------

@@ -8,11 +8,12 @@
 
 #include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/evaluator.hpp"
+#include "aeflow/train/stop_request.hpp"
 #include "aeflow/train/train_config.hpp"
 
 namespace aeflow::train {
 
-// Exit code of a run stopped by SIGTERM/SIGUSR1 after it wrote a checkpoint.
+// Exit code of a run stopped by a stop request (a signal) after it wrote a checkpoint.
 constexpr int kExitPreempted = 3;
 
 struct TrainResult {
@@ -25,13 +26,10 @@ struct TrainResult {
   double reduce_fraction = 0;     // share of step time in the gradient all-reduce (slowest rank)
 };
 
-// Runs the whole job. LOG receives the progress lines (pass std::cout on rank 0).
+// Runs the whole job. LOG receives the progress lines (pass std::cout on rank 0). A request in
+// STOP (on any rank) stops the run after the current step, with a checkpoint and
+// kExitPreempted; one made before the run starts counts too.
 TrainResult run_training(const TrainConfig& config, const mpi::Communicator& comm,
-                         std::ostream& log);
-
-// Makes SIGTERM, SIGUSR1 and SIGINT stop run_training after the current step (a second SIGINT
-// ends the process at once). Call it before MPI or OpenMP start threads: it blocks the signals
-// in the calling thread, which every later thread inherits, and one thread waits for them.
-void install_stop_signal_handlers();
+                         std::ostream& log, const StopRequest& stop = signal_stop_request());
 
 }  // namespace aeflow::train
