@@ -1,11 +1,11 @@
 // `aeflow decode`: latent points (a dataset of an HDF5 file, or a grid or circle walk) through a
 // checkpoint's decoder to images in one HDF5 file (docs/hdf5-schema.md, "Decoded"). One process;
-// a thin layer over train::run_decode.
+// a thin layer over infer::run_decode.
 #include <filesystem>
 #include <iostream>
 
 #include "aeflow/base/error.hpp"
-#include "aeflow/train/decode.hpp"
+#include "aeflow/infer/decode.hpp"
 #include "commands.hpp"
 #include "options.hpp"
 
@@ -36,7 +36,7 @@ int decode_command(const std::vector<std::string>& args) {
     return 0;
   }
   const po::variables_map& v = parsed.values;
-  train::DecodeConfig config;
+  infer::DecodeConfig config;
   config.checkpoint = get(v, "checkpoint");
   if (config.checkpoint.empty())
     throw InputError("aeflow decode: name the model with --checkpoint FILE");
@@ -54,7 +54,7 @@ int decode_command(const std::vector<std::string>& args) {
   check_output_path(config.out, {{"checkpoint", config.checkpoint}, {"points", config.points}});
   config.force = get_bool(v, "force");
   use_threads(get_threads(v), mpi::Communicator::world());
-  train::run_decode(config, std::cout);
+  infer::run_decode(config, std::cout);
   return 0;
 }
 

@@ -1,12 +1,12 @@
 // `aeflow encode`: whole data sets through a checkpoint's encoder into one HDF5 file
 // (docs/hdf5-schema.md, "Encoded"), on any number of MPI ranks. A thin layer over
-// train::run_encode.
+// infer::run_encode.
 #include <filesystem>
 #include <iostream>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/infer/encode.hpp"
 #include "aeflow/mpi/communicator.hpp"
-#include "aeflow/train/encode.hpp"
 #include "commands.hpp"
 #include "options.hpp"
 
@@ -54,7 +54,7 @@ int encode_command(const std::vector<std::string>& args) {
     return 0;
   }
   const po::variables_map& v = parsed.values;
-  train::EncodeConfig config;
+  infer::EncodeConfig config;
   config.checkpoint = get(v, "checkpoint");
   if (config.checkpoint.empty())
     throw InputError("aeflow encode: name the model with --checkpoint FILE");
@@ -73,7 +73,7 @@ int encode_command(const std::vector<std::string>& args) {
   config.force = get_bool(v, "force");
   use_threads(get_threads(v), comm);
   std::ostream null_stream(nullptr);
-  train::run_encode(config, comm, comm.is_root() ? std::cout : null_stream);
+  infer::run_encode(config, comm, comm.is_root() ? std::cout : null_stream);
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // `aeflow eval`: the reconstruction metrics of a checkpoint on a split of a data set, written to
 // metrics.h5 (docs/hdf5-schema.md, "Metrics") and summarized on stdout. A thin layer over
-// train::write_reconstruction_metrics, which `aeflow train` also calls at the end of a run;
+// eval::write_reconstruction_metrics, which `aeflow train` also calls at the end of a run;
 // any number of MPI ranks share the work.
 #include <filesystem>
 #include <iostream>
@@ -8,9 +8,9 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/data/dataset.hpp"
+#include "aeflow/eval/load_model.hpp"
+#include "aeflow/eval/reconstruction_metrics.hpp"
 #include "aeflow/mpi/communicator.hpp"
-#include "aeflow/train/load_model.hpp"
-#include "aeflow/train/reconstruction_metrics.hpp"
 #include "commands.hpp"
 #include "options.hpp"
 
@@ -97,12 +97,12 @@ int eval_command(const std::vector<std::string>& args) {
     throw InputError("--split '" + split_name + "': expected test or train");
   const bool force = get_bool(v, "force");
   const int64_t test_limit = get_int(v, "test-limit", 0);
-  train::MetricsOptions options;
+  eval::MetricsOptions options;
   options.knn_neighbours = size_t(get_int(v, "knn-neighbours", 1));
   options.knn_reference = size_t(get_int(v, "knn-reference", 0));
   use_threads(get_threads(v), comm);
 
-  train::LoadedModel model = train::load_model(checkpoint);
+  eval::LoadedModel model = eval::load_model(checkpoint);
   const std::string& ini = model.checkpoint.config_ini;
   const size_t validation = size_t(run_default(v, "validation", ini, "5000"));
   const size_t train_limit = size_t(run_default(v, "train-limit", ini, "0"));
@@ -135,11 +135,11 @@ int eval_command(const std::vector<std::string>& args) {
     std::cout << "aeflow eval: " << checkpoint << " (" << spec.describe() << ") on " << split.count
               << " " << split_name << " images on " << comm.size() << " rank(s)" << std::endl;
 
-  const train::MetricsTarget target{out,        force,      model.checkpoint.config_ini,
-                                    checkpoint, split_name, model.checkpoint.history};
+  const eval::MetricsTarget target{out,        force,      model.checkpoint.config_ini,
+                                   checkpoint, split_name, model.checkpoint.history};
   std::ostream null_stream(nullptr);
-  train::write_reconstruction_metrics(*model.network, split, reference, target, comm,
-                                      comm.is_root() ? std::cout : null_stream, true, options);
+  eval::write_reconstruction_metrics(*model.network, split, reference, target, comm,
+                                     comm.is_root() ? std::cout : null_stream, true, options);
   return 0;
 }
 

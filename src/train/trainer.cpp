@@ -26,12 +26,12 @@
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/sharder.hpp"
+#include "aeflow/eval/load_model.hpp"
+#include "aeflow/eval/reconstruction_metrics.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
 #include "aeflow/train/data_parallel_step.hpp"
-#include "aeflow/train/load_model.hpp"
-#include "aeflow/train/reconstruction_metrics.hpp"
 #include "aeflow/train/run_directory.hpp"
 
 namespace aeflow::train {
@@ -254,7 +254,7 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
   check_resumable(checkpoint, path);  // (cheap; and it keeps this rank from half a restore)
   check_intact(checkpoint, path);
   std::vector<float> parameters(network_.parameters().size());
-  load_parameters(checkpoint, parameters, path);
+  eval::load_parameters(checkpoint, parameters, path);
   std::copy(parameters.begin(), parameters.end(), network_.parameters().begin());
   for (const auto& state : optimizer_.state()) {
     auto found = std::find_if(checkpoint.optimizer_state.begin(), checkpoint.optimizer_state.end(),
@@ -422,7 +422,7 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
 
   if (config_.eval_every > 0 && state_.global_step % config_.eval_every == 0 &&
       validation_.count > 0) {
-    const Evaluation val = evaluate(network_, loss_, validation_, comm_);
+    const eval::Evaluation val = eval::evaluate(network_, loss_, validation_, comm_);
     std::ostringstream line;
     line << "  step " << state_.global_step << "  val " << model::to_string(config_.loss) << " "
          << std::setprecision(5) << val.loss;
@@ -444,7 +444,7 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
                        : nan;
   row.val_loss = row.val_rmse = nan;
   if (validation_.count > 0) {
-    const Evaluation val = evaluate(network_, loss_, validation_, comm_);
+    const eval::Evaluation val = eval::evaluate(network_, loss_, validation_, comm_);
     row.val_loss = val.loss;
     row.val_rmse = val.rmse;
   }
@@ -571,17 +571,17 @@ TrainResult Trainer::run() {
     result.exit_code = kExitPreempted;
   } else {
     if (last_checkpoint_.empty()) write_checkpoint(false);  // (set alike on every rank)
-    result.test = evaluate(network_, loss_, test_, comm_);
+    result.test = eval::evaluate(network_, loss_, test_, comm_);
     std::ostringstream line;
     line << std::setprecision(5) << "test " << model::to_string(config_.loss) << " "
          << result.test.loss;
     if (config_.loss != model::LossKind::kRmse) line << "\ntest rmse " << result.test.rmse;
     print(line.str());
     print("checkpoint " + last_checkpoint_);
-    write_reconstruction_metrics(network_, test_, train_,
-                                 {(fs::path(config_.out) / "metrics.h5").string(), true,
-                                  config_.config_ini, last_checkpoint_, "test", history_},
-                                 comm_, log_);
+    eval::write_reconstruction_metrics(network_, test_, train_,
+                                       {(fs::path(config_.out) / "metrics.h5").string(), true,
+                                        config_.config_ini, last_checkpoint_, "test", history_},
+                                       comm_, log_);
   }
   if (steps_timed_ > 0 && step_seconds_sum_ > 0) {
     result.samples_per_second =

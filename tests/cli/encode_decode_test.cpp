@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "aeflow/eval/load_model.hpp"
 #include "aeflow/io/hdf5.hpp"
-#include "aeflow/train/load_model.hpp"
 #include "test_support.hpp"
 
 namespace aeflow {
@@ -184,7 +184,7 @@ TEST_F(EncodeDecodeTest, DecodeGridWritesOneImagePerGridPoint) {
   const std::vector<float> images = file.read_dataset<float>("images", &shape);
   EXPECT_EQ(shape, (std::vector<size_t>{15, 28, 28}));
   // What the decoder gives for those points (sigmoid output: in [0, 1]).
-  train::LoadedModel model = train::load_model(checkpoint());
+  eval::LoadedModel model = eval::load_model(checkpoint());
   std::vector<float> expected(images.size());
   model.network->decode(points.data(), 15, expected.data());
   double worst = 0;

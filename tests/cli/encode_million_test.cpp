@@ -18,9 +18,9 @@
 
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/idx.hpp"
+#include "aeflow/eval/load_model.hpp"
+#include "aeflow/infer/encode.hpp"
 #include "aeflow/io/hdf5.hpp"
-#include "aeflow/train/encode.hpp"
-#include "aeflow/train/load_model.hpp"
 #include "test_support.hpp"
 
 namespace aeflow {
@@ -146,11 +146,11 @@ TEST(EncodeMillion, AMillionImagesEncodeOnTwoRanksInAQuarterOfTheirSize) {
   EXPECT_EQ(last[0], kImages - 1);
   const io::h5::Dataset latent = file.open_dataset("million/latent");
   EXPECT_EQ(latent.info().shape, (std::vector<size_t>{kImages, 16}));
-  train::LoadedModel model = train::load_model(root + "/model.h5");
+  eval::LoadedModel model = eval::load_model(root + "/model.h5");
   const io::h5::File ingested = io::h5::File::open(root + "/images.h5");
   const io::h5::Dataset pixels = ingested.open_dataset("images");
-  for (size_t first : {size_t(0), size_t(kImages) - kImages % train::kEncodeBlockRows}) {
-    const size_t count = std::min<size_t>(train::kEncodeBlockRows, kImages - first);
+  for (size_t first : {size_t(0), size_t(kImages) - kImages % infer::kEncodeBlockRows}) {
+    const size_t count = std::min<size_t>(infer::kEncodeBlockRows, kImages - first);
     std::vector<uint8_t> raw(count * kPixels);
     pixels.read_rows<uint8_t>(first, count, raw);
     std::vector<float> input(raw.size()), expected(count * 16), stored(count * 16);

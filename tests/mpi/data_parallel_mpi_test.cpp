@@ -16,10 +16,10 @@
 #include <string>
 
 #include "aeflow/data/dataset.hpp"
+#include "aeflow/eval/evaluator.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/mpi/communicator.hpp"
-#include "aeflow/train/evaluator.hpp"
 #include "aeflow/train/trainer.hpp"
 #include "test_support.hpp"
 
@@ -123,7 +123,7 @@ TEST_F(DataParallelTest, ParametersAreBitwiseIdenticalOnEveryRankInEveryMode) {
     ASSERT_EQ(saved.size(), network.parameters().size());
     std::copy(saved.begin(), saved.end(), network.parameters().begin());
     data::Dataset test = data::load_split(c.data, data::Split::kTest).slice(0, 200);
-    const train::Evaluation again = train::evaluate(network, loss, test, world_);
+    const eval::Evaluation again = eval::evaluate(network, loss, test, world_);
     EXPECT_EQ(std::bit_cast<uint64_t>(again.loss), std::bit_cast<uint64_t>(result.test.loss))
         << name << ": " << again.loss << " vs " << result.test.loss;
     EXPECT_EQ(std::bit_cast<uint64_t>(again.mse), std::bit_cast<uint64_t>(result.test.mse)) << name;
@@ -132,7 +132,7 @@ TEST_F(DataParallelTest, ParametersAreBitwiseIdenticalOnEveryRankInEveryMode) {
     // a different float summation order on one rank would do), the numbers would differ.
     if (world_.rank() == world_.size() - 1)
       for (float& p : network.parameters()) p = std::nextafter(p, INFINITY);
-    const train::Evaluation drifted = train::evaluate(network, loss, test, world_);
+    const eval::Evaluation drifted = eval::evaluate(network, loss, test, world_);
     EXPECT_NE(std::bit_cast<uint64_t>(drifted.loss), std::bit_cast<uint64_t>(result.test.loss))
         << name;
 

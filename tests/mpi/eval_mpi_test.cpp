@@ -9,9 +9,9 @@
 #include <string>
 
 #include "aeflow/data/dataset.hpp"
+#include "aeflow/eval/reconstruction_metrics.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/mpi/communicator.hpp"
-#include "aeflow/train/reconstruction_metrics.hpp"
 #include "test_support.hpp"
 
 namespace aeflow {
@@ -43,10 +43,10 @@ TEST(EvalMpiTest, MetricsDoNotDependOnTheNumberOfRanks) {
   network.initialize(9);
 
   const io::MetricsData one =
-      train::measure_reconstruction(network, test_split, reference, mpi::Communicator::self());
+      eval::measure_reconstruction(network, test_split, reference, mpi::Communicator::self());
   const std::string path = dir + "/metrics.h5";
   std::ostringstream log;
-  const io::MetricsData many = train::write_reconstruction_metrics(
+  const io::MetricsData many = eval::write_reconstruction_metrics(
       network, test_split, reference, {path, false, "# mpi\n", "none", "test", {}}, world, log);
 
   EXPECT_EQ(many.world_size, world.size());

@@ -23,10 +23,10 @@
 #include "aeflow/base/error.hpp"
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
+#include "aeflow/eval/load_model.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/loss.hpp"
 #include "aeflow/model/network.hpp"
-#include "aeflow/train/load_model.hpp"
 #include "test_support.hpp"
 
 namespace aeflow::train {
@@ -79,14 +79,14 @@ class TrainerTest : public ::testing::Test {
   }
 
   // The test-set evaluation of the network as run_training initializes it (before any step).
-  Evaluation initial_evaluation(const TrainConfig& c) const {
+  eval::Evaluation initial_evaluation(const TrainConfig& c) const {
     const model::Loss loss(c.loss);
     model::Network network(c.spec, loss.takes_logits());
     network.initialize(c.seed);
     data::Dataset test = data::load_split(c.data, data::Split::kTest);
     if (c.test_limit > 0 && size_t(c.test_limit) < test.count)
       test = test.slice(0, size_t(c.test_limit));
-    return evaluate(network, loss, test, mpi::Communicator::world());
+    return eval::evaluate(network, loss, test, mpi::Communicator::world());
   }
 
   std::string root_, data_, log_;
@@ -152,7 +152,7 @@ std::string checkpoint_at(const std::string& out, int64_t global_step) {
 TEST_F(TrainerTest, TestLossFallsWellBelowStart) {
   TrainConfig c = config("run");
   c.epochs = 4;
-  const Evaluation start = initial_evaluation(c);
+  const eval::Evaluation start = initial_evaluation(c);
   const TrainResult result = train(c);
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.epochs, 4);
@@ -357,7 +357,8 @@ TEST_F(TrainerTest, EpochTrainRmseIsTheRootOfTheEpochsMeanSquare) {
   const data::Dataset all = data::load_split(c.data, data::Split::kTrain);
   const data::Dataset training =
       all.slice(size_t(c.validation), size_t(c.validation + c.train_limit));
-  const Evaluation expected = evaluate(network, loss, training, mpi::Communicator::world());
+  const eval::Evaluation expected =
+      eval::evaluate(network, loss, training, mpi::Communicator::world());
   EXPECT_NEAR(history[0].train_loss, expected.loss, 1e-7 * expected.loss);
 }
 
@@ -705,7 +706,8 @@ TEST_F(TrainerTest, MaskingNoiseCorruptsTheInputAndNotTheTarget) {
   const auto history = io::read_checkpoint(result.checkpoint).history;
   ASSERT_EQ(history.size(), 3u);
 
-  const LoadedModel trained = load_model(checkpoint_at(c.out, 2 * 4));  // (200 images: 4 steps)
+  const eval::LoadedModel trained =
+      eval::load_model(checkpoint_at(c.out, 2 * 4));  // (200 images: 4 steps)
   ASSERT_TRUE(same_parameters(checkpoint_at(c.out, 2 * 4), result.checkpoint));
   const model::Loss loss(c.loss);
   const data::Dataset training = data::load_split(c.data, data::Split::kTrain)
@@ -917,7 +919,7 @@ TEST_P(TrainerVariantTest, TrainsWithoutNanAndLossFalls) {
   c.spec.tied = v.tied;
   c.spec.output = v.output;
   c.epochs = 2;
-  const Evaluation start = initial_evaluation(c);
+  const eval::Evaluation start = initial_evaluation(c);
   const TrainResult result = train(c);
   ASSERT_TRUE(std::isfinite(result.test.loss)) << log_;
   ASSERT_TRUE(std::isfinite(result.test.rmse)) << log_;

@@ -2,7 +2,7 @@
 // docs/hdf5-schema.md, "Metrics"): the summary beside the PCA baseline at the same code width
 // and the kNN accuracy of the codes, a per-class table, per-sample errors, a fixed set of inputs
 // with their reconstructions for plots, and the run's per-epoch history. Plain data in, so io
-// needs no train types; train::measure_reconstruction fills it. Written atomically.
+// needs no train types; eval::measure_reconstruction fills it. Written atomically.
 #pragma once
 
 #include <cstdint>

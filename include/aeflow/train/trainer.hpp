@@ -6,8 +6,8 @@
 #include <ostream>
 #include <string>
 
+#include "aeflow/eval/evaluator.hpp"
 #include "aeflow/mpi/communicator.hpp"
-#include "aeflow/train/evaluator.hpp"
 #include "aeflow/train/stop_request.hpp"
 #include "aeflow/train/train_config.hpp"
 
@@ -20,7 +20,7 @@ struct TrainResult {
   int exit_code = 0;
   int64_t epochs = 0;  // completed
   int64_t steps = 0;   // optimizer steps in total
-  Evaluation test;
+  eval::Evaluation test;
   std::string checkpoint;         // the last checkpoint written
   double samples_per_second = 0;  // training steps only (no evaluation, no checkpoints)
   double reduce_fraction = 0;     // share of step time in the gradient all-reduce (slowest rank)

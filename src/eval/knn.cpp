@@ -1,6 +1,6 @@
 // kNN in code space (see knn.hpp). Distances are ranked by |r|^2 - 2 q.r (|q|^2 is the same for
 // every reference of a query), the dot products one GEMM per block of queries.
-#include "aeflow/train/knn.hpp"
+#include "aeflow/eval/knn.hpp"
 
 #include <algorithm>
 #include <array>
@@ -9,7 +9,7 @@
 #include "aeflow/base/error.hpp"
 #include "aeflow/model/gemm.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 namespace {
 constexpr size_t kQueryBlock = 256;
@@ -87,4 +87,4 @@ void KnnClassifier::predict(const float* codes, size_t count, const size_t* excl
   }
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

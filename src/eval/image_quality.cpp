@@ -1,13 +1,13 @@
 // PSNR and SSIM (see image_quality.hpp). SSIM filters five maps (x, y, x^2, y^2, xy) with the
 // separable Gaussian window, rows first, keeping only "valid" positions, all in double.
-#include "aeflow/train/image_quality.hpp"
+#include "aeflow/eval/image_quality.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <vector>
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 double psnr_db(double mse) {
   return 10.0 * std::log10(1.0 / std::max(mse, 1e-10));
@@ -80,4 +80,4 @@ double ssim(const float* x, const float* y, size_t rows, size_t cols) {
   return total / double(out_rows * out_cols);
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

@@ -1,5 +1,5 @@
 // PCA baseline (see pca.hpp): exact covariance sums over ranks, Eigen's symmetric solver.
-#include "aeflow/train/pca.hpp"
+#include "aeflow/eval/pca.hpp"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -8,7 +8,7 @@
 #include "aeflow/base/error.hpp"
 #include "aeflow/model/gemm.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 namespace {
 
@@ -99,4 +99,4 @@ Pca fit_pca(const data::Dataset& dataset, size_t k, const mpi::Communicator& com
   return pca;
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

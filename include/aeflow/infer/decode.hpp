@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace aeflow::train {
+namespace aeflow::infer {
 
 struct DecodeConfig {
   std::string checkpoint;
@@ -43,4 +43,4 @@ struct DecodeResult {
 // walk that needs more code dimensions than the model has, or an existing OUT without force.
 DecodeResult run_decode(const DecodeConfig& config, std::ostream& log);
 
-}  // namespace aeflow::train
+}  // namespace aeflow::infer

@@ -10,7 +10,7 @@
 #include "aeflow/model/loss.hpp"
 #include "aeflow/model/network.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 struct LoadedModel {
   io::CheckpointData checkpoint;
@@ -26,4 +26,4 @@ void load_parameters(const io::CheckpointData& checkpoint, std::span<float> para
 // Reads PATH (InputError if it is not a checkpoint) and loads its parameters into a Network.
 LoadedModel load_model(const std::string& path);
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

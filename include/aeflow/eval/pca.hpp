@@ -15,7 +15,7 @@
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/mpi/communicator.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 struct Pca {
   size_t k = 0;      // components kept
@@ -40,4 +40,4 @@ struct Pca {
 // on rank 0 and is broadcast. Throws InputError when DATASET is empty.
 Pca fit_pca(const data::Dataset& dataset, size_t k, const mpi::Communicator& comm);
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

@@ -1,12 +1,12 @@
 // kNN in code space on hand-placed 1-D and 2-D codes: the majority of the k nearest wins, a tie
 // in votes goes to the nearest tied label, and a query can leave its own reference out.
-#include "aeflow/train/knn.hpp"
+#include "aeflow/eval/knn.hpp"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-namespace aeflow::train {
+namespace aeflow::eval {
 namespace {
 
 uint8_t predict_one(const KnnClassifier& knn, std::vector<float> code, size_t exclude = SIZE_MAX) {
@@ -55,4 +55,4 @@ TEST(KnnTest, BlocksOfQueriesAndTilesOfReferencesAgreeWithOneByOne) {
 }
 
 }  // namespace
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

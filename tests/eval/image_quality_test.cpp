@@ -1,7 +1,7 @@
 // PSNR and SSIM of single images: identical images score SSIM 1, constant images score the
 // luminance term worked by hand, and natural-ish pairs match an independent numpy
 // implementation (a 2-D window over sliding views, not the separable filter of the C++ code).
-#include "aeflow/train/image_quality.hpp"
+#include "aeflow/eval/image_quality.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 
 #include "test_support.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 namespace {
 
 TEST(PsnrTest, IsTenLog10OfOneOverMse) {
@@ -126,4 +126,4 @@ print(repr(float(s.mean())))
 }
 
 }  // namespace
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

@@ -1,4 +1,4 @@
-#include "aeflow/train/evaluator.hpp"
+#include "aeflow/eval/evaluator.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "aeflow/data/batch.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 Evaluation evaluate(model::Network& network, const model::Loss& loss, const data::Dataset& dataset,
                     const mpi::Communicator& comm) {
@@ -37,4 +37,4 @@ Evaluation evaluate(model::Network& network, const model::Loss& loss, const data
   return result;
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

@@ -3,7 +3,7 @@
 // psnr is the mean of per-image psnr, the PCA baseline is fit_pca's, the samples are the first
 // of each label with the network's own reconstructions, kNN leaves an image's own code out when
 // asked, and a model of another input width is refused.
-#include "aeflow/train/reconstruction_metrics.hpp"
+#include "aeflow/eval/reconstruction_metrics.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,13 +15,13 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/data/batch.hpp"
+#include "aeflow/eval/evaluator.hpp"
+#include "aeflow/eval/image_quality.hpp"
+#include "aeflow/eval/pca.hpp"
 #include "aeflow/model/loss.hpp"
-#include "aeflow/train/evaluator.hpp"
-#include "aeflow/train/image_quality.hpp"
-#include "aeflow/train/pca.hpp"
 #include "test_support.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 namespace {
 
 namespace fs = std::filesystem;
@@ -189,4 +189,4 @@ TEST_F(ReconstructionMetricsTest, WritesTheFileOnceAndRefusesToOverwrite) {
 }
 
 }  // namespace
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

@@ -1,7 +1,7 @@
 // Bulk encoding (see encode.hpp): input rows read a piece at a time from IDX or ingested HDF5,
 // encoded in globally aligned blocks, written collectively. Memory per rank: one piece of pixels,
 // one block of floats, one piece of codes, and the network.
-#include "aeflow/train/encode.hpp"
+#include "aeflow/infer/encode.hpp"
 
 #include <sys/resource.h>
 
@@ -17,13 +17,13 @@
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/idx.hpp"
 #include "aeflow/data/md5.hpp"
+#include "aeflow/eval/load_model.hpp"
 #include "aeflow/io/encoded_writer.hpp"
 #include "aeflow/io/file_header.hpp"  // utc_now_iso8601
 #include "aeflow/io/hdf5.hpp"
 #include "aeflow/io/images_file.hpp"
-#include "aeflow/train/load_model.hpp"
 
-namespace aeflow::train {
+namespace aeflow::infer {
 
 namespace {
 
@@ -218,7 +218,7 @@ EncodeResult run_encode(const EncodeConfig& config, const mpi::Communicator& com
     throw InputError("--out " + config.out + ": no such directory " + out_dir.string());
 
   // Every rank reads the checkpoint and the data headers: bad input fails all ranks alike.
-  LoadedModel loaded = load_model(config.checkpoint);
+  eval::LoadedModel loaded = eval::load_model(config.checkpoint);
   model::Network& network = *loaded.network;
   const model::ModelSpec& spec = network.spec();
   std::vector<std::unique_ptr<RowSource>> sources = open_sources(config);
@@ -295,4 +295,4 @@ EncodeResult run_encode(const EncodeConfig& config, const mpi::Communicator& com
   return result;
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow::infer

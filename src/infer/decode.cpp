@@ -2,7 +2,7 @@
 // whole: a code's few floats a point), points from a file are read a piece at a time, and both
 // go through the decoder in blocks and out to the file piece by piece, so the images' memory
 // does not grow with the number of points.
-#include "aeflow/train/decode.hpp"
+#include "aeflow/infer/decode.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -13,12 +13,12 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/data/md5.hpp"
+#include "aeflow/eval/load_model.hpp"
 #include "aeflow/io/atomic_file.hpp"
 #include "aeflow/io/file_header.hpp"
 #include "aeflow/io/hdf5.hpp"
-#include "aeflow/train/load_model.hpp"
 
-namespace aeflow::train {
+namespace aeflow::infer {
 
 namespace {
 
@@ -155,7 +155,7 @@ DecodeResult run_decode(const DecodeConfig& config, std::ostream& log) {
     throw InputError("--fixed applies to --grid and --circle, not to --points");
   io::AtomicFile atomic(config.out, config.force);  // refuses an existing OUT before any work
 
-  LoadedModel loaded = load_model(config.checkpoint);
+  eval::LoadedModel loaded = eval::load_model(config.checkpoint);
   model::Network& network = *loaded.network;
   const size_t k = size_t(network.spec().code_width());
   const size_t width = size_t(network.spec().input_width());
@@ -272,4 +272,4 @@ DecodeResult run_decode(const DecodeConfig& config, std::ostream& log) {
   return result;
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow::infer

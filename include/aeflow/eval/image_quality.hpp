@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 // Peak signal-to-noise ratio in dB of an image with mean squared error MSE (peak 1):
 // 10 log10(1 / mse). MSE is floored at 1e-10, so a perfect reconstruction scores 100 dB, not
@@ -24,4 +24,4 @@ constexpr double kPsnrCapDb = 100.0;
 // Identical images score exactly 1.
 double ssim(const float* x, const float* y, size_t rows, size_t cols);
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

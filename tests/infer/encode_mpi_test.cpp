@@ -13,14 +13,14 @@
 
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
+#include "aeflow/eval/load_model.hpp"
+#include "aeflow/infer/encode.hpp"
 #include "aeflow/io/hdf5.hpp"
 #include "aeflow/io/images_file.hpp"
 #include "aeflow/mpi/communicator.hpp"
-#include "aeflow/train/encode.hpp"
-#include "aeflow/train/load_model.hpp"
 #include "test_support.hpp"
 
-namespace aeflow::train {
+namespace aeflow::infer {
 namespace {
 
 namespace fs = std::filesystem;
@@ -100,7 +100,7 @@ TEST_F(EncodeMpiTest, EachLatentIsTheEncoderOutputOfItsRowInAlignedBlocks) {
   run_encode(config(root_ + "/world.h5"), world_, log);
   if (!world_.is_root()) return;
   const data::Dataset train = data::load_split(root_ + "/data", data::Split::kTrain);
-  LoadedModel model = load_model(checkpoint());
+  eval::LoadedModel model = eval::load_model(checkpoint());
   const size_t k = 8, width = train.width();
   std::vector<float> expected(train.count * k), input(train.count * width);
   data::fill_range(train, 0, train.count, input.data());
@@ -156,4 +156,4 @@ TEST_F(EncodeMpiTest, IngestedFileEncodesLikeTheIdxFiles) {
 }
 
 }  // namespace
-}  // namespace aeflow::train
+}  // namespace aeflow::infer

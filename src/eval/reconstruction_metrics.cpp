@@ -3,7 +3,7 @@
 // per image into a zeroed [N, kFields] buffer; a sum across ranks then assembles the whole
 // buffer exactly (every element has one non-zero contributor), and every rank reduces it in
 // split order. Reference codes and the sample images are assembled the same way.
-#include "aeflow/train/reconstruction_metrics.hpp"
+#include "aeflow/eval/reconstruction_metrics.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -15,11 +15,11 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/data/batch.hpp"
-#include "aeflow/train/image_quality.hpp"
-#include "aeflow/train/knn.hpp"
-#include "aeflow/train/pca.hpp"
+#include "aeflow/eval/image_quality.hpp"
+#include "aeflow/eval/knn.hpp"
+#include "aeflow/eval/pca.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 namespace {
 
@@ -314,4 +314,4 @@ std::string format_metrics(const io::MetricsData& m, bool per_class) {
   return out.str();
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

@@ -19,7 +19,7 @@
 
 #include "aeflow/mpi/communicator.hpp"
 
-namespace aeflow::train {
+namespace aeflow::infer {
 
 constexpr size_t kEncodeBlockRows = 256;
 constexpr size_t kMaxChunkRows = size_t(1) << 20;
@@ -58,4 +58,4 @@ struct EncodeResult {
 EncodeResult run_encode(const EncodeConfig& config, const mpi::Communicator& comm,
                         std::ostream& log);
 
-}  // namespace aeflow::train
+}  // namespace aeflow::infer

@@ -19,7 +19,7 @@
 #include "aeflow/model/network.hpp"
 #include "aeflow/mpi/communicator.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 struct MetricsOptions {
   size_t knn_neighbours = 5;
@@ -62,4 +62,4 @@ io::MetricsData write_reconstruction_metrics(model::Network& network, const data
 // The summary as text: model beside PCA, kNN accuracy, and optionally the per-class table.
 std::string format_metrics(const io::MetricsData& metrics, bool per_class);
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

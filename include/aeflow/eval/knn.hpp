@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 class KnnClassifier {
  public:
@@ -31,4 +31,4 @@ class KnnClassifier {
   size_t neighbours_;
 };
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

@@ -1,7 +1,7 @@
 // The PCA baseline: images with an exact low-rank structure are reconstructed perfectly at that
 // rank (and not below it), the reconstruction MSE on the fitting set is the sum of the
 // discarded eigenvalues over the width, and the components are orthonormal.
-#include "aeflow/train/pca.hpp"
+#include "aeflow/eval/pca.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include "aeflow/base/random.hpp"
 #include "test_support.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 namespace {
 
 data::Dataset make_dataset(std::vector<uint8_t> pixels, size_t count) {
@@ -107,4 +107,4 @@ TEST(PcaTest, RefusesAnEmptyFittingSet) {
 }
 
 }  // namespace
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

@@ -7,7 +7,7 @@
 #include "aeflow/model/network.hpp"
 #include "aeflow/mpi/communicator.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 struct Evaluation {
   double loss = 0;  // in the training loss
@@ -19,4 +19,4 @@ struct Evaluation {
 Evaluation evaluate(model::Network& network, const model::Loss& loss, const data::Dataset& dataset,
                     const mpi::Communicator& comm);
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval

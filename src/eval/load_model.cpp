@@ -1,10 +1,10 @@
-#include "aeflow/train/load_model.hpp"
+#include "aeflow/eval/load_model.hpp"
 
 #include <algorithm>
 
 #include "aeflow/base/error.hpp"
 
-namespace aeflow::train {
+namespace aeflow::eval {
 
 void load_parameters(const io::CheckpointData& checkpoint, std::span<float> params,
                      const std::string& path) {
@@ -29,4 +29,4 @@ LoadedModel load_model(const std::string& path) {
   return loaded;
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow::eval
