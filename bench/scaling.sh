@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Data-parallel training throughput: aeflow on 1 and 2 ranks (every --allreduce mode)
+# Data-parallel training throughput: aeflow on 1 and 2 ranks (every --grad-sync mode)
 # beside PyTorch DDP (gloo) on the same model, global batch and process count, one thread per
 # process. Runs the cases alternating, REPS times, and prints medians and ratios.
 #
 # Usage: bench/scaling.sh [REPS] [PROCS...]    (defaults: 3 repetitions, 1 2)
 # Environment: AEFLOW_BIN, DATA (MNIST dir), PYTHON (with torch), BATCHES ("128 512"),
-#              MODES ("split shared fused overlap thread"), STEPS (300)
+#              MODES ("split shared fused overlap"), STEPS (300)
 # Needs: build/release/aeflow (scripts/setup.sh), data/mnist (scripts/fetch-data.sh),
 #        Debian's python3-torch for the peer (skipped if missing).
 set -euo pipefail
@@ -18,7 +18,7 @@ bin=${AEFLOW_BIN:-build/release/aeflow}
 data=${DATA:-data/mnist}
 python=${PYTHON:-/usr/bin/python3}
 batches=(${BATCHES:-128 512})
-modes=(${MODES:-split shared fused overlap thread})
+modes=(${MODES:-split shared fused overlap})
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 steps=${STEPS:-300}
 model=(--encoder 784,512,128,10 --activation sigmoid --loss mse --optimizer adam --lr 1e-3)
@@ -31,7 +31,7 @@ aeflow_case() {  # P MODE BATCH
   local p=$1 mode=$2 batch=$3 out
   out=$(mpirun -n "$p" --bind-to core --oversubscribe -x OMP_NUM_THREADS=1 "$bin" train "${model[@]}" \
     --data "$data" --out /tmp/aeflow-bench-run --force --validation 0 --test-limit 100 \
-    --batch-size "$batch" --steps $((steps + 20)) --allreduce "$mode" 2>&1 | grep '^throughput')
+    --batch-size "$batch" --steps $((steps + 20)) --grad-sync "$mode" 2>&1 | grep '^throughput')
   echo "aeflow-$mode p=$p batch=$batch $(awk '{print $2}' <<<"$out") $(grep -o '[0-9.]*% of step' <<<"$out" | tr -d '%of step')"
 }
 

@@ -78,9 +78,9 @@ int main(int argc, char** argv) {
   const bool needs_mpi = command == "train" || command == "eval" || command == "encode";
   if (command == "train") aeflow::train::install_stop_signal_handlers();  // before any thread
   if (needs_mpi) {
-    // SERIALIZED: --allreduce thread reduces on a second thread, never beside another MPI call.
+    // FUNNELED: OpenMP's threads and the signal thread never call MPI; only this one does.
     int provided = 0;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   }
   int code = 0;
   try {

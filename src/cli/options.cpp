@@ -188,12 +188,13 @@ po::options_description train_options() {
       "early-stopping", text("none"), "monitor: none, val_loss or train_loss")(
       "patience", text("10"), "early stopping: epochs without improvement")(
       "min-delta", text("0"), "early stopping: the improvement that counts")(
-      "allreduce", text("auto"),
-      "how ranks combine gradients: split (the ranks of a node split every layer's outputs in "
-      "shared memory); shared (node shared memory, a slice of the gradient sum per rank); auto "
-      "(split or shared, whichever moves less between a node's cores); fused (one all-reduce "
-      "after backward); overlap or thread (buckets during backward, MPI_Iallreduce or a "
-      "thread)")("bucket-mb", text("1"), "overlap: bucket size in MB")(
+      "grad-sync", text("auto"),
+      "how ranks combine their work on a step: split (the ranks of a node split every layer's "
+      "outputs in shared memory); shared (node shared memory, a slice of the gradient sum per "
+      "rank); auto (split or shared, whichever moves less between a node's cores); fused (one "
+      "all-reduce after backward); overlap (MPI_Iallreduce buckets during backward)")(
+      "allreduce", text(""), "the old name of --grad-sync, still accepted")(
+      "bucket-mb", text("1"), "overlap: bucket size in MB")(
       "check-replicas", text("0"), "every N steps, check parameters are identical on all ranks")(
       "checkpoint-every", text("1"), "write a checkpoint every N epochs")(
       "keep-checkpoints", text("3"), "keep the last K step checkpoints")(
@@ -203,6 +204,30 @@ po::options_description train_options() {
   all.add(general).add(model_options()).add(training);
   return all;
 }
+
+namespace {
+
+// --grad-sync, or its old name --allreduce (not both).
+train::GradSync grad_sync(const po::variables_map& v) {
+  const std::string& old_name = get(v, "allreduce");
+  const bool renamed = !old_name.empty();
+  if (renamed && !v["grad-sync"].defaulted())
+    throw InputError("--allreduce is the old name of --grad-sync: give one of them");
+  const std::string option = renamed ? "--allreduce" : "--grad-sync";
+  const std::string& mode = renamed ? old_name : get(v, "grad-sync");
+  if (mode == "fused") return train::GradSync::kFused;
+  if (mode == "overlap") return train::GradSync::kOverlap;
+  if (mode == "shared") return train::GradSync::kShared;
+  if (mode == "split") return train::GradSync::kSplit;
+  if (mode == "auto") return train::GradSync::kAuto;
+  if (mode == "thread")
+    throw InputError(option +
+                     " thread is gone: in every case measured another mode was faster "
+                     "(docs/performance.md); use overlap, or leave the default (auto)");
+  throw InputError(option + " '" + mode + "': expected auto, split, shared, fused or overlap");
+}
+
+}  // namespace
 
 train::TrainConfig train_config(const po::variables_map& v) {
   train::TrainConfig c;
@@ -279,22 +304,7 @@ train::TrainConfig train_config(const po::variables_map& v) {
     throw InputError("--early-stopping val_loss needs a validation split (--validation N > 0)");
   c.patience = get_int(v, "patience", 1);
   c.min_delta = get_range(v, "min-delta", 0, 1e9, false);
-  const std::string allreduce = get(v, "allreduce");
-  if (allreduce == "fused")
-    c.allreduce = train::AllreduceMode::kFused;
-  else if (allreduce == "overlap")
-    c.allreduce = train::AllreduceMode::kOverlap;
-  else if (allreduce == "thread")
-    c.allreduce = train::AllreduceMode::kThread;
-  else if (allreduce == "shared")
-    c.allreduce = train::AllreduceMode::kShared;
-  else if (allreduce == "split")
-    c.allreduce = train::AllreduceMode::kSplit;
-  else if (allreduce == "auto")
-    c.allreduce = train::AllreduceMode::kAuto;
-  else
-    throw InputError("--allreduce '" + allreduce +
-                     "': expected auto, split, shared, fused, overlap or thread");
+  c.grad_sync = grad_sync(v);
   c.bucket_mb = get_range(v, "bucket-mb", 1e-3, 1e4, false);
   c.check_replicas = get_int(v, "check-replicas", 0);
   c.checkpoint_every = get_int(v, "checkpoint-every", 1);

@@ -16,6 +16,8 @@ int train_command(const std::vector<std::string>& args) {
     return 0;
   }
   train::TrainConfig config = train_config(parsed.values);
+  if (!get(parsed.values, "allreduce").empty() && comm.is_root())
+    std::cerr << "aeflow: note: --allreduce is now --grad-sync (the old name still works)\n";
   config.config_ini = resolved_ini(parsed.values, desc);
   use_threads(config.threads, comm);
   std::ostream null_stream(nullptr);

@@ -62,8 +62,8 @@ struct SplitLayers::Plan {
 };
 
 std::string SplitLayers::unsupported(const Network& network) {
-  if (network.spec().tied) return "--allreduce split does not support tied weights";
-  if (network.precision() != Precision::kFp32) return "--allreduce split computes in fp32 only";
+  if (network.spec().tied) return "--grad-sync split does not support tied weights";
+  if (network.precision() != Precision::kFp32) return "--grad-sync split computes in fp32 only";
   return "";
 }
 

@@ -9,7 +9,6 @@
 #include "aeflow/base/error.hpp"
 #include "aeflow/mpi/node_shared_buffers.hpp"
 #include "aeflow/mpi/pending_sums.hpp"
-#include "aeflow/mpi/reducer_thread.hpp"
 
 namespace aeflow::train {
 namespace {
@@ -29,7 +28,7 @@ void DataParallelStep::node_sync() {
 
 DataParallelStep::DataParallelStep(model::Network& network, const model::Loss& loss,
                                    model::Optimizer& optimizer, const mpi::Communicator& comm,
-                                   AllreduceMode mode, double bucket_mb, size_t max_global_rows)
+                                   GradSync mode, double bucket_mb, size_t max_global_rows)
     : network_(network),
       loss_(loss),
       optimizer_(optimizer),
@@ -52,7 +51,7 @@ void DataParallelStep::start_shared() {
     return std::min(max_global_rows_, per_rank * size_t(node_size));
   };
   std::string why_not, split_why_not;
-  if (mode_ == AllreduceMode::kAuto) {
+  if (mode_ == GradSync::kAuto) {
     // split moves the node's batch between the cores (activations, parts of dx), shared the
     // model (parameters, gradients): take the one that moves less. Measured on 2 cores
     // (docs/performance.md) split is faster for 784-512-128-10 up to batch 256, shared at 512
@@ -62,14 +61,14 @@ void DataParallelStep::start_shared() {
         model::SplitLayers::shared_floats(network_.spec(), node_rows(node_size), node_size);
     const bool split =
         model::SplitLayers::unsupported(network_).empty() && split_floats < 2 * count;
-    mode_ = split ? AllreduceMode::kSplit : AllreduceMode::kShared;
-    note_ = std::string("--allreduce auto: ") + (split ? "split" : "shared") + " (" +
+    mode_ = split ? GradSync::kSplit : GradSync::kShared;
+    note_ = std::string("--grad-sync auto: ") + (split ? "split" : "shared") + " (" +
             std::to_string(node_rows(node_size)) +
             " rows a node: " + std::to_string(split_floats / 1000) +
             "k floats of batch in shared memory, " + std::to_string(2 * count / 1000) +
             "k of parameters and gradients)";
   }
-  if (mode_ == AllreduceMode::kSplit) {
+  if (mode_ == GradSync::kSplit) {
     split_why_not = model::SplitLayers::unsupported(network_);
     if (split_why_not.empty()) {
       mpi::NodeSharedLayout layout;
@@ -80,8 +79,8 @@ void DataParallelStep::start_shared() {
       shared_ = mpi::NodeSharedBuffers::create(comm_, count, split_why_not, layout);
     }
     if (!shared_) {
-      note_ = split_why_not + ": using --allreduce shared";
-      mode_ = AllreduceMode::kShared;
+      note_ = split_why_not + ": using --grad-sync shared";
+      mode_ = GradSync::kShared;
     }
   }
   if (!shared_) {
@@ -89,8 +88,8 @@ void DataParallelStep::start_shared() {
     if (!shared_) {
       // (unequal ranks per node stop both modes: say it once)
       note_ = (split_why_not.empty() || split_why_not == why_not ? "" : split_why_not + ", and ") +
-              why_not + ": using --allreduce fused";
-      mode_ = AllreduceMode::kFused;
+              why_not + ": using --grad-sync fused";
+      mode_ = GradSync::kFused;
       return;
     }
   }
@@ -99,7 +98,7 @@ void DataParallelStep::start_shared() {
     std::copy_n(network_.parameters().data(), count, shared_->parameters().data());
   shared_->sync();
   network_.use_buffers(shared_->parameters(), shared_->gradients());
-  if (mode_ == AllreduceMode::kSplit) {
+  if (mode_ == GradSync::kSplit) {
     split_ = std::make_unique<model::SplitLayers>(
         network_,
         model::SplitGroup{shared_->node_rank(), shared_->node_size(), [this] { node_sync(); },
@@ -143,8 +142,8 @@ StepResult DataParallelStep::run(const float* input, const float* target, int ro
   const size_t width = size_t(network_.spec().input_width());
   const size_t elements = size_t(rows) * width;
   if (diff_.size() < elements) diff_.resize(elements);
-  const bool node_shared = mode_ == AllreduceMode::kShared || mode_ == AllreduceMode::kSplit ||
-                           mode_ == AllreduceMode::kAuto;
+  const bool node_shared =
+      mode_ == GradSync::kShared || mode_ == GradSync::kSplit || mode_ == GradSync::kAuto;
   if (node_shared && comm_.size() > 1 && !shared_) start_shared();
   if (split_) return run_split(input, target, rows, global_rows, key, lr, stop_requested);
 
@@ -230,10 +229,10 @@ StepResult DataParallelStep::run_split(const float* input, const float* target, 
     if (int(q) < shared_->node_rank()) offset += blocks[q].rows;
     node_rows += blocks[q].rows;
     if ((all[3 * q + 2] != 0) != separate_target)
-      throw RunError("--allreduce split: ranks disagree on whether the target is the input");
+      throw RunError("--grad-sync split: ranks disagree on whether the target is the input");
   }
   if (node_rows > split_->max_rows())
-    throw RunError("--allreduce split: a node batch of " + std::to_string(node_rows) +
+    throw RunError("--grad-sync split: a node batch of " + std::to_string(node_rows) +
                    " rows, room for " + std::to_string(split_->max_rows()));
   const size_t width = size_t(network_.spec().input_width());
   if (rows > 0) {
@@ -292,7 +291,7 @@ StepResult DataParallelStep::run_split(const float* input, const float* target, 
 void DataParallelStep::backward_and_reduce(const float* input, int rows) {
   auto gradients = network_.gradients();
   auto start = Clock::now();
-  if (mode_ == AllreduceMode::kFused || comm_.size() == 1) {
+  if (mode_ == GradSync::kFused || comm_.size() == 1) {
     network_.backward(input, diff_.data(), rows);  // zero gradients for an empty shard
     times_.backward += seconds_since(start);
     start = Clock::now();
@@ -301,32 +300,21 @@ void DataParallelStep::backward_and_reduce(const float* input, int rows) {
     return;
   }
   const size_t bucket = std::max<size_t>(1, size_t(bucket_mb_ * 1e6 / sizeof(float)));
-  const bool threaded = mode_ == AllreduceMode::kThread;
-  if (threaded && !reducer_) reducer_ = std::make_unique<mpi::ReducerThread>(comm_);
-  auto send = [&](std::span<float> values) {
-    if (threaded)
-      reducer_->start(values);
-    else
-      comm_.start_allreduce_sum(values, pending_);
-  };
   size_t begin = gradients.size(), end = gradients.size();
   network_.backward(input, diff_.data(), rows, [&](size_t ready_begin, size_t ready_end) {
     if (ready_end != begin) throw RunError("gradient ranges out of order");
     begin = ready_begin;
     if (end - begin >= bucket) {
-      send(gradients.subspan(begin, end - begin));
+      comm_.start_allreduce_sum(gradients.subspan(begin, end - begin), pending_);
       end = begin;
-    } else if (!threaded) {
+    } else {
       pending_.progress();
     }
   });
   times_.backward += seconds_since(start);
   start = Clock::now();
-  if (end > begin) send(gradients.subspan(begin, end - begin));
-  if (threaded)
-    reducer_->wait();
-  else
-    pending_.wait();
+  if (end > begin) comm_.start_allreduce_sum(gradients.subspan(begin, end - begin), pending_);
+  pending_.wait();
   times_.reduce += seconds_since(start);  // the wait that overlapping did not hide
 }
 

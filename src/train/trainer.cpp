@@ -81,7 +81,7 @@ class Trainer {
         network_(config.spec, loss_.takes_logits()),
         optimizer_(config.optimizer, config.spec.parameter_count()),
         run_dir_(config.out),
-        step_(network_, loss_, optimizer_, comm_, config.allreduce, config.bucket_mb,
+        step_(network_, loss_, optimizer_, comm_, config.grad_sync, config.bucket_mb,
               size_t(config.batch_size)) {
     network_.set_precision(config.precision);
   }

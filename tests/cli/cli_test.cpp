@@ -215,6 +215,28 @@ TEST_F(CliTest, OutputThatIsAnInputIsRefused) {
   EXPECT_CONTAINS(r.output, "no such directory");
 }
 
+// --grad-sync was --allreduce: the old name (a flag or a job file's key) still works, with a
+// note; both at once, and the removed thread mode, are refused with what to use instead.
+TEST_F(CliTest, AllreduceIsTheOldNameOfGradSync) {
+  const std::string job = root_ + "/old.ini";
+  write_text(job, "allreduce = fused\nsteps = 2\n");
+  const auto old_name = train("--out " + out("old") + " --config " + job);
+  ASSERT_EQ(old_name.exit_code, 0) << old_name.output;
+  EXPECT_CONTAINS(old_name.output, "note: --allreduce is now --grad-sync");
+  const auto both = train("--out " + out("both") + " --allreduce fused --grad-sync shared");
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_CONTAINS(both.output,
+                  "error: --allreduce is the old name of --grad-sync: give one of them");
+  const auto thread = train("--out " + out("thread") + " --grad-sync thread");
+  EXPECT_EQ(thread.exit_code, 2) << thread.output;
+  EXPECT_CONTAINS(thread.output, "error: --grad-sync thread is gone");
+  EXPECT_CONTAINS(thread.output, "use overlap");
+  const auto unknown = train("--out " + out("unknown") + " --grad-sync ring");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_CONTAINS(unknown.output,
+                  "error: --grad-sync 'ring': expected auto, split, shared, fused or overlap");
+}
+
 // A stray word (a forgotten --out, say) is an error, not a run into the default directory.
 TEST_F(CliTest, StrayArgumentExits2) {
   const auto r = train("--out " + out("run") + " " + out("mine"));

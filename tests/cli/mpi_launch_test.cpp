@@ -72,7 +72,7 @@ TEST_F(MpiLaunchTest, ResumeOnAnotherRankCountWorksAndSaysSo) {
   EXPECT_LT(max_diff, 1e-4f);
 }
 
-// --allreduce shared needs room for its windows where OpenMPI keeps them (/dev/shm; a
+// --grad-sync shared needs room for its windows where OpenMPI keeps them (/dev/shm; a
 // container's is often 64 MB). Pointed at a 1 MB tmpfs, a 2-rank job says so, falls back to
 // fused and trains to the end instead of dying in MPI_Win_allocate_shared. Needs root (mount).
 TEST_F(MpiLaunchTest, TooLittleSharedMemoryFallsBackToFused) {
@@ -90,7 +90,7 @@ TEST_F(MpiLaunchTest, TooLittleSharedMemoryFallsBackToFused) {
   test::run_command("umount " + small);
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("MB of shared memory"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("using --allreduce fused"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("using --grad-sync fused"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("test rmse"), std::string::npos) << result.output;
 }
 

@@ -175,7 +175,7 @@ TEST(Optimizer, RestoredStateAndStepsContinueBitwise) {
   EXPECT_NE(p, q);
 }
 
-// What --allreduce shared relies on: a step applied in pieces (each rank its slice, a block at
+// What --grad-sync shared relies on: a step applied in pieces (each rank its slice, a block at
 // a time) equals the whole step bit for bit, state included. The buffer is long enough for
 // the vector loops' main bodies and tails, and pieces start at odd offsets.
 TEST(Optimizer, StepInPiecesEqualsWholeStepBitwise) {

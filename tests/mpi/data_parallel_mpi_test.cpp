@@ -70,7 +70,7 @@ class DataParallelTest : public ::testing::Test {
     return c;
   }
 
-  // Trains on all ranks in every all-reduce mode, and on each rank alone, with config()
+  // Trains on all ranks in every --grad-sync mode, and on each rank alone, with config()
   // changed by ADJUST; the models must agree up to float summation order.
   // Only the modes named in ONLY, if given.
   void expect_same_trajectory_as_one_rank(const std::function<void(train::TrainConfig&)>& adjust,
@@ -92,10 +92,11 @@ std::vector<float> flat_parameters(const io::CheckpointData& checkpoint) {
 }
 
 // The all-reduce modes, each by its option name.
-const std::pair<train::AllreduceMode, const char*> kModes[] = {
-    {train::AllreduceMode::kAuto, "auto"},       {train::AllreduceMode::kSplit, "split"},
-    {train::AllreduceMode::kShared, "shared"},   {train::AllreduceMode::kFused, "fused"},
-    {train::AllreduceMode::kOverlap, "overlap"}, {train::AllreduceMode::kThread, "thread"}};
+const std::pair<train::GradSync, const char*> kModes[] = {{train::GradSync::kAuto, "auto"},
+                                                          {train::GradSync::kSplit, "split"},
+                                                          {train::GradSync::kShared, "shared"},
+                                                          {train::GradSync::kFused, "fused"},
+                                                          {train::GradSync::kOverlap, "overlap"}};
 
 // After training in every mode, each rank's parameters equal rank 0's bit for bit: the run
 // checks it itself after every step (--check-replicas 1, a hash of the parameters compared
@@ -108,7 +109,7 @@ const std::pair<train::AllreduceMode, const char*> kModes[] = {
 TEST_F(DataParallelTest, ParametersAreBitwiseIdenticalOnEveryRankInEveryMode) {
   for (const auto& [mode, name] : kModes) {
     train::TrainConfig c = config(root_ + "/world-" + name);
-    c.allreduce = mode;
+    c.grad_sync = mode;
     c.check_replicas = 1;
     std::ostringstream log;
     const train::TrainResult result = train::run_training(c, world_, log);
@@ -146,15 +147,13 @@ TEST_F(DataParallelTest, ParametersAreBitwiseIdenticalOnEveryRankInEveryMode) {
 
 // --check-replicas catches a replica that differs: the last rank is given another learning
 // rate, so after the first optimizer step its copy of the parameters differs from the others'.
-// Every rank stops there with the same error. (In the modes where each rank keeps a copy of its
-// own; split and shared keep one copy per node.)
+// Every rank stops there with the same error (fused and overlap: the modes where each rank keeps a
+// copy of its own; split and shared keep one copy per node.)
 TEST_F(DataParallelSeveralRanksTest, CheckReplicasCatchesARankWhoseParametersDiffer) {
   for (const auto& [mode, name] : kModes) {
-    if (mode != train::AllreduceMode::kFused && mode != train::AllreduceMode::kOverlap &&
-        mode != train::AllreduceMode::kThread)
-      continue;
+    if (mode != train::GradSync::kFused && mode != train::GradSync::kOverlap) continue;
     train::TrainConfig c = config(root_ + "/diverging-" + name);
-    c.allreduce = mode;
+    c.grad_sync = mode;
     c.check_replicas = 1;
     if (world_.rank() == world_.size() - 1) c.lr.base *= 2;
     std::ostringstream log;
@@ -172,7 +171,7 @@ TEST_F(DataParallelSeveralRanksTest, CheckReplicasCatchesARankWhoseParametersDif
 // and dropout masks; only the order of float sums differs (the all-reduce of the gradient,
 // oneDNN's reduction over a shard's rows). Measured after 20 Adam steps: the largest parameter
 // difference is ~6e-8 at 2 and 4 ranks (0 at 1 rank); the tolerance 1e-5 leaves a wide margin
-// for float summation order and nothing more. Every all-reduce mode is held to it.
+// for float summation order and nothing more. Every --grad-sync mode is held to it.
 TEST_F(DataParallelTest, SameTrajectoryAsOneRank) {
   expect_same_trajectory_as_one_rank({});
 }
@@ -187,7 +186,7 @@ TEST_F(DataParallelTest, EmptyShardsInTheTailBatchJoinEveryMode) {
   });
 }
 
-// --allreduce split gives each rank a slice of every layer's outputs: with a code layer of 3 at
+// --grad-sync split gives each rank a slice of every layer's outputs: with a code layer of 3 at
 // 4 ranks one rank owns none of it (its parts are left out of the sums), the code layer is
 // linear (no activation backward) and BCE leaves the output layer without an activation.
 TEST_F(DataParallelTest, SplitHandlesLayersNarrowerThanTheRanksAndLogits) {
@@ -212,16 +211,14 @@ void DataParallelTest::expect_same_trajectory_as_one_rank(
   const train::TrainResult reference =
       train::run_training(alone, mpi::Communicator::self(), self_log);
   const auto b = flat_parameters(io::read_checkpoint(reference.checkpoint));
-  const std::pair<train::AllreduceMode, const char*> modes[] = {
-      {train::AllreduceMode::kSplit, "split"},
-      {train::AllreduceMode::kShared, "shared"},
-      {train::AllreduceMode::kFused, "fused"},
-      {train::AllreduceMode::kOverlap, "overlap"},
-      {train::AllreduceMode::kThread, "thread"}};
+  const std::pair<train::GradSync, const char*> modes[] = {{train::GradSync::kSplit, "split"},
+                                                           {train::GradSync::kShared, "shared"},
+                                                           {train::GradSync::kFused, "fused"},
+                                                           {train::GradSync::kOverlap, "overlap"}};
   for (const auto& [mode, name] : modes) {
     if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
     train::TrainConfig parallel_config = config_for(root_ + "/world-" + name);
-    parallel_config.allreduce = mode;
+    parallel_config.grad_sync = mode;
     parallel_config.bucket_mb = 0.01;  // several buckets in the overlapped modes
     std::ostringstream log;
     const train::TrainResult parallel = train::run_training(parallel_config, world_, log);
@@ -247,14 +244,14 @@ void DataParallelTest::expect_same_trajectory_as_one_rank(
 }
 
 // Stopped after 10 steps and resumed on the same ranks, a run ends bit for bit where the
-// uninterrupted run does. With --allreduce shared and split each rank keeps only its parts of
+// uninterrupted run does. With --grad-sync shared and split each rank keeps only its parts of
 // Adam's moments current, so this also checks that checkpoints gather the whole state.
 TEST_F(DataParallelTest, ResumeOnTheSameRanksIsBitwiseEqual) {
-  for (const auto& [mode, name] : {std::pair{train::AllreduceMode::kShared, "shared"},
-                                   std::pair{train::AllreduceMode::kSplit, "split"}}) {
+  for (const auto& [mode, name] : {std::pair{train::GradSync::kShared, "shared"},
+                                   std::pair{train::GradSync::kSplit, "split"}}) {
     auto config_for = [&](const std::string& out) {
       train::TrainConfig c = config(root_ + "/" + name + "-" + out);
-      c.allreduce = mode;
+      c.grad_sync = mode;
       return c;
     };
     std::ostringstream log;
@@ -283,12 +280,12 @@ TEST_F(DataParallelTest, ResumeOnTheSameRanksIsBitwiseEqual) {
 // For a fixed number of ranks, two runs with the same seed end bit for bit alike, whatever the
 // reduction algorithm does with the order of sums: it does it the same way each time.
 TEST_F(DataParallelTest, TwoRunsOnTheSameRanksAreBitwiseEqual) {
-  for (const auto& [mode, name] : {std::pair{train::AllreduceMode::kShared, "shared"},
-                                   std::pair{train::AllreduceMode::kSplit, "split"}}) {
+  for (const auto& [mode, name] : {std::pair{train::GradSync::kShared, "shared"},
+                                   std::pair{train::GradSync::kSplit, "split"}}) {
     std::ostringstream log;
     for (const char* run : {"first", "second"}) {
       train::TrainConfig c = config(root_ + "/" + name + "-" + run);
-      c.allreduce = mode;
+      c.grad_sync = mode;
       train::run_training(c, world_, log);
     }
     if (world_.is_root()) {
@@ -302,7 +299,7 @@ TEST_F(DataParallelTest, TwoRunsOnTheSameRanksAreBitwiseEqual) {
   }
 }
 
-// --allreduce auto takes split when the node's batch (activations, parts of dx) is less data
+// --grad-sync auto takes split when the node's batch (activations, parts of dx) is less data
 // to share between the cores than the model's parameters and gradients, shared otherwise: a wide
 // model at a small batch splits, a narrow one at a large batch does not.
 TEST_F(DataParallelSeveralRanksTest, AutoChoosesByWhatCrossesBetweenCores) {
@@ -312,12 +309,12 @@ TEST_F(DataParallelSeveralRanksTest, AutoChoosesByWhatCrossesBetweenCores) {
     c.spec.encoder = encoder;
     c.batch_size = batch;
     c.steps = 2;
-    c.allreduce = train::AllreduceMode::kAuto;
+    c.grad_sync = train::GradSync::kAuto;
     std::ostringstream log;
     const train::TrainResult result = train::run_training(c, world_, log);
     EXPECT_EQ(result.steps, 2);
     const std::string expected =
-        std::string("--allreduce auto: ") + (batch == 16 ? "split" : "shared");
+        std::string("--grad-sync auto: ") + (batch == 16 ? "split" : "shared");
     if (world_.is_root()) {
       EXPECT_NE(log.str().find(expected), std::string::npos) << log.str();
     }
@@ -325,17 +322,17 @@ TEST_F(DataParallelSeveralRanksTest, AutoChoosesByWhatCrossesBetweenCores) {
 }
 
 // Tied weights cannot be split by output rows (a tied decoder layer's rows are the encoder's
-// columns): --allreduce split says so and trains with shared instead.
+// columns): --grad-sync split says so and trains with shared instead.
 TEST_F(DataParallelSeveralRanksTest, SplitFallsBackToSharedForTiedWeights) {
   train::TrainConfig c = config(root_ + "/tied");
   c.spec.tied = true;
-  c.allreduce = train::AllreduceMode::kSplit;
+  c.grad_sync = train::GradSync::kSplit;
   c.steps = 3;
   std::ostringstream log;
   const train::TrainResult result = train::run_training(c, world_, log);
   EXPECT_EQ(result.steps, 3);
   if (world_.is_root()) {
-    EXPECT_NE(log.str().find("split does not support tied weights: using --allreduce shared"),
+    EXPECT_NE(log.str().find("split does not support tied weights: using --grad-sync shared"),
               std::string::npos)
         << log.str();
   }

@@ -1,4 +1,4 @@
-// The network's training pass computed by the ranks of one node together (`--allreduce split`).
+// The network's training pass computed by the ranks of one node together (`--grad-sync split`).
 // Each rank owns a slice of every layer's outputs - those rows of W and entries of b - and
 // computes them over the NODE's whole batch, which sits in memory all the node's ranks map:
 //

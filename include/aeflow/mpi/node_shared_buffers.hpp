@@ -1,4 +1,4 @@
-// The gradient sum of `--allreduce shared`: the ranks of a node keep ONE copy of the parameters
+// The gradient sum of `--grad-sync shared`: the ranks of a node keep ONE copy of the parameters
 // in memory they all map (MPI_Win_allocate_shared), and each rank's gradients in a segment the
 // others can read. After backward, each rank sums one slice of the gradients over the node's
 // ranks (and, with several nodes, over the ranks of the same slice on other nodes with an
@@ -7,7 +7,7 @@
 // gradients, and no rank runs the optimizer on more than its slice: on one node the all-reduce
 // and the all-gather of the parameters cost two barriers.
 //
-// `--allreduce split` uses the same memory differently: no gradient segments, and a further
+// `--grad-sync split` uses the same memory differently: no gradient segments, and a further
 // shared region for the node's batch and activations (model::SplitLayers lays it out).
 //
 // Needs the same number of ranks on every node (create() returns null otherwise).

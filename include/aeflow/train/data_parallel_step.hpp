@@ -18,7 +18,6 @@
 
 namespace aeflow::mpi {
 class NodeSharedBuffers;
-class ReducerThread;
 }  // namespace aeflow::mpi
 
 namespace aeflow::train {
@@ -44,7 +43,7 @@ class DataParallelStep {
  public:
   // MAX_GLOBAL_ROWS: the most rows a global batch will have (the configured batch size).
   DataParallelStep(model::Network& network, const model::Loss& loss, model::Optimizer& optimizer,
-                   const mpi::Communicator& comm, AllreduceMode mode, double bucket_mb,
+                   const mpi::Communicator& comm, GradSync mode, double bucket_mb,
                    size_t max_global_rows);
   ~DataParallelStep();
   DataParallelStep(const DataParallelStep&) = delete;
@@ -59,7 +58,7 @@ class DataParallelStep {
 
   const StepTimes& times() const { return times_; }
 
-  // With --allreduce shared or split, each rank keeps only its parts of the optimizer state
+  // With --grad-sync shared or split, each rank keeps only its parts of the optimizer state
   // current; this makes the whole state current on every rank (collective), e.g. before a
   // checkpoint.
   void complete_optimizer_state();
@@ -80,14 +79,13 @@ class DataParallelStep {
   const model::Loss& loss_;
   model::Optimizer& optimizer_;
   mpi::Communicator comm_;
-  mpi::PendingSums pending_;  // AllreduceMode::kOverlap: the buckets in flight
-  AllreduceMode mode_;
+  mpi::PendingSums pending_;  // GradSync::kOverlap: the buckets in flight
+  GradSync mode_;
   double bucket_mb_;
   size_t max_global_rows_;
-  std::unique_ptr<mpi::ReducerThread> reducer_;     // AllreduceMode::kThread
-  std::unique_ptr<mpi::NodeSharedBuffers> shared_;  // AllreduceMode::kShared and kSplit
+  std::unique_ptr<mpi::NodeSharedBuffers> shared_;  // GradSync::kShared and kSplit
   std::vector<float> summed_;  // kShared: this rank's slice, summed; kSplit: its owned ranges
-  std::unique_ptr<model::SplitLayers> split_;  // AllreduceMode::kSplit
+  std::unique_ptr<model::SplitLayers> split_;  // GradSync::kSplit
   std::vector<int64_t> node_row_counts_;       // kSplit: (rows, first row, target) per node rank
   std::vector<model::RowBlock> node_blocks_;   // kSplit: the node's batch, rank by rank
   std::string note_;

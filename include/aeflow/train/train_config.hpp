@@ -15,15 +15,15 @@ namespace aeflow::train {
 
 enum class Monitor { kNone, kValLoss, kTrainLoss };
 
-// How gradients are summed across ranks: one all-reduce of the whole flat buffer after
-// backward (fused), or buckets of layer gradients started as backward produces them and waited
-// on before the optimizer step, either as MPI_Iallreduce (overlap) or on a thread (thread), or
-// through memory shared by the ranks of a node, each rank summing and updating one slice
-// (shared: mpi/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks), or
-// with no sum inside a node at all: its ranks split every layer's outputs over the node's batch
-// (split: model/split_layers.hpp; shared for tied weights and bf16). auto, the default, takes
-// split or shared by which moves less data between a node's cores (DataParallelStep).
-enum class AllreduceMode { kFused, kOverlap, kThread, kShared, kSplit, kAuto };
+// How the ranks combine their work on a step (--grad-sync): one all-reduce of the whole flat
+// gradient buffer after backward (fused), or buckets of layer gradients started as MPI_Iallreduce
+// as backward produces them and waited on before the optimizer step (overlap), or through memory
+// shared by the ranks of a node, each rank summing and updating one slice (shared:
+// mpi/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks), or with no sum
+// inside a node at all: its ranks split every layer's outputs over the node's batch (split:
+// model/split_layers.hpp; shared for tied weights and bf16). auto, the default, takes split or
+// shared by which moves less data between a node's cores (DataParallelStep).
+enum class GradSync { kFused, kOverlap, kShared, kSplit, kAuto };
 
 struct TrainConfig {
   std::string data;        // directory with MNIST-named IDX files
@@ -55,7 +55,7 @@ struct TrainConfig {
   std::string resume;  // "", a checkpoint path, or "auto"
   bool force = false;  // start over in a run directory that has checkpoints
 
-  AllreduceMode allreduce = AllreduceMode::kAuto;
+  GradSync grad_sync = GradSync::kAuto;
   double bucket_mb = 1.0;      // overlap: start a reduction once this much is ready
   int64_t check_replicas = 0;  // > 0: every N steps, check parameters are identical on all ranks
 
