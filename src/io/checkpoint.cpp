@@ -5,8 +5,12 @@
 #include "aeflow/io/checkpoint.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
+#include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/io/atomic_file.hpp"
@@ -117,6 +121,10 @@ void write_state(h5::File& file, const LoopState& state) {
   group.set_double_attribute("train_loss_total", state.train_loss_total);
   group.set_int_attribute("train_loss_images", state.train_loss_images);
   group.set_int_attribute("finished", state.finished ? 1 : 0);
+  for (const auto& [name, value] :
+       {std::pair{"batch_size", state.batch_size}, std::pair{"validation", state.validation},
+        std::pair{"train_limit", state.train_limit}})
+    if (value >= 0) group.set_int_attribute(name, value);
 }
 
 // --- reading -----------------------------------------------------------------------------------
@@ -227,9 +235,24 @@ void read_optimizer(const h5::File& file, const std::string& path, CheckpointDat
   read_arrays(group, "", checkpoint.optimizer_state);
 }
 
-// INPUT_WIDTH (pixels an image) and LOSS: to read what checkpoints before train_loss_total kept.
+// KEY's value in the INI text, -1 if absent or not a number: the run settings of checkpoints
+// from before they were attributes of their own.
+int64_t ini_integer(const std::string& ini, const std::string& key) {
+  std::istringstream lines(ini);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(key + " = ")) continue;
+    const std::string text = line.substr(key.size() + 3);
+    int64_t value = 0;
+    const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return status == std::errc() && end == text.data() + text.size() && value >= 0 ? value : -1;
+  }
+  return -1;
+}
+
+// INPUT_WIDTH (pixels an image) and LOSS: to read what checkpoints before train_loss_total kept;
+// CONFIG_INI: the run settings of checkpoints from before batch_size.
 void read_state(const h5::File& file, const std::string& path, size_t input_width,
-                const std::string& loss, LoopState& state) {
+                const std::string& loss, const std::string& config_ini, LoopState& state) {
   if (file.kind("state") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /state group (damaged checkpoint)");
   h5::Group group = file.open_group("state");
@@ -256,6 +279,11 @@ void read_state(const h5::File& file, const std::string& path, size_t input_widt
       state.train_loss_total = sum * double(input_width);
   }
   state.finished = group.int_attribute("finished") != 0;
+  for (const auto& [name, key, value] :
+       {std::tuple{"batch_size", "batch-size", &state.batch_size},
+        std::tuple{"validation", "validation", &state.validation},
+        std::tuple{"train_limit", "train-limit", &state.train_limit}})
+    *value = group.has_attribute(name) ? group.int_attribute(name) : ini_integer(config_ini, key);
 }
 
 // A NaN or infinity in the model or the optimizer's state is damage (training stops before it
@@ -281,7 +309,8 @@ CheckpointData read_contents(const std::string& path) {
   read_optimizer(file, path, checkpoint);
   check_finite(checkpoint.parameters, path, "model");
   check_finite(checkpoint.optimizer_state, path, "optimizer");
-  read_state(file, path, size_t(checkpoint.spec.input_width()), checkpoint.loss, checkpoint.state);
+  read_state(file, path, size_t(checkpoint.spec.input_width()), checkpoint.loss,
+             checkpoint.config_ini, checkpoint.state);
   if (file.kind("history") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /history group (damaged checkpoint)");
   checkpoint.history = read_history(file.open_group("history"), path);

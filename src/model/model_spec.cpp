@@ -138,4 +138,11 @@ std::string format_widths(const std::vector<int>& widths) {
   return out;
 }
 
+bool ModelSpec::same_network(const ModelSpec& other) const {
+  ModelSpec trained = other;
+  trained.dropout = dropout;
+  trained.init = init;
+  return trained == *this;
+}
+
 }  // namespace aeflow::model

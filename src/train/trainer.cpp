@@ -7,7 +7,6 @@
 #include "aeflow/train/trainer.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 
@@ -17,9 +16,9 @@
 #include <filesystem>
 #include <iomanip>
 #include <limits>
-#include <optional>
 #include <span>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
@@ -48,25 +47,6 @@ std::string format_duration(double seconds) {
   char text[32];
   std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
   return text;
-}
-
-// KEY's value as an integer, for comparing configs; nullopt if absent or not a number.
-std::optional<int64_t> ini_integer(const std::string& ini, const std::string& key) {
-  std::istringstream lines(ini);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.starts_with(key + " = ")) continue;
-    const std::string text = line.substr(key.size() + 3);
-    int64_t value = 0;
-    const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (status != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-  }
-  return std::nullopt;
-}
-
-bool same_architecture(const model::ModelSpec& a, const model::ModelSpec& b) {
-  return a.encoder == b.encoder && a.hidden == b.hidden && a.code == b.code &&
-         a.output == b.output && a.tied == b.tied;
 }
 
 class Trainer {
@@ -173,7 +153,7 @@ void Trainer::prepare_run_directory() {
 // or settings that decide which images make each step (the batch, the validation split, the
 // training subset) changed, so its place in the epoch would mean other images.
 void Trainer::check_resumable(const io::CheckpointData& checkpoint, const std::string& path) const {
-  if (!same_architecture(checkpoint.spec, config_.spec))
+  if (!checkpoint.spec.same_network(config_.spec))
     throw InputError(path + ": checkpoint is a " + checkpoint.spec.describe() +
                      " model, but this run asks for " + config_.spec.describe() +
                      "; resume it with the same --encoder, activations and --tied");
@@ -183,14 +163,15 @@ void Trainer::check_resumable(const io::CheckpointData& checkpoint, const std::s
   if (checkpoint.optimizer != model::to_string(config_.optimizer.kind))
     throw InputError(path + ": checkpoint was trained with --optimizer " + checkpoint.optimizer +
                      ", not " + model::to_string(config_.optimizer.kind));
-  for (const char* key : {"batch-size", "validation", "train-limit"}) {
-    const auto then = ini_integer(checkpoint.config_ini, key);
-    const auto now = ini_integer(config_.config_ini, key);
-    if (then && now && *then != *now)
-      throw InputError(path + ": checkpoint was trained with --" + key + " " +
-                       std::to_string(*then) + ", not " + std::to_string(*now) +
+  const io::LoopState& then = checkpoint.state;
+  for (const auto& [option, was, is] :
+       {std::tuple{"batch-size", then.batch_size, config_.batch_size},
+        std::tuple{"validation", then.validation, config_.validation},
+        std::tuple{"train-limit", then.train_limit, config_.train_limit}})
+    if (was >= 0 && was != is)
+      throw InputError(path + ": checkpoint was trained with --" + option + " " +
+                       std::to_string(was) + ", not " + std::to_string(is) +
                        ": resume with the same (it decides which images each step takes)");
-  }
 }
 
 // Throws InputError if CHECKPOINT's contents cannot be those of any run of this model: damage.
@@ -288,6 +269,9 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
 void Trainer::start_or_resume() {
   state_.seed = config_.seed;
   state_.world_size = comm_.size();
+  state_.batch_size = config_.batch_size;
+  state_.validation = config_.validation;
+  state_.train_limit = config_.train_limit;
   state_.best_monitor = std::numeric_limits<double>::infinity();
   state_.best_val_loss = std::numeric_limits<double>::infinity();
   io::CheckpointData checkpoint;
@@ -314,6 +298,9 @@ void Trainer::start_or_resume() {
                        : "another rank could not read " + chosen);
   restore(checkpoint, chosen);
   state_.world_size = comm_.size();
+  state_.batch_size = config_.batch_size;  // (the same: check_resumable; recorded in older files)
+  state_.validation = config_.validation;
+  state_.train_limit = config_.train_limit;
 }
 
 io::CheckpointData Trainer::make_checkpoint() const {

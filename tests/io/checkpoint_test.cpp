@@ -230,6 +230,30 @@ TEST(CheckpointTest, NewerFormatVersionAndDamagedFilesAreRefused) {
                            {dir + "/damaged.h5", "/state", "epoch"});
 }
 
+// The settings that decide which images each step takes are typed attributes of /state; files
+// from before them read the values from their config's INI text, and -1 where it has none.
+TEST(CheckpointTest, RunSettingsAreAttributesAndOlderFilesReadThemFromTheConfig) {
+  const std::string dir = test::make_temp_dir("checkpoint");
+  CheckpointData c = sample_checkpoint(false);
+  c.state.batch_size = 128;
+  c.state.validation = 0;
+  c.state.train_limit = 700;
+  write_checkpoint(dir + "/new.h5", c);
+  const CheckpointData read = read_checkpoint(dir + "/new.h5");
+  EXPECT_EQ(read.state.batch_size, 128);
+  EXPECT_EQ(read.state.validation, 0);
+  EXPECT_EQ(read.state.train_limit, 700);
+
+  CheckpointData old = sample_checkpoint(false);  // (-1: written without the attributes)
+  old.config_ini = "[train]\nbatch-size = 50\nvalidation = 1000\n";
+  write_checkpoint(dir + "/old.h5", old);
+  EXPECT_FALSE(h5::File::open(dir + "/old.h5").open_group("state").has_attribute("batch_size"));
+  const CheckpointData older = read_checkpoint(dir + "/old.h5");
+  EXPECT_EQ(older.state.batch_size, 50);
+  EXPECT_EQ(older.state.validation, 1000);
+  EXPECT_EQ(older.state.train_limit, -1);  // (not in that config: not checked on resume)
+}
+
 // A NaN or an infinity in the model or the optimizer's state is damage: refused on reading,
 // naming the array and the index, rather than trained on or encoded into NaN codes.
 TEST(CheckpointTest, NanOrInfinityInTheModelOrTheOptimizerIsRefused) {

@@ -561,7 +561,17 @@ TEST_F(TrainerTest, AutoResumeRefusesAnotherLossOrBatchInsteadOfStartingOver) {
   other_batch.resume = "auto";
   other_batch.batch_size = 32;
   other_batch.config_ini = "batch-size = 32\n";
-  test::expect_error<InputError>([&] { train(other_batch); }, {"--batch-size 64"});
+  test::expect_error<InputError>([&] { train(other_batch); }, {"--batch-size 64, not 32"});
+  // The checkpoint's own attributes decide, not the config text (here it names none).
+  for (const auto& [change, message] :
+       {std::pair{+[](TrainConfig& t) { t.validation = 50; }, "--validation 100, not 50"},
+        std::pair{+[](TrainConfig& t) { t.train_limit = 500; }, "--train-limit 0, not 500"}}) {
+    TrainConfig other = c;
+    other.resume = "auto";
+    other.config_ini = "# no settings\n";
+    change(other);
+    test::expect_error<InputError>([&] { train(other); }, {message});
+  }
   EXPECT_EQ(step_checkpoints(c.out), before);
 }
 

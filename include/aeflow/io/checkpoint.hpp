@@ -33,6 +33,11 @@ struct LoopState {
   double train_loss_total = 0;  // the loss summed over every output element this epoch
   int64_t train_loss_images = 0;  // images in that sum
   bool finished = false;          // the run ended (epochs/steps done or stopped early)
+  // The settings that decide which images each step takes, so a resume must keep them; -1: not
+  // recorded (a file older than these attributes whose config does not name it either).
+  int64_t batch_size = -1;   // the global batch
+  int64_t validation = -1;   // training images held out for validation
+  int64_t train_limit = -1;  // training images used at most (0: all)
 };
 
 struct CheckpointData {

@@ -19,6 +19,7 @@ struct InitSpec {
   InitKind kind = InitKind::kGlorotUniform;
   float stddev = 0.1f;  // truncated normal only: cut at two standard deviations
   float bias = 0.0f;    // constant bias for every layer
+  bool operator==(const InitSpec&) const = default;
 };
 InitSpec parse_init(std::string_view name, float stddev, float bias);
 std::string to_string(InitKind kind);
@@ -56,6 +57,11 @@ struct ModelSpec {
   // Throws InputError with a message that says what would be right.
   void validate() const;
   std::string describe() const;  // "784-512-128-10-128-512-784 sigmoid/sigmoid/sigmoid tied"
+
+  bool operator==(const ModelSpec&) const = default;
+  // The same layers, activations and weights (what a checkpoint's parameters mean), whatever
+  // the dropout rate and the initialization, which only training uses.
+  bool same_network(const ModelSpec& other) const;
 };
 
 std::vector<int> parse_widths(std::string_view text);  // "784,512,128,10"
