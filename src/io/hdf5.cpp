@@ -3,6 +3,9 @@
 // HDF5's automatic printing of error stacks is switched off: aeflow reports errors itself.
 // Files opened on a mpi::Communicator use the MPI-IO driver (H5Pset_fapl_mpio); their row transfers
 // are collective (H5Pset_dxpl_mpio), as HDF5 requires for writing compressed chunks in parallel.
+// Longer than the other files: it is one wrapper of one C API whose pieces (handles, property
+// lists, errors, typed reads and writes) share private helpers; split, they would need a private
+// header of their own for those and read no simpler.
 #include "aeflow/io/hdf5.hpp"
 
 #include <hdf5.h>

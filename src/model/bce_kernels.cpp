@@ -1,7 +1,7 @@
 // The logistic kernels. This file alone is compiled with -ffast-math (CMakeLists.txt): it is
 // what lets GCC call glibc's vector expf/log1pf (libmvec, declared only under __FAST_MATH__);
 // without it each element costs a scalar call and BCE dominated the step of small models
-// (784-32: 86% of step time). Logits here are finite: they come from a matmul of finite values.
+// (docs/performance.md). Logits here are finite: they come from a matmul of finite values.
 #include <cmath>
 
 #include "aeflow/base/vectorized.hpp"

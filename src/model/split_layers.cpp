@@ -180,7 +180,7 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
                                {DNNL_ARG_DIFF_SRC, memory(own_md, eng, layer.dz.data())}};
     }
     // The output goes to a private [B, n] buffer (a matmul writing a strided slice of the
-    // shared [B, out] ran ~15% slower), copied into the shared one after dropout.
+    // shared [B, out] was slower: docs/performance.md), copied into the shared one after dropout.
     layer.forward = dnnl::matmul({{x_md, w_forward_md, bias_md, own_md}, forward_attr, eng});
     layer.forward_args = {
         {DNNL_ARG_SRC, memory(x_md, eng, x)},
