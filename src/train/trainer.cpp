@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <limits>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <tuple>
@@ -73,6 +74,9 @@ class Trainer {
   void prepare_run_directory();
   void start_or_resume();
   bool train_step(const std::vector<uint32_t>& permutation);
+  bool steps_reached() const { return config_.steps > 0 && state_.global_step >= config_.steps; }
+  bool epochs_reached() const { return config_.steps <= 0 && state_.epoch >= config_.epochs; }
+  std::optional<StopReason> reason_to_stop(bool stop_agreed) const;
   void end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial);
   void check_replicas() const;
   io::CheckpointData make_checkpoint() const;
@@ -104,7 +108,7 @@ class Trainer {
   std::string last_checkpoint_;
   std::vector<float> input_, target_;
   // The throughput's clock: every step but the run's first, which builds the primitives and
-  // maps the shared memory (~tens of ms: 5% of a 320-step benchmark run).
+  // maps the shared memory (a visible share of a short benchmark run).
   double step_seconds_sum_ = 0;
   int64_t steps_timed_ = 0;
   bool first_step_done_ = false;
@@ -366,7 +370,7 @@ void Trainer::check_replicas() const {
                    std::to_string(state_.global_step) + " (--check-replicas)");
 }
 
-// One global batch. Returns false when the run must stop (a signal, or --steps reached).
+// One global batch. Returns whether some rank's stop request was agreed on in its collective.
 bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   const auto start = Clock::now();
   if (state_.global_step == config_.fail_at_step && comm_.rank() == config_.fail_rank)
@@ -416,8 +420,7 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
     if (config_.loss != model::LossKind::kRmse) line << "  val rmse " << val.rmse;
     print(line.str());
   }
-  if (config_.steps > 0 && state_.global_step >= config_.steps) return false;
-  return !result.stop;
+  return result.stop;
 }
 
 void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial) {
@@ -487,6 +490,16 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   }
 }
 
+// The one place that decides whether the run ends here, and why. A run that reached its epochs
+// or steps is done even if a stop was requested during its last step; a finished run that did
+// not reach them stopped early (this epoch, or before a resume).
+std::optional<StopReason> Trainer::reason_to_stop(bool stop_agreed) const {
+  if (steps_reached() || epochs_reached()) return StopReason::kDone;
+  if (state_.finished) return StopReason::kEarlyStopping;
+  if (stop_agreed) return StopReason::kStopRequest;
+  return std::nullopt;
+}
+
 TrainResult Trainer::run() {
   load_data();
   prepare_run_directory();
@@ -509,46 +522,38 @@ TrainResult Trainer::run() {
         std::to_string(config_.batch_size) + " on " + std::to_string(comm_.size()) + " rank(s)");
 
   TrainResult result;
-  bool stopped_by_signal = false;
+  bool stop_agreed = false;  // some rank's stop request, agreed on in a step's collective
   bool mode_noted = false;
-  while (!state_.finished) {
-    if (config_.steps <= 0 && state_.epoch >= config_.epochs) break;
-    if (config_.steps > 0 && state_.global_step >= config_.steps) break;
+  for (;;) {
+    if (const auto reason = reason_to_stop(stop_agreed)) {
+      result.stop_reason = *reason;
+      break;
+    }
     const auto permutation = sharder_->permutation(uint64_t(state_.epoch));
     const auto epoch_start = Clock::now();
     const int64_t first_step = state_.step_in_epoch;
-    bool keep_going = true;
-    while (keep_going && state_.step_in_epoch < steps_per_epoch) {
-      keep_going = train_step(permutation);
+    while (state_.step_in_epoch < steps_per_epoch && !steps_reached() && !stop_agreed) {
+      stop_agreed = train_step(permutation);
       if (!step_.note().empty() && !mode_noted) {
         print("note: " + step_.note());
         mode_noted = true;
       }
     }
+    const bool epoch_done = state_.step_in_epoch >= steps_per_epoch;
+    if (!epoch_done && !steps_reached()) continue;  // stopped mid-epoch: no epoch's end
     const int64_t samples =
         std::min<int64_t>(int64_t(train_.count), state_.step_in_epoch * config_.batch_size) -
         first_step * config_.batch_size;
-    const bool epoch_done = state_.step_in_epoch >= steps_per_epoch;
-    const bool steps_done = config_.steps > 0 && state_.global_step >= config_.steps;
-    if (!epoch_done && !steps_done) {  // a stop signal mid-epoch
-      stopped_by_signal = true;
-      break;
-    }
     if (epoch_done) {
       ++state_.epoch;
       state_.step_in_epoch = 0;
     }
     end_of_epoch(seconds_since(epoch_start), samples, !epoch_done);
-    if (steps_done) state_.finished = true;
-    if (config_.steps <= 0 && state_.epoch >= config_.epochs) state_.finished = true;
+    if (steps_reached() || epochs_reached()) state_.finished = true;
     if (state_.finished || state_.epoch % std::max<int64_t>(1, config_.checkpoint_every) == 0)
       write_checkpoint(false);
-    if (!keep_going && !steps_done && !state_.finished) {  // (a signal in the last step: done)
-      stopped_by_signal = true;
-      break;
-    }
   }
-  if (stopped_by_signal) {
+  if (result.stop_reason == StopReason::kStopRequest) {
     write_checkpoint(false);
     const int received = stop_.signal();  // (0 here when the signal reached another rank)
     print("stopped by " +

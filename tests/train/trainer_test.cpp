@@ -318,6 +318,7 @@ TEST_F(TrainerTest, StopRequestStopsItsRunAndIsResetForTheNext) {
   std::ostringstream log;
   const TrainResult stopped = run_training(c, mpi::Communicator::world(), log, stop);
   EXPECT_EQ(stopped.exit_code, kExitPreempted) << log.str();
+  EXPECT_EQ(stopped.stop_reason, StopReason::kStopRequest);
   EXPECT_EQ(stopped.steps, 1);
   EXPECT_EQ(stopped.checkpoint, checkpoint_at(c.out, 1));
   EXPECT_NE(log.str().find("stopped by signal 15 after step 1;"), std::string::npos) << log.str();
@@ -329,6 +330,7 @@ TEST_F(TrainerTest, StopRequestStopsItsRunAndIsResetForTheNext) {
   std::ostringstream again;
   const TrainResult finished = run_training(c, mpi::Communicator::world(), again, stop);
   EXPECT_EQ(finished.exit_code, 0) << again.str();
+  EXPECT_EQ(finished.stop_reason, StopReason::kDone);
   EXPECT_EQ(finished.steps, 2 * kStepsPerEpoch);
   // ... bit for bit the run no request stopped.
   const TrainResult whole = train(config("whole"));
@@ -814,6 +816,7 @@ TEST_F(TrainerTest, EarlyStoppingStopsAfterPatienceEpochsWithoutImprovement) {
   c.patience = 2;
   const TrainResult result = train(c);
   EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.stop_reason, StopReason::kEarlyStopping);
   EXPECT_EQ(result.epochs, 3);
   const io::CheckpointData checkpoint = io::read_checkpoint(result.checkpoint);
   EXPECT_EQ(checkpoint.history.size(), 3u);

@@ -16,8 +16,16 @@ namespace aeflow::train {
 // Exit code of a run stopped by a stop request (a signal) after it wrote a checkpoint.
 constexpr int kExitPreempted = 3;
 
+// Why a run ended.
+enum class StopReason {
+  kDone,           // its epochs (or --steps) are done
+  kEarlyStopping,  // the monitored loss stopped improving (this run, or the one it resumed)
+  kStopRequest,    // a stop was requested (a signal): checkpoint written, exit kExitPreempted
+};
+
 struct TrainResult {
   int exit_code = 0;
+  StopReason stop_reason = StopReason::kDone;
   int64_t epochs = 0;  // completed
   int64_t steps = 0;   // optimizer steps in total
   eval::Evaluation test;
