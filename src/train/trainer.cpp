@@ -32,6 +32,7 @@
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
 #include "aeflow/train/data_parallel_step.hpp"
+#include "aeflow/train/resume_policy.hpp"
 #include "aeflow/train/run_directory.hpp"
 
 namespace aeflow::train {
@@ -81,9 +82,6 @@ class Trainer {
   void check_replicas() const;
   io::CheckpointData make_checkpoint() const;
   void write_checkpoint(bool best);
-  std::string pick_checkpoint(io::CheckpointData& checkpoint) const;
-  void check_resumable(const io::CheckpointData& checkpoint, const std::string& path) const;
-  void check_intact(const io::CheckpointData& checkpoint, const std::string& path) const;
   void restore(const io::CheckpointData& checkpoint, const std::string& path);
   void print(const std::string& line) const {
     if (comm_.is_root()) log_ << line << std::endl;
@@ -153,91 +151,10 @@ void Trainer::prepare_run_directory() {
   comm_.barrier();
 }
 
-// Throws InputError if CHECKPOINT cannot continue this run: another model, loss or optimizer,
-// or settings that decide which images make each step (the batch, the validation split, the
-// training subset) changed, so its place in the epoch would mean other images.
-void Trainer::check_resumable(const io::CheckpointData& checkpoint, const std::string& path) const {
-  if (!checkpoint.spec.same_network(config_.spec))
-    throw InputError(path + ": checkpoint is a " + checkpoint.spec.describe() +
-                     " model, but this run asks for " + config_.spec.describe() +
-                     "; resume it with the same --encoder, activations and --tied");
-  if (checkpoint.loss != model::to_string(config_.loss))
-    throw InputError(path + ": checkpoint was trained with --loss " + checkpoint.loss + ", not " +
-                     model::to_string(config_.loss));
-  if (checkpoint.optimizer != model::to_string(config_.optimizer.kind))
-    throw InputError(path + ": checkpoint was trained with --optimizer " + checkpoint.optimizer +
-                     ", not " + model::to_string(config_.optimizer.kind));
-  const io::LoopState& then = checkpoint.state;
-  for (const auto& [option, was, is] :
-       {std::tuple{"batch-size", then.batch_size, config_.batch_size},
-        std::tuple{"validation", then.validation, config_.validation},
-        std::tuple{"train-limit", then.train_limit, config_.train_limit}})
-    if (was >= 0 && was != is)
-      throw InputError(path + ": checkpoint was trained with --" + option + " " +
-                       std::to_string(was) + ", not " + std::to_string(is) +
-                       ": resume with the same (it decides which images each step takes)");
-}
-
-// Throws InputError if CHECKPOINT's contents cannot be those of any run of this model: damage.
-void Trainer::check_intact(const io::CheckpointData& checkpoint, const std::string& path) const {
-  if (checkpoint.optimizer_step < 0 || checkpoint.state.global_step < 0)
-    throw InputError(path + ": negative step counts (damaged checkpoint)");
-  for (const auto& state : optimizer_.state()) {
-    auto found = std::find_if(checkpoint.optimizer_state.begin(), checkpoint.optimizer_state.end(),
-                              [&](const io::NamedArray& a) { return a.name == state.name; });
-    if (found == checkpoint.optimizer_state.end() || found->values.size() != state.values.size())
-      throw InputError(path + ": optimizer state '" + state.name + "' missing or the wrong size");
-  }
-}
-
-// Rank 0's choice of the checkpoint to continue from ("" for a new run), read into CHECKPOINT.
-// With auto, a checkpoint that cannot be read (damaged, cut short) falls back to an older one;
-// one that reads but belongs to another run is an error, never a reason to start over.
-std::string Trainer::pick_checkpoint(io::CheckpointData& checkpoint) const {
-  if (config_.resume.empty()) return "";
-  if (config_.resume != "auto") {
-    checkpoint = io::read_checkpoint(config_.resume);
-    check_resumable(checkpoint, config_.resume);
-    check_intact(checkpoint, config_.resume);
-    return config_.resume;
-  }
-  const auto candidates = run_dir_.resume_candidates();
-  for (const auto& candidate : candidates) {
-    const std::string path = candidate.string();
-    try {
-      checkpoint = io::read_checkpoint(path);
-    } catch (const InputError& error) {
-      print("skipping " + path + ": " + error.what());
-      continue;
-    }
-    check_resumable(checkpoint, path);  // (another run's: an error, not a reason to skip)
-    try {
-      check_intact(checkpoint, path);
-    } catch (const InputError& error) {
-      print("skipping " + path + ": " + error.what());
-      continue;
-    }
-    return path;
-  }
-  // Starting over here would overwrite best.h5, metrics.h5 and the damaged files' run.
-  if (!candidates.empty())
-    throw InputError("none of the " + std::to_string(candidates.size()) + " checkpoints in " +
-                     run_dir_.checkpoints().string() +
-                     " can be read: resume from one that can (best.h5?) with --resume PATH, or "
-                     "pass --force instead of --resume to start over (it deletes them)");
-  if (fs::exists(run_dir_.best_path()))
-    throw InputError(run_dir_.checkpoints().string() +
-                     " holds only best.h5: resume it with --resume " +
-                     run_dir_.best_path().string() +
-                     ", or pass --force instead of --resume to start over (it deletes it)");
-  print("no checkpoint to resume in " + run_dir_.checkpoints().string() + ": starting a new run");
-  return "";
-}
-
 // CHECKPOINT passed check_resumable (on rank 0, from the same file).
 void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& path) {
-  check_resumable(checkpoint, path);  // (cheap; and it keeps this rank from half a restore)
-  check_intact(checkpoint, path);
+  check_resumable(checkpoint, path, config_);  // (cheap; it keeps this rank from half a restore)
+  check_intact(checkpoint, path, optimizer_);
   std::vector<float> parameters(network_.parameters().size());
   eval::load_parameters(checkpoint, parameters, path);
   std::copy(parameters.begin(), parameters.end(), network_.parameters().begin());
@@ -279,7 +196,8 @@ void Trainer::start_or_resume() {
   state_.best_monitor = std::numeric_limits<double>::infinity();
   state_.best_val_loss = std::numeric_limits<double>::infinity();
   io::CheckpointData checkpoint;
-  std::string chosen = comm_.is_root() ? pick_checkpoint(checkpoint) : "";
+  std::string chosen =
+      comm_.is_root() ? pick_checkpoint(config_, run_dir_, optimizer_, checkpoint, log_) : "";
   comm_.broadcast(chosen);
   if (chosen.empty()) {
     if (comm_.is_root()) network_.initialize(config_.seed);
