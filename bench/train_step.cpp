@@ -96,6 +96,8 @@ int run(int argc, char** argv) {
   network.set_precision(model::parse_precision(options.precision));
   model::OptimizerConfig adam;  // Adam, lr 1e-3: the peers' settings
   model::Optimizer optimizer(adam, spec.parameter_count());
+  if (comm.is_root()) network.initialize(1);
+  comm.broadcast(network.parameters());
   train::DataParallelStep step(network, loss, optimizer, comm,
                                options.grad_sync == "overlap"  ? train::GradSync::kOverlap
                                : options.grad_sync == "shared" ? train::GradSync::kShared
@@ -103,8 +105,6 @@ int run(int argc, char** argv) {
                                : options.grad_sync == "auto"   ? train::GradSync::kAuto
                                                                : train::GradSync::kFused,
                                1.0, size_t(options.batch));
-  if (comm.is_root()) network.initialize(1);
-  comm.broadcast(network.parameters());
 
   const data::Dataset images = data::load_split(options.data, data::Split::kTrain);
   const data::Sharder sharder(images.count, size_t(options.batch), 1, comm.rank(), comm.size());

@@ -62,9 +62,7 @@ class Trainer {
         loss_(config.loss),
         network_(config.spec, loss_.takes_logits()),
         optimizer_(config.optimizer, config.spec.parameter_count()),
-        run_dir_(config.out),
-        step_(network_, loss_, optimizer_, comm_, config.grad_sync, config.bucket_mb,
-              size_t(config.batch_size)) {
+        run_dir_(config.out) {
     network_.set_precision(config.precision);
   }
 
@@ -95,7 +93,7 @@ class Trainer {
   model::Network network_;
   model::Optimizer optimizer_;
   RunDirectory run_dir_;
-  DataParallelStep step_;
+  std::unique_ptr<DataParallelStep> step_;  // built once the parameters are set (collective)
   data::Dataset train_, validation_, test_;
   std::unique_ptr<data::Sharder> sharder_;
   io::LoopState state_;
@@ -258,7 +256,7 @@ io::CheckpointData Trainer::make_checkpoint() const {
 }
 
 void Trainer::write_checkpoint(bool best) {
-  step_.complete_optimizer_state();  // (collective; every rank comes here)
+  step_->complete_optimizer_state();  // (collective; every rank comes here)
   if (!best) last_checkpoint_ = run_dir_.step_path(state_.global_step).string();
   if (comm_.is_root()) {
     const io::CheckpointData checkpoint = make_checkpoint();
@@ -308,8 +306,8 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   }
   const model::DropoutKey key{state_.seed, uint64_t(state_.global_step), shard.local_begin};
   last_lr_ = lr_.at(state_.global_step, total_steps_);
-  const StepResult result = step_.run(input, target_.data(), int(rows), shard.global_size, key,
-                                      float(last_lr_), stop_.requested());
+  const StepResult result = step_->run(input, target_.data(), int(rows), shard.global_size, key,
+                                       float(last_lr_), stop_.requested());
   if (!std::isfinite(result.loss_sum))
     throw InputError("the training loss is " +
                      std::string(std::isnan(result.loss_sum) ? "NaN" : "infinite") + " at step " +
@@ -422,6 +420,9 @@ TrainResult Trainer::run() {
   load_data();
   prepare_run_directory();
   start_or_resume();
+  step_ = std::make_unique<DataParallelStep>(network_, loss_, optimizer_, comm_, config_.grad_sync,
+                                             config_.bucket_mb, size_t(config_.batch_size));
+  if (!step_->note().empty()) print("note: " + step_->note());
   sharder_ = std::make_unique<data::Sharder>(train_.count, size_t(config_.batch_size), state_.seed,
                                              comm_.rank(), comm_.size());
   const int64_t steps_per_epoch = int64_t(sharder_->steps_per_epoch());
@@ -441,7 +442,6 @@ TrainResult Trainer::run() {
 
   TrainResult result;
   bool stop_agreed = false;  // some rank's stop request, agreed on in a step's collective
-  bool mode_noted = false;
   for (;;) {
     if (const auto reason = reason_to_stop(stop_agreed)) {
       result.stop_reason = *reason;
@@ -452,10 +452,6 @@ TrainResult Trainer::run() {
     const int64_t first_step = state_.step_in_epoch;
     while (state_.step_in_epoch < steps_per_epoch && !steps_reached() && !stop_agreed) {
       stop_agreed = train_step(permutation);
-      if (!step_.note().empty() && !mode_noted) {
-        print("note: " + step_.note());
-        mode_noted = true;
-      }
     }
     const bool epoch_done = state_.step_in_epoch >= steps_per_epoch;
     if (!epoch_done && !steps_reached()) continue;  // stopped mid-epoch: no epoch's end
@@ -496,7 +492,7 @@ TrainResult Trainer::run() {
   if (steps_timed_ > 0 && step_seconds_sum_ > 0) {
     result.samples_per_second =
         double(config_.batch_size) * double(steps_timed_) / step_seconds_sum_;
-    result.reduce_fraction = comm_.allreduce_max(step_.times().reduce) / step_seconds_sum_;
+    result.reduce_fraction = comm_.allreduce_max(step_->times().reduce) / step_seconds_sum_;
     std::ostringstream line;
     line << std::fixed << std::setprecision(0) << "throughput " << result.samples_per_second
          << " samples/s over " << steps_timed_ << " steps on " << comm_.size()
