@@ -1,5 +1,6 @@
-// What Network and SplitLayers both build their oneDNN primitives from: matrix descriptors
-// over strided memory, and the eltwise algorithms of an activation.
+// What Network and SplitLayers both build their oneDNN primitives from, so that the two compute
+// a layer alike: the engine, matrix descriptors over strided memory, an activation's eltwise
+// algorithms, its fused post-op and its backward.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -41,6 +42,21 @@ inline EltwiseAlgs eltwise_algs(Activation activation) {
       break;
   }
   return {algorithm::undef, algorithm::undef, 0.f};
+}
+
+// The CPU engine and the stream every primitive of a Network or a SplitLayers runs on.
+struct CpuEngine {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+};
+
+// A layer's forward matmul attributes: its activation fused as an eltwise post-op.
+inline dnnl::primitive_attr with_activation(const EltwiseAlgs& algs) {
+  dnnl::post_ops ops;
+  ops.append_eltwise(1.0f, algs.forward, algs.alpha, 0.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  return attr;
 }
 
 // The activation's backward over [rows, cols] = MD, from its output y (use-dst variant); oneDNN

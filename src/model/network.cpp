@@ -13,6 +13,7 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
+#include "dropout.hpp"
 #include "layer_primitives.hpp"
 #include "loss_kernels.hpp"
 #include "matrix_kernels.hpp"
@@ -33,9 +34,7 @@ std::pair<size_t, size_t> own_parameters(const LayerSpec& layer) {
 
 }  // namespace
 
-struct Network::Engine {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  dnnl::stream stream{engine};
+struct Network::Engine : CpuEngine {
   dnnl::reorder to16_parameters;  // bf16: f32 parameters -> their bf16 copy
 };
 
@@ -186,9 +185,7 @@ Network::Plan& Network::plan_for(int batch) {
     dnnl::primitive_attr forward_attr;
     if (layer.activated) {
       const EltwiseAlgs algs = eltwise_algs(spec.activation);
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.0f, algs.forward, algs.alpha, 0.0f);
-      forward_attr.set_post_ops(ops);
+      forward_attr = with_activation(algs);
       layer.activation_backward = activation_backward(algs, layer.y_md, eng);
     }
     layer.forward =
@@ -286,7 +283,6 @@ void Network::run_layers(Plan& plan, const float* input, int first, int last, bo
   dnnl::stream& stream = engine_->stream;
   plan.dropout_applied = training && spec_.dropout > 0;
   const float keep = 1.0f - spec_.dropout;
-  const float scale = 1.0f / keep;
   const bool half = precision_ == Precision::kBf16;
   if (half) {  // the parameters may have changed since the last call: a fresh bf16 copy
     const dnnl::engine& eng = engine_->engine;
@@ -304,14 +300,10 @@ void Network::run_layers(Plan& plan, const float* input, int first, int last, bo
     layer.forward.execute(stream, layer.forward_args);
     if (spec.dropout) {
       if (plan.dropout_applied) {
-        // Inverted dropout: scale at training time so inference needs nothing.
         const size_t out = size_t(spec.out);
-        for (int r = 0; r < plan.batch; ++r) {
-          RandomStream rng(key.seed, RandomPurpose::kDropout, key.step * 256 + uint64_t(i),
-                           key.first_global_row + uint64_t(r));
-          float* m = layer.mask.data() + r * out;
-          for (size_t j = 0; j < out; ++j) m[j] = rng.uniform() < keep ? scale : 0.0f;
-        }
+        for (int r = 0; r < plan.batch; ++r)
+          dropout_mask(key, i, key.first_global_row + uint64_t(r), 0, out, keep,
+                       layer.mask.data() + r * out);
         for (size_t k = 0; k < layer.y.size(); ++k) layer.dropped[k] = layer.y[k] * layer.mask[k];
       } else {
         std::copy(layer.y.begin(), layer.y.end(), layer.dropped.begin());

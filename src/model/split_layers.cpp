@@ -12,6 +12,7 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
+#include "dropout.hpp"
 #include "layer_primitives.hpp"
 #include "matrix_kernels.hpp"
 
@@ -39,10 +40,7 @@ std::vector<int> split_columns(int out, int size, bool shared) {
 
 }  // namespace
 
-struct SplitLayers::Engine {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  dnnl::stream stream{engine};
-};
+struct SplitLayers::Engine : CpuEngine {};
 
 struct SplitLayers::Plan {
   using Args = std::unordered_map<int, memory>;
@@ -171,9 +169,7 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
     dnnl::primitive_attr forward_attr;
     if (layer.activated) {
       const EltwiseAlgs algs = eltwise_algs(spec.activation);
-      dnnl::post_ops ops;
-      ops.append_eltwise(1.0f, algs.forward, algs.alpha, 0.0f);
-      forward_attr.set_post_ops(ops);
+      forward_attr = with_activation(algs);
       layer.activation_backward = activation_backward(algs, own_md, eng);
       layer.activation_args = {{DNNL_ARG_DIFF_DST, memory(own_md, eng, layer.dy.data())},
                                {DNNL_ARG_DST, memory(own_md, eng, layer.y.data())},
@@ -226,7 +222,6 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
   Plan& plan = plan_for(rows);
   dnnl::stream& stream = engine_->stream;
   const float keep = 1.0f - network_.spec().dropout;
-  const float scale = 1.0f / keep;
   plan.dropout_applied = network_.spec().dropout > 0;  // (forward here is always training)
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec& spec = layers_[i];
@@ -243,14 +238,9 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
       // Network; this rank takes its columns from the stream's position `begin`.
       size_t row = 0;
       for (const RowBlock& block : blocks)
-        for (size_t k = 0; k < block.rows; ++k, ++row) {
-          RandomStream rng(key.seed, RandomPurpose::kDropout, key.step * 256 + uint64_t(i),
-                           block.first_global_row + k);
-          rng.seek(uint64_t(layer.begin) / 4);
-          for (int skip = 0; skip < layer.begin % 4; ++skip) rng.uniform();
-          float* m = layer.mask.data() + row * n;
-          for (size_t j = 0; j < n; ++j) m[j] = rng.uniform() < keep ? scale : 0.0f;
-        }
+        for (size_t k = 0; k < block.rows; ++k, ++row)
+          dropout_mask(key, i, block.first_global_row + k, size_t(layer.begin), n, keep,
+                       layer.mask.data() + row * n);
       // dy is free until backward: it holds y * mask for the copy.
       for (size_t k = 0; k < layer.y.size(); ++k) layer.dy[k] = layer.y[k] * layer.mask[k];
       y = layer.dy.data();
