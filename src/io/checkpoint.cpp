@@ -38,16 +38,12 @@ size_t element_count(const std::vector<size_t>& shape) {
 
 // --- writing -----------------------------------------------------------------------------------
 
-void write_array(h5::Group& group, const NamedArray& array, const std::vector<size_t>& shape) {
-  if (array.values.size() != element_count(shape))
-    throw RunError("checkpoint array '" + array.name + "' holds " +
-                   std::to_string(array.values.size()) + " values, expected " +
-                   h5::format_shape(shape));
-  group.write_dataset<float>(array.name.substr(array.name.rfind('/') + 1), array.values, shape);
-}
-
-void write_model(h5::File& file, const CheckpointData& checkpoint) {
+void write_model(h5::File& file, const CheckpointView& checkpoint) {
   const model::ModelSpec& spec = checkpoint.spec;
+  if (checkpoint.parameters.size() != spec.parameter_count())
+    throw RunError("checkpoint parameters: " + std::to_string(checkpoint.parameters.size()) +
+                   " values, but model " + spec.describe() + " has " +
+                   std::to_string(spec.parameter_count()));
   h5::Group group = file.create_group("model");
   group.set_int_vector_attribute("encoder",
                                  std::vector<int64_t>(spec.encoder.begin(), spec.encoder.end()));
@@ -61,50 +57,31 @@ void write_model(h5::File& file, const CheckpointData& checkpoint) {
   group.set_double_attribute("init_bias", spec.init.bias);
   group.set_string_attribute("loss", checkpoint.loss);
   group.set_int_attribute("parameter_count", int64_t(spec.parameter_count()));
-
-  std::map<std::string, const NamedArray*> by_name;
-  for (const NamedArray& array : checkpoint.parameters) by_name[array.name] = &array;
-  auto take = [&](const std::string& name) {
-    auto found = by_name.find(name);
-    if (found == by_name.end())
-      throw RunError("checkpoint parameters lack '" + name + "' for model " + spec.describe());
-    const NamedArray* array = found->second;
-    by_name.erase(found);
-    return array;
-  };
   const std::vector<model::LayerSpec> layers = spec.layers();
   for (size_t i = 0; i < layers.size(); ++i) {
     const model::LayerSpec& layer = layers[i];
-    const std::string name = layer_name(i);
-    h5::Group layer_group = group.create_group(name);
+    h5::Group layer_group = group.create_group(layer_name(i));
     layer_group.set_int_attribute("in", layer.in);
     layer_group.set_int_attribute("out", layer.out);
     layer_group.set_string_attribute("activation", model::to_string(layer.activation));
-    if (layer.tied_to >= 0) {
+    const size_t out = size_t(layer.out), in = size_t(layer.in);
+    if (layer.tied_to >= 0)
       layer_group.set_int_attribute("tied_to", layer.tied_to);
-    } else {
-      write_array(layer_group, *take(name + "/weight"), {size_t(layer.out), size_t(layer.in)});
-    }
-    write_array(layer_group, *take(name + "/bias"), {size_t(layer.out)});
+    else
+      layer_group.write_dataset<float>(
+          "weight", checkpoint.parameters.subspan(layer.weight_offset, out * in), {out, in});
+    layer_group.write_dataset<float>("bias", checkpoint.parameters.subspan(layer.bias_offset, out),
+                                     {out});
   }
-  if (!by_name.empty())
-    throw RunError("checkpoint parameter '" + by_name.begin()->first + "' is not part of model " +
-                   spec.describe());
 }
 
-void write_optimizer(h5::File& file, const CheckpointData& checkpoint) {
+void write_optimizer(h5::File& file, const CheckpointView& checkpoint) {
   h5::Group group = file.create_group("optimizer");
   group.set_string_attribute("name", checkpoint.optimizer);
   group.set_int_attribute("step", checkpoint.optimizer_step);
-  for (const NamedArray& array : checkpoint.optimizer_state) {
+  for (const NamedSpan& array : checkpoint.optimizer_state) {
     if (array.name.empty()) throw RunError("checkpoint optimizer state has an unnamed array");
-    const std::vector<size_t> shape =
-        array.shape.empty() ? std::vector<size_t>{array.values.size()} : array.shape;
-    if (array.values.size() != element_count(shape))
-      throw RunError("optimizer state '" + array.name + "' holds " +
-                     std::to_string(array.values.size()) + " values for shape " +
-                     h5::format_shape(shape));
-    group.write_dataset<float>(array.name, array.values, shape);  // a '/' nests groups
+    group.write_dataset<float>(array.name, array.values, {array.values.size()});
   }
 }
 
@@ -319,7 +296,7 @@ CheckpointData read_contents(const std::string& path) {
 
 }  // namespace
 
-void write_checkpoint(const std::string& path, const CheckpointData& checkpoint) {
+void write_checkpoint(const std::string& path, const CheckpointView& checkpoint) {
   try {
     checkpoint.spec.validate();
     AtomicFile atomic(path, /*overwrite=*/true);  // checkpoints are replaced by design
@@ -340,6 +317,58 @@ void write_checkpoint(const std::string& path, const CheckpointData& checkpoint)
     // AtomicFile's destructor has removed the temporary; PATH is as it was.
     throw RunError(path + ": cannot write checkpoint: " + error.what());
   }
+}
+
+void write_checkpoint(const std::string& path, const CheckpointData& checkpoint) {
+  std::vector<float> parameters;
+  try {
+    parameters = flat_parameters(checkpoint, "checkpoint parameters");
+  } catch (const InputError& error) {
+    throw RunError(path + ": cannot write checkpoint: " + error.what());
+  }
+  CheckpointView view{checkpoint.config_ini,     checkpoint.spec,
+                      checkpoint.loss,           parameters,
+                      checkpoint.optimizer,      {},
+                      checkpoint.optimizer_step, checkpoint.state,
+                      checkpoint.history};
+  for (const NamedArray& array : checkpoint.optimizer_state) {
+    if (!array.shape.empty() && element_count(array.shape) != array.values.size())
+      throw RunError(path + ": cannot write checkpoint: optimizer state '" + array.name +
+                     "' holds " + std::to_string(array.values.size()) + " values for shape " +
+                     h5::format_shape(array.shape));
+    view.optimizer_state.push_back({array.name, array.values});
+  }
+  write_checkpoint(path, view);
+}
+
+std::vector<float> flat_parameters(const CheckpointData& checkpoint, const std::string& path) {
+  const model::ModelSpec& spec = checkpoint.spec;
+  std::map<std::string, const NamedArray*> by_name;
+  for (const NamedArray& array : checkpoint.parameters) by_name[array.name] = &array;
+  std::vector<float> flat(spec.parameter_count());
+  auto take = [&](const std::string& name, size_t offset, size_t count) {
+    auto found = by_name.find(name);
+    if (found == by_name.end())
+      throw InputError(path + ": no '" + name + "' for model " + spec.describe());
+    if (found->second->values.size() != count)
+      throw InputError(path + ": '" + name + "' holds " +
+                       std::to_string(found->second->values.size()) + " values, expected " +
+                       std::to_string(count));
+    std::copy(found->second->values.begin(), found->second->values.end(),
+              flat.begin() + ptrdiff_t(offset));
+    by_name.erase(found);
+  };
+  const std::vector<model::LayerSpec> layers = spec.layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const model::LayerSpec& layer = layers[i];
+    if (layer.tied_to < 0)
+      take(layer_name(i) + "/weight", layer.weight_offset, size_t(layer.out) * size_t(layer.in));
+    take(layer_name(i) + "/bias", layer.bias_offset, size_t(layer.out));
+  }
+  if (!by_name.empty())
+    throw InputError(path + ": '" + by_name.begin()->first + "' is not part of model " +
+                     spec.describe());
+  return flat;
 }
 
 CheckpointData read_checkpoint(const std::string& path) {

@@ -78,7 +78,6 @@ class Trainer {
   std::optional<StopReason> reason_to_stop(bool stop_agreed) const;
   void end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial);
   void check_replicas() const;
-  io::CheckpointData make_checkpoint() const;
   void write_checkpoint(bool best);
   void restore(const io::CheckpointData& checkpoint, const std::string& path);
   void print(const std::string& line) const {
@@ -153,8 +152,7 @@ void Trainer::prepare_run_directory() {
 void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& path) {
   check_resumable(checkpoint, path, config_);  // (cheap; it keeps this rank from half a restore)
   check_intact(checkpoint, path, optimizer_);
-  std::vector<float> parameters(network_.parameters().size());
-  eval::load_parameters(checkpoint, parameters, path);
+  const std::vector<float> parameters = io::flat_parameters(checkpoint, path);
   std::copy(parameters.begin(), parameters.end(), network_.parameters().begin());
   for (const auto& state : optimizer_.state()) {
     auto found = std::find_if(checkpoint.optimizer_state.begin(), checkpoint.optimizer_state.end(),
@@ -223,43 +221,22 @@ void Trainer::start_or_resume() {
   state_.train_limit = config_.train_limit;
 }
 
-io::CheckpointData Trainer::make_checkpoint() const {
-  io::CheckpointData checkpoint;
-  checkpoint.config_ini = config_.config_ini;
-  checkpoint.spec = config_.spec;
-  checkpoint.loss = model::to_string(config_.loss);
-  const auto params = network_.parameters();
-  for (size_t i = 0; i < network_.layers().size(); ++i) {
-    const model::LayerSpec& layer = network_.layers()[i];
-    char prefix[16];
-    std::snprintf(prefix, sizeof prefix, "layer_%02d", int(i));
-    if (layer.tied_to < 0) {
-      const auto begin = params.begin() + long(layer.weight_offset);
-      checkpoint.parameters.push_back(
-          {std::string(prefix) + "/weight",
-           {size_t(layer.out), size_t(layer.in)},
-           std::vector<float>(begin, begin + long(size_t(layer.out) * size_t(layer.in)))});
-    }
-    const auto begin = params.begin() + long(layer.bias_offset);
-    checkpoint.parameters.push_back({std::string(prefix) + "/bias",
-                                     {size_t(layer.out)},
-                                     std::vector<float>(begin, begin + layer.out)});
-  }
-  checkpoint.optimizer = model::to_string(config_.optimizer.kind);
-  for (auto& state : optimizer_.state())
-    checkpoint.optimizer_state.push_back(
-        {state.name, {state.values.size()}, std::move(state.values)});
-  checkpoint.optimizer_step = optimizer_.steps();
-  checkpoint.state = state_;
-  checkpoint.history = history_;
-  return checkpoint;
-}
-
 void Trainer::write_checkpoint(bool best) {
   step_->complete_optimizer_state();  // (collective; every rank comes here)
   if (!best) last_checkpoint_ = run_dir_.step_path(state_.global_step).string();
   if (comm_.is_root()) {
-    const io::CheckpointData checkpoint = make_checkpoint();
+    const std::vector<model::Optimizer::State> optimizer_state = optimizer_.state();
+    io::CheckpointView checkpoint{config_.config_ini,
+                                  config_.spec,
+                                  model::to_string(config_.loss),
+                                  network_.parameters(),
+                                  model::to_string(config_.optimizer.kind),
+                                  {},
+                                  optimizer_.steps(),
+                                  state_,
+                                  history_};
+    for (const auto& state : optimizer_state)
+      checkpoint.optimizer_state.push_back({state.name, state.values});
     if (best) {
       io::write_checkpoint(run_dir_.best_path().string(), checkpoint);
     } else {

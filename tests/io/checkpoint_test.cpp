@@ -334,7 +334,10 @@ TEST(CheckpointTest, FailedWriteLeavesTheExistingCheckpointIntact) {
   const std::vector<uint8_t> before = test::read_file(path);
 
   CheckpointData bad = sample_checkpoint(false);
-  bad.parameters.pop_back();  // fails midway, after the temporary file exists
+  bad.optimizer_state[0].name = "";  // fails midway, after the temporary file exists
+  expect_error<RunError>([&] { write_checkpoint(path, bad); }, {path + ": cannot write"});
+  bad = sample_checkpoint(false);
+  bad.parameters.pop_back();  // (and before it)
   expect_error<RunError>([&] { write_checkpoint(path, bad); }, {path + ": cannot write"});
   EXPECT_EQ(test::read_file(path), before);
   EXPECT_FALSE(fs::exists(path + ".tmp"));

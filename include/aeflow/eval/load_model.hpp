@@ -18,11 +18,6 @@ struct LoadedModel {
   model::LossKind loss = model::LossKind::kMse;
 };
 
-// Copies the checkpoint's parameters, in layer order, into a flat parameter buffer of the same
-// model. Throws InputError (naming PATH) if the sizes differ.
-void load_parameters(const io::CheckpointData& checkpoint, std::span<float> parameters,
-                     const std::string& path);
-
 // Reads PATH (InputError if it is not a checkpoint) and loads its parameters into a Network.
 LoadedModel load_model(const std::string& path);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,36 @@ struct CheckpointData {
   std::vector<HistoryRow> history;
 };
 
+// A float array that a checkpoint is written from, viewed where it lives.
+struct NamedSpan {
+  std::string name;
+  std::span<const float> values;
+};
+
+// What a running model is checkpointed from: views of its buffers, no copies of the parameters.
+// io slices PARAMETERS into the file's per-layer arrays by the spec's layer offsets.
+struct CheckpointView {
+  const std::string& config_ini;
+  const model::ModelSpec& spec;
+  std::string loss;
+  std::span<const float> parameters;  // flat, in the layout of spec.layers()
+  std::string optimizer;
+  std::vector<NamedSpan> optimizer_state;  // flat, parameter_count long each
+  int64_t optimizer_step = 0;
+  const LoopState& state;
+  const std::vector<HistoryRow>& history;
+};
+
 // Writes PATH.tmp, fsyncs, renames over PATH. Throws RunError (disk full, permissions) and
 // removes the temporary file; an existing PATH is left as it was.
+void write_checkpoint(const std::string& path, const CheckpointView& checkpoint);
+// The same from arrays read before (rewriting a checkpoint): its parameters must be exactly the
+// spec's arrays, or RunError.
 void write_checkpoint(const std::string& path, const CheckpointData& checkpoint);
+
+// CHECKPOINT's parameters as one flat buffer in the layout of its spec's layers() (what a
+// Network computes on). Throws InputError naming PATH if its arrays do not make that buffer.
+std::vector<float> flat_parameters(const CheckpointData& checkpoint, const std::string& path);
 
 // Throws InputError if PATH is not an aeflow checkpoint (missing, damaged, other format).
 CheckpointData read_checkpoint(const std::string& path);
