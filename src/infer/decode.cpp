@@ -15,15 +15,13 @@
 #include "aeflow/data/md5.hpp"
 #include "aeflow/eval/load_model.hpp"
 #include "aeflow/io/atomic_file.hpp"
-#include "aeflow/io/file_header.hpp"
+#include "aeflow/io/decoded_writer.hpp"
 #include "aeflow/io/hdf5.hpp"
 
 namespace aeflow::infer {
 
 namespace {
 
-constexpr const char* kFormat = "aeflow-decoded";
-constexpr int64_t kFormatVersion = 1;
 constexpr size_t kPieceRows = 1024;  // points read, decoded and written at a time
 constexpr size_t kBlockRows = 256;   // points per decoder call
 
@@ -202,56 +200,42 @@ DecodeResult run_decode(const DecodeConfig& config, std::ostream& log) {
   }
 
   try {
-    io::h5::File file = io::h5::File::create(atomic.temp_path(), io::h5::CreateMode::kTruncate);
-    io::write_file_header(file, kFormat, kFormatVersion, loaded.checkpoint.config_ini);
-    file.set_string_attribute("checkpoint", config.checkpoint);
-    file.set_string_attribute("checkpoint_md5", data::file_md5(config.checkpoint));
-    file.set_int_vector_attribute("encoder", std::vector<int64_t>(network.spec().encoder.begin(),
-                                                                  network.spec().encoder.end()));
+    io::DecodedHeader header;
+    header.config_ini = loaded.checkpoint.config_ini;
+    header.checkpoint = config.checkpoint;
+    header.checkpoint_md5 = data::file_md5(config.checkpoint);
+    header.encoder.assign(network.spec().encoder.begin(), network.spec().encoder.end());
     if (!config.points.empty()) {
-      file.set_string_attribute("source", "points");
-      file.set_string_attribute("points_file", config.points);
-      file.set_string_attribute("points_dataset", config.dataset);
-      file.set_string_attribute("points_md5", data::file_md5(config.points));
+      header.source = "points";
+      header.points_file = config.points;
+      header.points_dataset = config.dataset;
+      header.points_md5 = data::file_md5(config.points);
     } else {
-      file.set_string_attribute("source", config.grid.empty() ? "circle" : "grid");
-      if (!config.grid.empty()) {
-        file.set_string_attribute("grid", config.grid);
-        file.set_int_vector_attribute("grid_shape",
-                                      std::vector<int64_t>(grid_shape.begin(), grid_shape.end()));
-      } else {
-        file.set_string_attribute("circle", config.circle);
-      }
-      file.set_double_vector_attribute("fixed", std::vector<double>(fixed.begin(), fixed.end()));
+      header.source = config.grid.empty() ? "circle" : "grid";
+      header.grid = config.grid;
+      header.grid_shape.assign(grid_shape.begin(), grid_shape.end());
+      header.circle = config.circle;
+      header.fixed.assign(fixed.begin(), fixed.end());
     }
-    {
-      std::vector<size_t> images_shape{n}, images_chunk{kBlockRows};
-      images_shape.insert(images_shape.end(), image_shape.begin(), image_shape.end());
-      images_chunk.insert(images_chunk.end(), image_shape.begin(), image_shape.end());
-      io::h5::Dataset points_out =
-          file.create_dataset("points", io::h5::DType::kFloat32, {n, k}, {{kPieceRows, k}});
-      io::h5::Dataset images_out =
-          file.create_dataset("images", io::h5::DType::kFloat32, images_shape, {images_chunk});
-      std::vector<float> points(kPieceRows * k), images(kPieceRows * width);
-      for (size_t first = 0; first < n; first += kPieceRows) {
-        const size_t count = std::min(kPieceRows, n - first);
-        if (walk.empty()) {
-          points_set.read_rows<float>(first, count, {points.data(), count * k});
-          const auto bad = std::find_if(points.begin(), points.begin() + long(count * k),
-                                        [](float value) { return !std::isfinite(value); });
-          if (bad != points.begin() + long(count * k))
-            throw InputError(config.points + ": point " +
-                             std::to_string(first + size_t(bad - points.begin()) / k) +
-                             " is not finite (NaN or infinity)");
-        } else {
-          std::copy_n(walk.begin() + long(first * k), count * k, points.begin());
-        }
-        for (size_t b = 0; b < count; b += kBlockRows)
-          network.decode(points.data() + b * k, int(std::min(kBlockRows, count - b)),
-                         images.data() + b * width);
-        points_out.write_rows<float>(first, count, {points.data(), count * k});
-        images_out.write_rows<float>(first, count, {images.data(), count * width});
+    io::DecodedWriter file(atomic.temp_path(), header, n, k, image_shape, kPieceRows, kBlockRows);
+    std::vector<float> points(kPieceRows * k), images(kPieceRows * width);
+    for (size_t first = 0; first < n; first += kPieceRows) {
+      const size_t count = std::min(kPieceRows, n - first);
+      if (walk.empty()) {
+        points_set.read_rows<float>(first, count, {points.data(), count * k});
+        const auto bad = std::find_if(points.begin(), points.begin() + long(count * k),
+                                      [](float value) { return !std::isfinite(value); });
+        if (bad != points.begin() + long(count * k))
+          throw InputError(config.points + ": point " +
+                           std::to_string(first + size_t(bad - points.begin()) / k) +
+                           " is not finite (NaN or infinity)");
+      } else {
+        std::copy_n(walk.begin() + long(first * k), count * k, points.begin());
       }
+      for (size_t b = 0; b < count; b += kBlockRows)
+        network.decode(points.data() + b * k, int(std::min(kBlockRows, count - b)),
+                       images.data() + b * width);
+      file.write_rows(first, count, {points.data(), count * k}, {images.data(), count * width});
     }
     file.close();
   } catch (const InputError&) {
