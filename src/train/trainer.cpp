@@ -4,8 +4,7 @@
 // the same optimizer step. Everything random is keyed by (seed, epoch or step, global example
 // or row), so the trajectory does not depend on the number of ranks beyond float summation
 // order, and a resumed run is bit-for-bit the uninterrupted one.
-// (A little over 500 lines: the loop and the order of its collectives, which must stay in one
-// place; the policies it applies are RunDirectory, resume_policy.hpp and StopRequest.)
+// The policies it applies live beside it: RunDirectory, resume_policy.hpp, StopRequest.
 #include "aeflow/train/trainer.hpp"
 
 #include <algorithm>
