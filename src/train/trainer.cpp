@@ -341,8 +341,12 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   comm_.broadcast(std::span<double>(losses));
   row.train_loss = losses[0], row.val_loss = losses[1], row.val_rmse = losses[2];
   history_.push_back(row);
-  state_.train_loss_total = 0;
-  state_.train_loss_images = 0;
+  // A partial epoch (--steps ended it) keeps its running sums: a resume with more steps
+  // continues the same epoch, and its row must then cover all of it.
+  if (!partial) {
+    state_.train_loss_total = 0;
+    state_.train_loss_images = 0;
+  }
 
   const std::string metric = model::to_string(config_.loss);
   std::ostringstream line;
@@ -363,7 +367,7 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
        << std::setprecision(0) << "  " << rate << " samples/s  ETA " << format_duration(eta);
   print(line.str());
 
-  if (config_.monitor != Monitor::kNone) {
+  if (config_.monitor != Monitor::kNone && !partial) {  // (patience counts whole epochs)
     const double value = config_.monitor == Monitor::kValLoss ? row.val_loss : row.train_loss;
     if (value < state_.best_monitor - config_.min_delta) {
       state_.best_monitor = value;

@@ -337,6 +337,40 @@ TEST_F(TrainerTest, StopRequestStopsItsRunAndIsResetForTheNext) {
   expect_same_model_bits(whole.checkpoint, finished.checkpoint);
 }
 
+// A run that --steps ends mid-epoch records that partial epoch, and a resume with more steps
+// continues the same epoch: its row then covers the whole epoch (the same bits as the run that
+// never stopped), and the partial one did not count toward early stopping's patience.
+TEST_F(TrainerTest, StepsEndingMidEpochThenMoreStepsGiveTheUninterruptedHistory) {
+  TrainConfig whole = config("whole");
+  whole.steps = 3 * kStepsPerEpoch;
+  whole.monitor = Monitor::kTrainLoss;
+  whole.patience = 100;
+  const TrainResult all = train(whole);
+  TrainConfig part = whole;
+  part.out = root_ + "/part";
+  part.steps = kStepsPerEpoch + 3;
+  train(part);
+  const auto stopped = io::read_checkpoint(checkpoint_at(part.out, part.steps));
+  ASSERT_EQ(stopped.history.size(), 2u);  // epoch 1, and epoch 2 so far
+  EXPECT_EQ(stopped.history[1].step, kStepsPerEpoch + 3);
+  part.steps = whole.steps;
+  part.resume = "auto";
+  const TrainResult resumed = train(part);
+  const auto a = io::read_checkpoint(all.checkpoint), b = io::read_checkpoint(resumed.checkpoint);
+  // b: epoch 1, the partial epoch 2 at step 19, epoch 2, epoch 3.
+  ASSERT_EQ(a.history.size(), 3u);
+  ASSERT_EQ(b.history.size(), 4u);
+  for (size_t row : {0u, 1u, 2u}) {
+    const io::HistoryRow& x = a.history[row];
+    const io::HistoryRow& y = b.history[row == 0 ? 0 : row + 1];
+    EXPECT_EQ(x.step, y.step) << row;
+    EXPECT_EQ(std::bit_cast<uint64_t>(x.train_loss), std::bit_cast<uint64_t>(y.train_loss))
+        << "epoch " << x.epoch << ": " << x.train_loss << " vs " << y.train_loss;
+  }
+  EXPECT_EQ(a.state.bad_epochs, b.state.bad_epochs);
+  expect_same_model_bits(all.checkpoint, resumed.checkpoint);
+}
+
 // --- the run directory ----------------------------------------------------------------------
 
 // The history's train loss is the epoch's loss over all its images: for RMSE the root of the
