@@ -70,6 +70,11 @@ void write_file(const std::string& path, const std::vector<uint8_t>& bytes, bool
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});

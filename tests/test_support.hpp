@@ -57,6 +57,9 @@ CommandResult run_command(const std::string& command);
 std::string aeflow_binary();
 std::string source_dir();
 
+// A whole text file ("" if it cannot be read).
+std::string read_text(const std::string& path);
+
 // Writes raw bytes, optionally gzip-compressed.
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes, bool gzip = false);
 std::vector<uint8_t> read_file(const std::string& path);

@@ -18,6 +18,7 @@ namespace aeflow {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_text;
 using test::run_command;
 
 class CliTest : public ::testing::Test {
@@ -41,13 +42,6 @@ class CliTest : public ::testing::Test {
 
   std::string root_, data_;
 };
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path);

@@ -29,14 +29,8 @@ namespace aeflow {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_text;
 using Clock = std::chrono::steady_clock;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Starts ARGV with stdout and stderr to LOG; returns the pid.
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
@@ -177,23 +171,19 @@ TEST_F(StopSignalsTest, SigtermWritesTheCheckpointOfTheStepItNamesAndResumeAutoC
   EXPECT_EQ(finished.state.global_step, end);
 }
 
-TEST_F(StopSignalsTest, SigintStopsLikeSigterm) {
-  const std::string run = root_ + "/run", log = root_ + "/train.log";
-  const int code = stop_mid_epoch(run, log, SIGINT);
-  const std::string output = read_text(log);
-  ASSERT_EQ(code, train::kExitPreempted) << output;
-  EXPECT_CONTAINS(output, "stopped by signal 2 after step");
-  expect_checkpoint_of_the_named_step(run, output);
-}
-
-// Slurm sends SIGUSR1 ahead of the time limit when asked to (--signal=USR1@60).
-TEST_F(StopSignalsTest, Sigusr1StopsLikeSigterm) {
-  const std::string run = root_ + "/run", log = root_ + "/train.log";
-  const int code = stop_mid_epoch(run, log, SIGUSR1);
-  const std::string output = read_text(log);
-  ASSERT_EQ(code, train::kExitPreempted) << output;
-  EXPECT_CONTAINS(output, "stopped by signal " + std::to_string(SIGUSR1) + " after step");
-  expect_checkpoint_of_the_named_step(run, output);
+// Ctrl-C's SIGINT stops a run as SIGTERM does, and so does SIGUSR1, which Slurm sends ahead of
+// the time limit when asked to (--signal=USR1@60).
+TEST_F(StopSignalsTest, SigintAndSigusr1StopLikeSigterm) {
+  for (const int signal : {SIGINT, SIGUSR1}) {
+    SCOPED_TRACE("signal " + std::to_string(signal));
+    const std::string run = root_ + "/run-" + std::to_string(signal);
+    const std::string log = run + ".log";
+    const int code = stop_mid_epoch(run, log, signal);
+    const std::string output = read_text(log);
+    ASSERT_EQ(code, train::kExitPreempted) << output;
+    EXPECT_CONTAINS(output, "stopped by signal " + std::to_string(signal) + " after step");
+    expect_checkpoint_of_the_named_step(run, output);
+  }
 }
 
 // Steps of a whole second's work (784-1024-64 on 4000 images a batch, one thread): a signal sent

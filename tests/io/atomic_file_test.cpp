@@ -14,14 +14,10 @@ namespace aeflow::io {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_text;
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 TEST(AtomicFileTest, CommitRenamesTheTemporaryOverThePath) {

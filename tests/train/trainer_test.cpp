@@ -89,6 +89,20 @@ class TrainerTest : public ::testing::Test {
     return eval::evaluate(network, loss, test, mpi::Communicator::world());
   }
 
+  // C trained to its C.steps in two legs, as a preempted run continues: --steps ends the first
+  // after STOP steps (mid-epoch), --resume auto takes the second to the end. Returns the second.
+  TrainResult train_in_two_legs(TrainConfig c, int64_t stop) {
+    const int64_t total = c.steps;
+    c.steps = stop;
+    const TrainResult first = train(c);
+    EXPECT_EQ(io::read_checkpoint(first.checkpoint).state.step_in_epoch, stop % kStepsPerEpoch);
+    c.steps = total;
+    c.resume = "auto";
+    const TrainResult second = train(c);
+    EXPECT_NE(log_.find("resumed " + first.checkpoint), std::string::npos) << log_;
+    return second;
+  }
+
   std::string root_, data_, log_;
 };
 
@@ -271,8 +285,7 @@ TEST_F(TrainerTest, ResumeMidEpochIsBitwiseEqualToUninterruptedRun) {
 }
 
 // Mid-epoch again, with masking noise and dropout: their streams are keyed by (seed, epoch,
-// example) and (seed, step, row), so resume regenerates exactly the same masks. The mid-epoch
-// checkpoint is made an interrupted one (finished = false), as a preemption would leave it.
+// example) and (seed, step, row), so resume regenerates exactly the same masks.
 TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
   TrainConfig a = config("a");
   a.noise = 0.25f;
@@ -281,15 +294,7 @@ TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
   const TrainResult ra = train(a);
   TrainConfig b = a;
   b.out = root_ + "/b";
-  b.steps = kStepsPerEpoch + 3;
-  const TrainResult first = train(b);
-  io::CheckpointData interrupted = io::read_checkpoint(first.checkpoint);
-  ASSERT_EQ(interrupted.state.step_in_epoch, 3);
-  interrupted.state.finished = false;
-  io::write_checkpoint(first.checkpoint, interrupted);
-  b.steps = a.steps;
-  b.resume = "auto";
-  const TrainResult rb = train(b);
+  const TrainResult rb = train_in_two_legs(b, kStepsPerEpoch + 3);
   EXPECT_EQ(rb.steps, ra.steps) << log_;
   expect_same_model_bits(ra.checkpoint, rb.checkpoint);
   EXPECT_EQ(std::bit_cast<uint64_t>(ra.test.loss), std::bit_cast<uint64_t>(rb.test.loss));
@@ -624,7 +629,7 @@ double history_lr(const std::vector<io::HistoryRow>& history, int64_t step) {
 class TrainerScheduleTest : public TrainerTest {
  protected:
   // C's schedule trained for 3 epochs' steps in one go, and again stopped 3 steps into epoch 2
-  // (by --steps, its checkpoint then marked interrupted, as a preemption leaves it) and resumed:
+  // (by --steps) and resumed:
   // both end bit-for-bit equal, with the same learning rates in their histories. And the
   // schedule is really applied: a constant rate ends elsewhere. The first leg's --steps is the
   // total a cosine is drawn over, so before step 19 the schedule must not depend on it (cosine
@@ -635,16 +640,7 @@ class TrainerScheduleTest : public TrainerTest {
     const TrainResult whole = train(c);
     TrainConfig b = c;
     b.out = root_ + "/resumed";
-    b.steps = kStepsPerEpoch + 3;
-    const TrainResult first = train(b);
-    io::CheckpointData interrupted = io::read_checkpoint(first.checkpoint);
-    EXPECT_EQ(interrupted.state.step_in_epoch, 3);
-    interrupted.state.finished = false;
-    io::write_checkpoint(first.checkpoint, interrupted);
-    b.steps = c.steps;
-    b.resume = "auto";
-    const TrainResult resumed = train(b);
-    EXPECT_NE(log_.find("resumed " + first.checkpoint), std::string::npos) << log_;
+    const TrainResult resumed = train_in_two_legs(b, kStepsPerEpoch + 3);
     EXPECT_EQ(resumed.steps, whole.steps);
     expect_same_model_bits(whole.checkpoint, resumed.checkpoint);
     const auto history = io::read_checkpoint(whole.checkpoint).history;
