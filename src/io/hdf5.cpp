@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <type_traits>
 
@@ -583,6 +584,40 @@ void Dataset::write_raw(DType dtype, const void* data, size_t count) {
     fail("cannot write dataset");
 }
 
+std::vector<std::string> Dataset::read_strings() const {
+  Handle type(H5Dget_type(id())), space(H5Dget_space(id()));
+  if (!type.valid() || !space.valid()) fail("cannot read dataset layout");
+  if (dtype_of_type(type.get()) != DType::kString)
+    throw Hdf5Error(file_ + ": " + path_ + ": dataset is " + to_string(dtype_of_type(type.get())) +
+                    ", not strings");
+  const size_t count = element_count(extent(space.get()));
+  std::vector<std::string> values;
+  values.reserve(count);
+  if (count == 0) return values;
+  Handle memory(H5Tcopy(H5T_C_S1));
+  H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
+  if (H5Tis_variable_str(type.get()) > 0) {
+    H5Tset_size(memory.get(), H5T_VARIABLE);
+    std::vector<char*> pointers(count, nullptr);
+    if (H5Dread(id(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0)
+      fail("cannot read dataset");
+    for (char* pointer : pointers) values.emplace_back(pointer ? pointer : "");
+    H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+    return values;
+  }
+  const size_t size = H5Tget_size(type.get());
+  H5Tset_size(memory.get(), size);
+  H5Tset_strpad(memory.get(), H5T_STR_NULLPAD);
+  std::vector<char> buffer(count * size, '\0');
+  if (H5Dread(id(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0)
+    fail("cannot read dataset");
+  for (size_t i = 0; i < count; ++i) {
+    const char* text = buffer.data() + i * size;
+    values.emplace_back(text, strnlen(text, size));
+  }
+  return values;
+}
+
 namespace {
 
 // Selects rows [first, first + count) of SPACE (all of every other dimension) and returns the
@@ -793,6 +828,21 @@ Dataset Group::create_dataset(std::string_view name, DType dtype, const std::vec
   Handle dataset(H5Dcreate2(parent->id(), key.c_str(), file_type(dtype), space.get(), H5P_DEFAULT,
                             plist.get(), H5P_DEFAULT));
   if (!dataset.valid()) throw_error(where, "cannot create dataset");
+  return Dataset(std::move(dataset), file_, full, parallel_);
+}
+
+Dataset Group::write_strings(std::string_view name, const std::vector<std::string>& values) {
+  const std::string full = child_path(name);
+  Handle type = utf8_string_type(), space = vector_space(values.size());
+  Handle dataset(H5Dcreate2(id(), std::string(name).c_str(), type.get(), space.get(), H5P_DEFAULT,
+                            H5P_DEFAULT, H5P_DEFAULT));
+  if (!dataset.valid()) throw_error(file_ + ": " + full, "cannot create dataset");
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (const std::string& value : values) pointers.push_back(value.c_str());
+  if (!values.empty() &&
+      H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()) < 0)
+    throw_error(file_ + ": " + full, "cannot write dataset");
   return Dataset(std::move(dataset), file_, full, parallel_);
 }
 

@@ -13,6 +13,26 @@
 namespace aeflow::io::h5 {
 namespace {
 
+// Strings: variable-length UTF-8 (what h5py reads as str), empty ones and newlines kept; a
+// dataset of numbers is not read as strings, nor strings as numbers.
+TEST(Hdf5Test, StringDatasetsRoundTrip) {
+  const std::string path = test::make_temp_dir("hdf5") + "/strings.h5";
+  const std::vector<std::string> values{"k=10,lr=0.003", "", "two\nlines", "\xc3\xa9t\xc3\xa9"};
+  {
+    File file = File::create(path, CreateMode::kExclusive);
+    file.write_strings("s", values);
+    file.write_strings("none", {});
+    file.write_dataset("numbers", std::vector<double>{1, 2});
+    file.close();
+  }
+  const File file = File::open(path);
+  EXPECT_EQ(file.open_dataset("s").read_strings(), values);
+  EXPECT_EQ(file.open_dataset("s").info().dtype, DType::kString);
+  EXPECT_TRUE(file.open_dataset("none").read_strings().empty());
+  EXPECT_THROW(file.open_dataset("numbers").read_strings(), Hdf5Error);
+  EXPECT_THROW(file.read_dataset<double>("s"), Hdf5Error);
+}
+
 TEST(Hdf5Test, DatasetsOfEveryTypeRoundTrip) {
   const std::string path = test::make_temp_dir("hdf5") + "/types.h5";
   const std::vector<float> f{1.5f, -0.0f, std::numeric_limits<float>::denorm_min(), 3e38f, 7, 8};

@@ -193,6 +193,8 @@ class Dataset : public Object {
   void read_rows(size_t first, size_t count, std::span<T> data) const {
     read_rows_raw(dtype_of<T>(), first, count, data.data(), data.size());
   }
+  // The whole dataset of strings (fixed or variable length), flat; throws for numbers.
+  std::vector<std::string> read_strings() const;
 
  private:
   friend class Group;
@@ -232,6 +234,8 @@ class Group : public Object {
     return write_dataset(name, std::span<const T>(data), {data.size()});
   }
 
+  // A 1-D dataset of variable-length UTF-8 strings (h5py reads them as str).
+  Dataset write_strings(std::string_view name, const std::vector<std::string>& values);
   // A new dataset left unwritten (HDF5 fills it with zeros when read).
   Dataset create_dataset(std::string_view name, DType dtype, const std::vector<size_t>& shape,
                          const DatasetOptions& options = {});
