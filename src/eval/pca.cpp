@@ -19,6 +19,13 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 
 }  // namespace
 
+Pca Pca::truncated(size_t new_k) const {
+  Pca out = *this;
+  out.k = std::min(new_k, k);
+  out.components.resize(out.k * width);
+  return out;
+}
+
 double Pca::fit_mse() const {
   if (width == 0) return 0;
   double discarded = 0;

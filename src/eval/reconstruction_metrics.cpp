@@ -135,7 +135,11 @@ io::MetricsData measure_reconstruction(model::Network& network, const data::Data
   // end of a training run on a small subset)
   const size_t neighbours = std::min(options.knn_neighbours, reference_count);
 
-  const Pca pca = fit_pca(reference, k, comm);
+  if (options.pca && (options.pca->k < k || options.pca->fit_count != reference.count))
+    throw RunError(
+        "the PCA given to the metrics was fitted on other images or with fewer "
+        "components than the code width");
+  const Pca pca = options.pca ? options.pca->truncated(k) : fit_pca(reference, k, comm);
   const KnnClassifier knn(encode_all(network, reference, reference_count, comm),
                           std::vector<uint8_t>(reference.labels.begin(),
                                                reference.labels.begin() + long(reference_count)),

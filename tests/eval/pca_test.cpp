@@ -102,6 +102,28 @@ TEST(PcaTest, ComponentsAreOrthonormalAndEigenvaluesDescend) {
     }
 }
 
+// A sweep fits every component once and truncates the fit for each code width: the same
+// baseline, to the bit, as a fit of that width.
+TEST(PcaTest, AFullFitTruncatedIsTheFitOfThatWidth) {
+  std::vector<uint8_t> pixels, labels;
+  test::synthetic_images(300, 28, 28, 5, pixels, labels);
+  const data::Dataset d = make_dataset(pixels, 300);
+  const Pca full = fit_pca(d, 784, mpi::Communicator::self());
+  for (size_t k : {1, 7, 30}) {
+    const Pca direct = fit_pca(d, k, mpi::Communicator::self());
+    const Pca truncated = full.truncated(k);
+    EXPECT_EQ(truncated.k, k);
+    EXPECT_EQ(truncated.components, direct.components) << "k " << k;
+    EXPECT_EQ(truncated.eigenvalues, direct.eigenvalues);
+    EXPECT_EQ(truncated.fit_mse(), direct.fit_mse());
+    std::vector<double> a(10), b(10);
+    truncated.squared_errors(d.image(0), 10, a.data());
+    direct.squared_errors(d.image(0), 10, b.data());
+    EXPECT_EQ(a, b);
+  }
+  EXPECT_EQ(full.truncated(5).truncated(900).k, 5u);  // (never more than it has)
+}
+
 TEST(PcaTest, RefusesAnEmptyFittingSet) {
   EXPECT_THROW(fit_pca(make_dataset({}, 0), 4, mpi::Communicator::self()), InputError);
 }

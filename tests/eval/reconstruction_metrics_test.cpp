@@ -111,6 +111,24 @@ TEST_F(ReconstructionMetricsTest, PcaBaselineIsFitPcaOnTheReference) {
   EXPECT_LT(m.summary.pca_mse, m.summary.mse);
 }
 
+// A sweep hands every run a PCA fitted once with every component: the metrics are the same, to
+// the bit, as with a baseline fitted for the run; one fitted on other images is refused.
+TEST_F(ReconstructionMetricsTest, AGivenFullPcaGivesTheSameMetrics) {
+  const io::MetricsData fitted = measure_reconstruction(*network_, test_, reference_, self_);
+  const Pca full = fit_pca(reference_, 784, self_);
+  MetricsOptions options;
+  options.pca = &full;
+  const io::MetricsData given =
+      measure_reconstruction(*network_, test_, reference_, self_, options);
+  EXPECT_EQ(given.summary.pca_mse, fitted.summary.pca_mse);
+  EXPECT_EQ(given.sample_pca_mse, fitted.sample_pca_mse);
+  EXPECT_EQ(given.pca.k, 4);
+  EXPECT_EQ(given.pca.components, fitted.pca.components);
+  const Pca other = fit_pca(reference_.slice(0, 100), 784, self_);
+  options.pca = &other;
+  EXPECT_THROW(measure_reconstruction(*network_, test_, reference_, self_, options), RunError);
+}
+
 TEST_F(ReconstructionMetricsTest, SamplesAreTheFirstTenOfEachLabelWithTheirReconstructions) {
   const io::MetricsData m = measure_reconstruction(*network_, test_, reference_, self_);
   const io::SampleImages& s = m.samples;

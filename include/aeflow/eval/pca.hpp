@@ -25,6 +25,10 @@ struct Pca {
   std::vector<double> eigenvalues;  // [width], descending, the covariance taken with 1/n
   std::vector<double> components;   // [k, width], unit-length principal axes, eigenvalue order
 
+  // The same fit keeping only the first K components (at most those kept here): a fit with every
+  // component serves every code width.
+  Pca truncated(size_t k) const;
+
   // Reconstruction MSE on the fitting set: the discarded eigenvalues' sum / width.
   double fit_mse() const;
   // Share of the total variance in the first k components (1 when there is no variance).

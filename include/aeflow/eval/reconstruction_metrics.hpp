@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aeflow/data/dataset.hpp"
+#include "aeflow/eval/pca.hpp"
 #include "aeflow/io/metrics.hpp"
 #include "aeflow/model/network.hpp"
 #include "aeflow/mpi/communicator.hpp"
@@ -30,6 +31,9 @@ struct MetricsOptions {
   // code out of its neighbours.
   bool exclude_self = false;
   size_t samples_per_label = 10;  // kept with their reconstructions: the first of each label
+  // PCA already fitted on the reference with at least the code width's components (a sweep fits
+  // one with all of them for all its runs); null: fitted here.
+  const Pca* pca = nullptr;
 };
 
 // Measures NETWORK on SPLIT. REFERENCE (the training images after the validation split) fits
