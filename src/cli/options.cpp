@@ -199,7 +199,7 @@ po::options_description train_options() {
       "checkpoint-every", text("1"), "write a checkpoint every N epochs")(
       "keep-checkpoints", text("3"), "keep the last K step checkpoints")(
       "fail-at-step", text("-1"), "testing: make --fail-rank throw at this step")(
-      "fail-rank", text("0"), "testing: the rank that fails");
+      "fail-rank", text("0"), "testing: the rank that fails (-1: every rank)");
   po::options_description all("aeflow train [options]");
   all.add(general).add(model_options()).add(training);
   return all;
@@ -310,7 +310,7 @@ train::TrainConfig train_config(const po::variables_map& v) {
   c.checkpoint_every = get_int(v, "checkpoint-every", 1);
   c.keep_checkpoints = get_int(v, "keep-checkpoints", 1);
   c.fail_at_step = get_int(v, "fail-at-step", -1);
-  c.fail_rank = int(get_int(v, "fail-rank", 0));
+  c.fail_rank = int(get_int(v, "fail-rank", -1));
   return c;
 }
 

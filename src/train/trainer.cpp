@@ -55,11 +55,12 @@ std::string format_duration(double seconds) {
 class Trainer {
  public:
   Trainer(const TrainConfig& config, const mpi::Communicator& comm, std::ostream& log,
-          const StopRequest& stop)
+          const StopRequest& stop, const SharedWork& shared)
       : config_(config),
         comm_(comm),
         log_(log),
         stop_(stop),
+        shared_(shared),
         loss_(config.loss),
         network_(config.spec, loss_.takes_logits()),
         optimizer_(config.optimizer, config.spec.parameter_count()),
@@ -89,6 +90,7 @@ class Trainer {
   mpi::Communicator comm_;
   std::ostream& log_;
   const StopRequest& stop_;
+  const SharedWork& shared_;
   model::Loss loss_;
   model::Network network_;
   model::Optimizer optimizer_;
@@ -108,10 +110,13 @@ class Trainer {
   double step_seconds_sum_ = 0;
   int64_t steps_timed_ = 0;
   bool first_step_done_ = false;
+  bool pruned_ = false;  // SharedWork::prune ended the run (agreed on every rank)
 };
 
 void Trainer::load_data() {
-  data::Dataset all = data::load_split(config_.data, data::Split::kTrain);
+  data::Dataset loaded;
+  if (!shared_.train_file) loaded = data::load_split(config_.data, data::Split::kTrain);
+  const data::Dataset& all = shared_.train_file ? *shared_.train_file : loaded;
   if (all.width() != size_t(config_.spec.input_width()))
     throw InputError("--encoder starts with " + std::to_string(config_.spec.input_width()) +
                      " but the images in " + all.source + " have " + std::to_string(all.width()) +
@@ -125,7 +130,8 @@ void Trainer::load_data() {
   size_t end = all.count;
   if (config_.train_limit > 0) end = std::min(end, validation + size_t(config_.train_limit));
   train_ = all.slice(validation, end);
-  test_ = data::load_split(config_.data, data::Split::kTest);
+  test_ =
+      shared_.test_file ? *shared_.test_file : data::load_split(config_.data, data::Split::kTest);
   if (test_.rows != all.rows || test_.cols != all.cols)
     throw InputError(test_.source + ": test images are " + std::to_string(test_.rows) + "x" +
                      std::to_string(test_.cols) + ", training images " + std::to_string(all.rows) +
@@ -267,7 +273,8 @@ void Trainer::check_replicas() const {
 // One global batch. Returns whether some rank's stop request was agreed on in its collective.
 bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   const auto start = Clock::now();
-  if (state_.global_step == config_.fail_at_step && comm_.rank() == config_.fail_rank)
+  if (state_.global_step == config_.fail_at_step &&
+      (config_.fail_rank < 0 || comm_.rank() == config_.fail_rank))
     throw RunError("injected failure on rank " + std::to_string(comm_.rank()) + " at step " +
                    std::to_string(state_.global_step) + " (--fail-at-step)");
   const data::Shard shard = sharder_->shard(size_t(state_.step_in_epoch));
@@ -380,6 +387,12 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
       state_.finished = true;
     }
   }
+  if (shared_.prune && !partial && validation_.count > 0 && !state_.finished &&
+      comm_.any(comm_.is_root() && shared_.prune(row.epoch, row.val_loss))) {
+    print("pruned after epoch " + std::to_string(row.epoch) + ": val " + metric + " " +
+          std::to_string(row.val_loss) + " is not among the best at this rung");
+    pruned_ = true;
+  }
   // The best model by validation loss is kept beside the latest (after the early-stopping
   // state is updated, so that resuming from it continues this epoch's decision).
   if (validation_.count > 0 && row.val_loss < state_.best_val_loss) {
@@ -394,6 +407,7 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
 std::optional<StopReason> Trainer::reason_to_stop(bool stop_agreed) const {
   if (steps_reached() || epochs_reached()) return StopReason::kDone;
   if (state_.finished) return StopReason::kEarlyStopping;
+  if (pruned_) return StopReason::kPruned;
   if (stop_agreed) return StopReason::kStopRequest;
   return std::nullopt;
 }
@@ -446,7 +460,8 @@ TrainResult Trainer::run() {
     }
     end_of_epoch(seconds_since(epoch_start), samples, !epoch_done);
     if (steps_reached() || epochs_reached()) state_.finished = true;
-    if (state_.finished || state_.epoch % std::max<int64_t>(1, config_.checkpoint_every) == 0)
+    if (state_.finished || pruned_ ||
+        state_.epoch % std::max<int64_t>(1, config_.checkpoint_every) == 0)
       write_checkpoint(false);
   }
   if (result.stop_reason == StopReason::kStopRequest) {
@@ -457,6 +472,8 @@ TrainResult Trainer::run() {
           " after step " + std::to_string(state_.global_step) + "; checkpoint " + last_checkpoint_ +
           "; continue with --resume auto");
     result.exit_code = kExitPreempted;
+  } else if (result.stop_reason == StopReason::kPruned) {
+    print("checkpoint " + last_checkpoint_);
   } else {
     if (last_checkpoint_.empty()) write_checkpoint(false);  // (set alike on every rank)
     result.test = eval::evaluate(network_, loss_, test_, comm_);
@@ -466,10 +483,14 @@ TrainResult Trainer::run() {
     if (config_.loss != model::LossKind::kRmse) line << "\ntest rmse " << result.test.rmse;
     print(line.str());
     print("checkpoint " + last_checkpoint_);
-    eval::write_reconstruction_metrics(network_, test_, train_,
-                                       {(fs::path(config_.out) / "metrics.h5").string(), true,
-                                        config_.config_ini, last_checkpoint_, "test", history_},
-                                       comm_, log_);
+    eval::MetricsOptions metrics_options;
+    metrics_options.pca = shared_.pca;
+    result.test_metrics =
+        eval::write_reconstruction_metrics(network_, test_, train_,
+                                           {(fs::path(config_.out) / "metrics.h5").string(), true,
+                                            config_.config_ini, last_checkpoint_, "test", history_},
+                                           comm_, log_, false, metrics_options)
+            .summary;
   }
   if (steps_timed_ > 0 && step_seconds_sum_ > 0) {
     result.samples_per_second =
@@ -485,14 +506,15 @@ TrainResult Trainer::run() {
   result.epochs = state_.epoch;
   result.steps = state_.global_step;
   result.checkpoint = last_checkpoint_;
+  result.history = history_;
   return result;
 }
 
 }  // namespace
 
 TrainResult run_training(const TrainConfig& config, const mpi::Communicator& comm,
-                         std::ostream& log, const StopRequest& stop) {
-  Trainer trainer(config, comm, log, stop);
+                         std::ostream& log, const StopRequest& stop, const SharedWork& shared) {
+  Trainer trainer(config, comm, log, stop, shared);
   return trainer.run();
 }
 

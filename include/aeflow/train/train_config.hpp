@@ -62,7 +62,7 @@ struct TrainConfig {
   int threads = 0;  // OpenMP threads per rank; 0: the rule of mpi/thread_plan.hpp
   model::Precision precision = model::Precision::kFp32;  // of the matmuls (network.hpp)
   int64_t fail_at_step = -1;  // fault injection: the rank below throws at this step
-  int fail_rank = 0;
+  int fail_rank = 0;          // (-1: every rank)
 };
 
 }  // namespace aeflow::train
