@@ -2,23 +2,32 @@
 
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "aeflow/base/random.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/model/network.hpp"
 
+extern char** environ;
+
 namespace aeflow::test {
+
+using Clock = std::chrono::steady_clock;
 
 bool all_required() {
   const char* value = std::getenv("AEFLOW_REQUIRE_ALL");
@@ -195,4 +204,47 @@ struct MpiTestEnvironment {
   }
 } const mpi_test_environment;
 }  // namespace
+// Starts ARGV with stdout and stderr to LOG; returns the pid.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return error == 0 ? pid : -1;
+}
+
+// Waits up to SECONDS for PID; returns its exit code (128 + signal if killed), or -1 on timeout
+// (then it is killed).
+int wait_for(pid_t pid, double seconds) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+// Waits until LOG holds TEXT (true), or PID ended or 30 s passed (false).
+bool wait_for_text(pid_t pid, const std::string& log, const std::string& text) {
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < deadline) {
+    if (read_text(log).find(text) != std::string::npos) return true;
+    if (kill(pid, 0) != 0) return false;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
 }  // namespace aeflow::test

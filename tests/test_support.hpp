@@ -2,6 +2,8 @@
 // synthetic MNIST-format data sets written as real IDX files.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -52,6 +54,14 @@ struct CommandResult {
 };
 // Runs COMMAND with /bin/sh, capturing stdout and stderr.
 CommandResult run_command(const std::string& command);
+
+// Starts ARGV (no shell) with stdout and stderr to the file LOG; returns the pid, -1 if it cannot.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log);
+// Waits up to SECONDS for PID; returns its exit code (128 + signal if killed), or -1 on timeout
+// (then it is killed).
+int wait_for(pid_t pid, double seconds);
+// Waits until the file LOG holds TEXT (true), or PID ended or 30 s passed (false).
+bool wait_for_text(pid_t pid, const std::string& log, const std::string& text);
 
 // The aeflow binary built with the tests, and the source tree.
 std::string aeflow_binary();
