@@ -16,8 +16,9 @@ set(uses_io base data model mpi)
 set(uses_eval base data model mpi io)
 set(uses_infer base data model mpi io eval)
 set(uses_train base data model mpi io eval)
-set(uses_cli base data model mpi io eval infer train)
-set(modules base data model mpi io eval infer train cli)
+set(uses_sweep base data model mpi io eval train)
+set(uses_cli base data model mpi io eval infer train sweep)
+set(modules base data model mpi io eval infer train sweep cli)
 # Library headers (regular expressions) and the files allowed to include them.
 set(library_headers "mpi\\.h" "hdf5\\.h|H5[A-Za-z]*\\.h" "boost/program_options" "Eigen/"
                     "oneapi/dnnl/" "zlib\\.h")

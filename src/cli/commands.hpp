@@ -8,6 +8,7 @@
 namespace aeflow::cli {
 
 int train_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
 int encode_command(const std::vector<std::string>& args);
 int decode_command(const std::vector<std::string>& args);

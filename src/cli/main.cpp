@@ -22,6 +22,7 @@ const char* kUsage =
     "usage: aeflow COMMAND [options]   (aeflow COMMAND --help for its options)\n"
     "commands:\n"
     "  train     train an autoencoder (any number of MPI ranks)\n"
+    "  sweep     train a grid of configurations (code widths, any train option) in one job\n"
     "  eval      reconstruction metrics of a checkpoint, to metrics.h5 (any number of ranks)\n"
     "  encode    encode data sets with a checkpoint's encoder, to HDF5 (any number of ranks)\n"
     "  decode    decode latent points (a file, a grid, a circle) to images, to HDF5\n"
@@ -75,8 +76,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   const std::vector<std::string> args(argv + 2, argv + argc);
-  const bool needs_mpi = command == "train" || command == "eval" || command == "encode";
-  if (command == "train") aeflow::train::install_stop_signal_handlers();  // before any thread
+  const bool trains = command == "train" || command == "sweep";
+  const bool needs_mpi = trains || command == "eval" || command == "encode";
+  if (trains) aeflow::train::install_stop_signal_handlers();  // before any thread
   if (needs_mpi) {
     // FUNNELED: OpenMP's threads and the signal thread never call MPI; only this one does.
     int provided = 0;
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "train") {
       code = aeflow::cli::train_command(args);
+    } else if (command == "sweep") {
+      code = aeflow::cli::sweep_command(args);
     } else if (command == "eval") {
       code = aeflow::cli::eval_command(args);
     } else if (command == "encode") {

@@ -1,0 +1,330 @@
+// `aeflow sweep` started by mpiexec as a user would: a failed run is recorded with its message
+// while the others finish, and a second invocation trains nothing new; a group that finishes
+// early takes the next pending runs; a sweep stopped by SIGTERM and run again ends with the bits
+// of an uninterrupted one; a sweep's run has the bits of `aeflow train` on as many ranks;
+// successive halving cuts the bad settings early and keeps the best per k; bad input is refused
+// before any training; a run trained before with another configuration is refused, naming the
+// difference, and a larger grid trains only its new points.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aeflow/io/checkpoint.hpp"
+#include "aeflow/io/sweep_table.hpp"
+#include "aeflow/train/trainer.hpp"
+#include "test_support.hpp"
+
+namespace aeflow {
+namespace {
+
+namespace fs = std::filesystem;
+using io::RunStatus;
+using io::SweepRow;
+
+class SweepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = test::make_temp_dir("sweep");
+    data_ = test::write_synthetic_mnist(root_ + "/data", 1100, 200);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    if (!HasFailure()) fs::remove_all(root_, ignored);
+  }
+  // The words of `aeflow sweep` into OUT (under root_) with the tiny base configuration, and
+  // EXTRA, whose options replace the base's.
+  std::vector<std::string> sweep(const std::string& out, const std::vector<std::string>& extra) {
+    const std::vector<std::pair<std::string, std::string>> base = {
+        {"--data", data_},         {"--out", root_ + "/" + out},
+        {"--encoder", "784,32,4"}, {"--batch-size", "64"},
+        {"--validation", "100"},   {"--test-limit", "200"},
+        {"--seed", "3"},           {"--epochs", "2"}};
+    std::vector<std::string> words = {test::aeflow_binary(), "sweep"};
+    for (const auto& [option, value] : base)
+      if (std::find(extra.begin(), extra.end(), option) == extra.end())
+        words.insert(words.end(), {option, value});
+    words.insert(words.end(), extra.begin(), extra.end());
+    return words;
+  }
+  // Runs WORDS under mpiexec -n RANKS (0: no mpiexec).
+  test::CommandResult run(int ranks, const std::vector<std::string>& words) {
+    std::string command =
+        ranks > 0 ? "timeout 300 mpiexec --oversubscribe --bind-to none -n " + std::to_string(ranks)
+                  : "timeout 300";
+    for (const std::string& word : words) command += " '" + word + "'";
+    return test::run_command(command);
+  }
+  std::vector<SweepRow> table(const std::string& out) {
+    return io::read_sweep_table(root_ + "/" + out + "/sweep.h5");
+  }
+  static const SweepRow& row(const std::vector<SweepRow>& rows, const std::string& name) {
+    auto found =
+        std::find_if(rows.begin(), rows.end(), [&](const SweepRow& r) { return r.name == name; });
+    if (found == rows.end()) throw std::runtime_error("no run " + name + " in the table");
+    return *found;
+  }
+  // The parameters and optimizer state of RUN's latest checkpoint, as one vector.
+  static std::vector<float> final_state(const std::string& run) {
+    const io::CheckpointData c = io::read_checkpoint(run + "/checkpoints/latest.h5");
+    std::vector<float> out;
+    for (const auto& array : c.parameters)
+      out.insert(out.end(), array.values.begin(), array.values.end());
+    for (const auto& array : c.optimizer_state)
+      out.insert(out.end(), array.values.begin(), array.values.end());
+    return out;
+  }
+  std::string root_, data_;
+};
+
+TEST_F(SweepTest, AFailedRunIsRecordedTheOthersFinishAndARerunTrainsNothingNew) {
+  // Five runs on two groups of two ranks; the last fails on every rank of its group at step 5
+  // (the other values of --fail-at-step are steps these runs never reach).
+  const auto words = sweep("s", {"--dims", "4", "--grid", "fail-at-step=1000,1001,1002,1003,5",
+                                 "--fail-rank", "-1", "--ranks-per-run", "2"});
+  const auto first = run(4, words);
+  EXPECT_EQ(first.exit_code, 1) << first.output;
+  EXPECT_CONTAINS(first.output, "5 runs, 5 to train, on 2 group(s) of 2 rank(s)");
+  EXPECT_CONTAINS(first.output, "ended k=4,fail-at-step=5: failed, 0 epochs: injected failure");
+  EXPECT_CONTAINS(first.output, "--retry-failed trains them again");
+  std::vector<SweepRow> rows = table("s");
+  ASSERT_EQ(rows.size(), 5u);
+  int done = 0;
+  for (const SweepRow& r : rows) {
+    if (r.name == "k=4,fail-at-step=5") {
+      EXPECT_EQ(r.status, RunStatus::kFailed);
+      EXPECT_CONTAINS(r.error, "injected failure on rank");
+      EXPECT_CONTAINS(r.error, "at step 5 (--fail-at-step)");
+      continue;
+    }
+    done += r.status == RunStatus::kDone;
+    EXPECT_EQ(r.epochs, 2);
+    EXPECT_EQ(r.ranks, 2);
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_GT(r.test_rmse, 0);
+    EXPECT_LT(r.test_rmse, 0.5);
+    EXPECT_GT(r.pca_rmse, 0);
+    EXPECT_EQ(r.val_loss.size(), 2u);
+    EXPECT_TRUE(fs::exists(root_ + "/s/" + r.run_dir + "/metrics.h5")) << r.run_dir;
+  }
+  EXPECT_EQ(done, 4);
+
+  const auto again = run(4, words);
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_CONTAINS(again.output, "5 runs, 0 to train");
+  EXPECT_EQ(again.output.find("starts"), std::string::npos) << again.output;
+  for (const SweepRow& r : table("s")) EXPECT_EQ(r.attempts, 1) << r.name;
+
+  auto retry = words;
+  retry.push_back("--retry-failed");
+  const auto retried = run(4, retry);
+  EXPECT_EQ(retried.exit_code, 1) << retried.output;
+  EXPECT_CONTAINS(retried.output, "5 runs, 1 to train");
+  EXPECT_EQ(row(table("s"), "k=4,fail-at-step=5").attempts, 2);
+}
+
+TEST_F(SweepTest, AGroupThatFinishesEarlyTakesTheNextPendingRuns) {
+  // The longest run goes first, to one group; the other group takes the three short ones, one
+  // after another, while it trains.
+  const auto result = run(4, sweep("s", {"--dims", "4", "--grid", "epochs=1,2,3,150",
+                                         "--ranks-per-run", "2", "--train-limit", "500"}));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::vector<SweepRow> rows = table("s");
+  ASSERT_EQ(rows.size(), 4u);
+  const int64_t long_group = row(rows, "k=4,epochs=150").group;
+  std::map<int64_t, int> runs_of;
+  for (const SweepRow& r : rows) {
+    EXPECT_EQ(r.status, RunStatus::kDone) << r.name;
+    ++runs_of[r.group];
+  }
+  EXPECT_EQ(runs_of[long_group], 1) << result.output;
+  EXPECT_EQ(runs_of[1 - long_group], 3) << result.output;
+  // The start lines in the order the runs were handed out: longest first.
+  const size_t long_start = result.output.find("starts k=4,epochs=150");
+  const size_t start3 = result.output.find("starts k=4,epochs=3"),
+               start2 = result.output.find("starts k=4,epochs=2"),
+               start1 = result.output.find("starts k=4,epochs=1 ");
+  ASSERT_NE(long_start, std::string::npos) << result.output;
+  EXPECT_LT(start3, start2) << result.output;
+  EXPECT_LT(start2, start1) << result.output;
+}
+
+TEST_F(SweepTest, StoppedBySigtermAndRunAgainItEndsWithTheBitsOfAnUninterruptedSweep) {
+  // Batches of 4: 250 steps an epoch, 2500 a run, so a signal sent as the runs start lands
+  // mid-run.
+  const std::vector<std::string> grid = {"--dims",        "2,3,4", "--batch-size", "4",
+                                         "--train-limit", "1000",  "--epochs",     "10"};
+  const auto whole = run(2, sweep("whole", grid));
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+
+  const auto words = sweep("stopped", grid);
+  std::string command;
+  for (const std::string& word : words) command += " '" + word + "'";
+  const std::string log = root_ + "/stopped.log";
+  // Each rank writes its pid before it becomes aeflow (exec keeps the pid); the signal goes to
+  // every rank, as Slurm sends it.
+  const pid_t pid =
+      test::spawn({"mpiexec", "-n", "2", "--oversubscribe", "--bind-to", "none", "sh", "-c",
+                   "echo $$ > " + root_ + "/pid.$OMPI_COMM_WORLD_RANK; exec" + command},
+                  log);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(test::wait_for_text(pid, log, "starts")) << test::read_text(log);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (const char* rank : {"0", "1"})
+    ASSERT_EQ(kill(pid_t(std::stol(test::read_text(root_ + "/pid." + rank))), SIGTERM), 0);
+  const int code = test::wait_for(pid, 120);
+  const std::string output = test::read_text(log);
+  ASSERT_EQ(code, train::kExitPreempted) << output;
+  EXPECT_CONTAINS(output, "run the same command again to go on");
+  int interrupted = 0;
+  for (const SweepRow& r : table("stopped")) {
+    interrupted += r.status == RunStatus::kInterrupted;
+    EXPECT_TRUE(r.status == RunStatus::kInterrupted || r.status == RunStatus::kPending ||
+                r.status == RunStatus::kDone)
+        << r.name << " " << io::to_string(r.status);
+  }
+  EXPECT_GE(interrupted, 1) << output;
+
+  const auto resumed = run(2, words);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const std::vector<SweepRow> a = table("whole"), b = table("stopped");
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i].status, RunStatus::kDone);
+    EXPECT_EQ(a[i].run_dir, b[i].run_dir);
+    EXPECT_EQ(a[i].test_rmse, b[i].test_rmse) << a[i].name;
+    EXPECT_EQ(final_state(root_ + "/whole/" + a[i].run_dir),
+              final_state(root_ + "/stopped/" + b[i].run_dir))
+        << a[i].name;
+  }
+}
+
+TEST_F(SweepTest, ARunOfTheSweepHasTheBitsOfTrainOnAsManyRanks) {
+  const auto swept =
+      run(2, sweep("s", {"--dims", "5", "--grid", "lr=0.003", "--ranks-per-run", "2"}));
+  ASSERT_EQ(swept.exit_code, 0) << swept.output;
+  const auto trained = run(2, {test::aeflow_binary(),
+                               "train",
+                               "--data",
+                               data_,
+                               "--out",
+                               root_ + "/train",
+                               "--encoder",
+                               "784,32,5",
+                               "--lr",
+                               "0.003",
+                               "--batch-size",
+                               "64",
+                               "--validation",
+                               "100",
+                               "--test-limit",
+                               "200",
+                               "--seed",
+                               "3",
+                               "--epochs",
+                               "2"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const SweepRow r = table("s").at(0);
+  EXPECT_EQ(r.ranks, 2);
+  EXPECT_EQ(final_state(root_ + "/s/" + r.run_dir), final_state(root_ + "/train"));
+}
+
+TEST_F(SweepTest, SuccessiveHalvingCutsTheBadSettingsAndKeepsTheBestPerK) {
+  // One group of two ranks takes the runs in turn (equal costs: grid order), so each k's good
+  // setting reaches the first rung before its learning rate 100x too high.
+  const auto result =
+      run(2, sweep("s", {"--dims", "2,4", "--grid", "lr=0.003,0.3", "--ranks-per-run", "2",
+                         "--epochs", "6", "--prune", "successive-halving", "--rungs", "1", "--eta",
+                         "2", "--activation", "relu", "--train-limit", "600"}));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::vector<SweepRow> rows = table("s");
+  for (const char* k : {"2", "4"}) {
+    const SweepRow& good = row(rows, std::string("k=") + k + ",lr=0.003");
+    const SweepRow& bad = row(rows, std::string("k=") + k + ",lr=0.3");
+    EXPECT_EQ(good.status, RunStatus::kDone) << result.output;
+    EXPECT_EQ(good.epochs, 6);
+    EXPECT_EQ(bad.status, RunStatus::kPruned) << result.output;
+    EXPECT_LT(bad.epochs, 6);
+    EXPECT_GT(bad.last_val_loss, good.val_loss.at(size_t(bad.epochs) - 1));
+  }
+  EXPECT_TRUE(fs::exists(root_ + "/s/rungs.tsv"));
+}
+
+// jobs/sweep_bottleneck.ini as README runs it (shortened by flags): its [sweep] section gives the
+// code widths, and a flag wins over the section.
+TEST_F(SweepTest, TheBottleneckJobSweepsItsSectionsWidthsAndAFlagWins) {
+  const std::string job = test::source_dir() + "/jobs/sweep_bottleneck.ini";
+  const std::vector<std::string> short_run = {"--config", job, "--epochs", "1", "--train-limit",
+                                              "200", "--validation", "100", "--test-limit", "100"};
+  auto words = sweep("job", short_run);
+  words.erase(std::find(words.begin(), words.end(), "--encoder"),
+              std::find(words.begin(), words.end(), "--encoder") + 2);  // (the job's own)
+  const auto result = run(2, words);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  std::vector<int64_t> widths;
+  for (const SweepRow& r : table("job")) {
+    widths.push_back(r.k);
+    EXPECT_EQ(r.status, RunStatus::kDone);
+    EXPECT_CONTAINS(r.config, "encoder = 784,512,256," + std::to_string(r.k) + "\n");
+    EXPECT_CONTAINS(r.config, "activation = elu\n");
+  }
+  EXPECT_EQ(widths, (std::vector<int64_t>{1, 2, 3, 5, 10, 16, 32, 64}));
+  words = sweep("flag", short_run);
+  words.erase(std::find(words.begin(), words.end(), "--encoder"),
+              std::find(words.begin(), words.end(), "--encoder") + 2);
+  words.insert(words.end(), {"--dims", "3,7"});
+  const auto flagged = run(2, words);
+  ASSERT_EQ(flagged.exit_code, 0) << flagged.output;
+  EXPECT_CONTAINS(flagged.output, "2 runs, 2 to train");
+}
+
+TEST_F(SweepTest, BadInputIsRefusedBeforeAnyTraining) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--dims", "2", "--grid", "nosuch=1,2"},
+       "--grid nosuch=1,2: 'nosuch' is not a train option a sweep can vary"},
+      {{"--dims", "2", "--grid", "lr=0.001,abc"},
+       "grid point k=2,lr=abc: --lr 'abc': expected a number"},
+      {{}, "an empty grid: give --dims"},
+      {{"--dims", "2,0"}, "--dims 2,0: '0' is not a positive whole number"},
+      {{"--grid", "lr=0.1,0.1"}, "--grid lr=0.1,0.1: '0.1' is given twice"},
+      {{"--grid", "out=a,b"}, "'out' is not a train option a sweep can vary"},
+      {{"--grid", "lr=a b"}, "holds a space"},
+      {{"--dims", "2", "--ranks-per-run", "2"},
+       "--ranks-per-run 2 does not divide the job's 1 rank(s) into groups"},
+      {{"--dims", "2", "--prune", "hyperband"}, "--prune 'hyperband': expected none or"},
+  };
+  for (const auto& [extra, message] : cases) {
+    const auto result = run(0, sweep("bad", extra));
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    EXPECT_CONTAINS(result.output, message);
+    EXPECT_FALSE(fs::exists(root_ + "/bad/sweep.h5")) << result.output;
+  }
+  const auto three = run(3, sweep("bad", {"--dims", "2,3", "--ranks-per-run", "2"}));
+  EXPECT_EQ(three.exit_code, 2) << three.output;
+  EXPECT_CONTAINS(three.output, "--ranks-per-run 2 does not divide the job's 3 rank(s)");
+  EXPECT_FALSE(fs::exists(root_ + "/bad/sweep.h5"));
+}
+
+TEST_F(SweepTest, AnotherConfigurationIsRefusedAndALargerGridTrainsOnlyItsNewPoints) {
+  const auto first = run(0, sweep("s", {"--dims", "2", "--epochs", "1"}));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto changed = run(0, sweep("s", {"--dims", "2", "--epochs", "1", "--lr", "0.002"}));
+  EXPECT_EQ(changed.exit_code, 2) << changed.output;
+  EXPECT_CONTAINS(changed.output, "run k=2 was trained in " + root_ + "/s/k=2-");
+  EXPECT_CONTAINS(changed.output, "with another configuration (lr = 0.001 -> 0.002)");
+  const auto larger = run(0, sweep("s", {"--dims", "2,3", "--epochs", "1"}));
+  EXPECT_EQ(larger.exit_code, 0) << larger.output;
+  EXPECT_CONTAINS(larger.output, "2 runs, 1 to train");
+  EXPECT_CONTAINS(larger.output, "starts k=3 ");
+  EXPECT_EQ(larger.output.find("starts k=2 "), std::string::npos) << larger.output;
+}
+
+}  // namespace
+}  // namespace aeflow
