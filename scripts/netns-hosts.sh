@@ -44,6 +44,8 @@ case ${1-} in
     ;;
   down)
     while read -r ns _; do ip netns del "$ns" 2>/dev/null || true; done < <(hosts)
+    # (and any left by a run whose state file is gone: an interrupted `up`)
+    while read -r ns _; do ip netns del "$ns" 2>/dev/null || true; done < <(ip netns list | grep -E '^aefh[0-9]+( |$)' || true)
     ip link del "$bridge" 2>/dev/null || true
     rm -f "$state"
     ;;

@@ -79,6 +79,12 @@ int main(int argc, char** argv) {
   const bool trains = command == "train" || command == "sweep";
   const bool needs_mpi = trains || command == "eval" || command == "encode";
   if (trains) aeflow::train::install_stop_signal_handlers();  // before any thread
+  if (command == "sweep") {
+    // OpenMPI picks osc/rdma for the sweep's counter window even over TCP, where it cannot make
+    // one (MPI_Win_allocate fails across nodes); sm (one node, and the node-shared windows) and
+    // pt2pt (any network) can. A user's own OMPI_MCA_osc stands.
+    setenv("OMPI_MCA_osc", "sm,pt2pt", 0);
+  }
   if (needs_mpi) {
     // FUNNELED: OpenMP's threads and the signal thread never call MPI; only this one does.
     int provided = 0;

@@ -263,7 +263,10 @@ void Sweep::train_one(const PlannedRun& planned, const mpi::Communicator& group,
   }
 
   const DataFiles& files = data_.at(config.data);
-  train::SharedWork shared{&files.train, &files.test, &baselines_.at(reference_of(config)), {}};
+  train::SharedWork shared{&files.train, &files.test, &baselines_.at(reference_of(config)), {}, {}};
+  // Rank 0 holds the counter; a rank 0 training alone must still let MPI answer other groups'
+  // claims (SharedCounter, across nodes).
+  if (world_.is_root()) shared.after_step = [&] { counter_->progress(); };
   if (pruner_ && config.validation > 0) {
     const int64_t last_epoch = config.steps > 0 ? 0 : config.epochs;
     shared.prune = [&](int64_t epoch, double val_loss) {
@@ -332,7 +335,8 @@ SweepResult Sweep::run() {
   if (options_.prune_first_rung > 0)
     pruner_ =
         std::make_unique<Pruner>(out_ / "rungs.tsv", options_.prune_first_rung, options_.prune_eta);
-  if (world_.is_root()) write_table();
+  if (world_.is_root())
+    counter_->exclusively([&] { write_table(); });  // (groups may be ending runs)
   train_runs(todo);
   world_.barrier();
 

@@ -300,6 +300,7 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
                      ": training diverged; lower --lr (or add warm-up: --lr-warmup-steps)");
 
   ++state_.global_step;
+  if (shared_.after_step) shared_.after_step();
   if (config_.check_replicas > 0 && state_.global_step % config_.check_replicas == 0)
     check_replicas();
   ++state_.step_in_epoch;

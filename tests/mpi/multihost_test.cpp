@@ -1,6 +1,7 @@
 // Training across two test hosts (network namespaces joined by veth links, OpenMPI over TCP)
-// gives the model one rank gives. Needs root and iproute2; reports skipped where namespaces
-// cannot be made.
+// gives the model one rank gives; a sweep across them claims its runs over TCP (MPI one-sided)
+// and keeps each group of ranks within one host. Needs root and iproute2; reports skipped where
+// namespaces cannot be made.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cmath>
 
 #include "aeflow/io/checkpoint.hpp"
+#include "aeflow/io/sweep_table.hpp"
 #include "test_support.hpp"
 
 namespace aeflow {
@@ -65,6 +67,35 @@ TEST_F(MultiHost, TwoRanksOnTwoHostsTrainTheModelOneRankTrains) {
   // Only the order of float sums differs (a shard's partial sums, then the all-reduce).
   EXPECT_LT(max_diff, 1e-4f);
   EXPECT_NEAR(a.history.back().val_loss, b.history.back().val_loss, 1e-5);
+}
+
+// 4 ranks on 2 hosts, placed alternately (--map-by node): the sweep's groups of 2 are still
+// each within one host (every run's node holds its whole batch of 64 rows), and both groups
+// claim runs from the counter that lives on the first host.
+TEST_F(MultiHost, ASweepKeepsEachGroupWithinAHostAndClaimsAcrossThem) {
+  const std::string dir = test::make_temp_dir("multihost-sweep");
+  test::write_synthetic_mnist(dir + "/data", 1200, 200);
+  const auto sweep = test::run_command(
+      "timeout 300 " + script_ +
+      " mpirun -n 4 --map-by node --oversubscribe -x OMPI_ALLOW_RUN_AS_ROOT"
+      " -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM -x OMP_NUM_THREADS=1 " +
+      test::aeflow_binary() + " sweep --data " + dir +
+      "/data --encoder 784,32,8 --batch-size 64 --epochs 2 --validation 100 --test-limit 100"
+      " --dims 2,3,4,5,6,7 --ranks-per-run 2 --out " +
+      dir + "/sweep");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  const std::vector<io::SweepRow> rows = io::read_sweep_table(dir + "/sweep/sweep.h5");
+  ASSERT_EQ(rows.size(), 6u);
+  int by_group[2] = {0, 0};
+  for (const io::SweepRow& row : rows) {
+    EXPECT_EQ(row.status, io::RunStatus::kDone) << row.name;
+    ASSERT_TRUE(row.group == 0 || row.group == 1) << row.group;
+    ++by_group[row.group];
+    const std::string log = test::read_text(dir + "/sweep/" + row.run_dir + "/train.log");
+    EXPECT_NE(log.find("64 rows a node"), std::string::npos) << log;
+  }
+  EXPECT_GT(by_group[0], 0) << sweep.output;
+  EXPECT_GT(by_group[1], 0) << sweep.output;
 }
 
 }  // namespace

@@ -40,6 +40,8 @@ struct SharedWork {
   // Asked on the run's rank 0 after each whole epoch, with its validation loss: true ends the
   // run there (StopReason::kPruned). Only runs with a validation split are asked.
   std::function<bool(int64_t epoch, double val_loss)> prune;
+  // Called on every rank after every training step (the sweep lets MPI answer other groups).
+  std::function<void()> after_step;
 };
 
 struct TrainResult {
