@@ -128,6 +128,8 @@ std::string dataset_line(const h5::Dataset& dataset) {
       line << " = " << list_text(dataset.read<double>(), number);
     }
   }
+  if (info.dtype == h5::DType::kString && info.shape.size() == 1 && info.size() <= kInlineValues)
+    line << " = " << list_text(dataset.read_strings(), quoted);
   return line.str();
 }
 

@@ -1,5 +1,6 @@
 // `aeflow inspect`'s printer: a checkpoint shows its format, summary, layers and shapes, and the
-// config last; a foreign HDF5 file is shown with a note; missing and non-HDF5 files are refused.
+// config last; a sweep table's string columns are printed; a foreign HDF5 file is shown with a
+// note; missing and non-HDF5 files are refused.
 #include "aeflow/io/inspect.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include "aeflow/base/error.hpp"
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/io/hdf5.hpp"
+#include "aeflow/io/sweep_table.hpp"
 #include "test_support.hpp"
 
 namespace aeflow::io {
@@ -78,6 +80,25 @@ TEST(InspectTest, ForeignHdf5FileIsShownWithANote) {
   position(text, "note: not an aeflow file (no 'format' attribute)");
   position(text, "images  float64 [30, 4], chunks [10, 4], deflate(6)");
   position(text, "meta/\n    @source = \"somewhere\"");
+}
+
+// A sweep table: its short string columns are printed whole, like short numeric ones.
+TEST(InspectTest, SweepTableShowsItsStringColumns) {
+  const std::string path = test::make_temp_dir("inspect") + "/sweep.h5";
+  SweepRow row;
+  row.name = "k=2,lr=0.003";
+  row.settings = {{"k", "2"}, {"lr", "0.003"}};
+  row.k = 2;
+  row.status = RunStatus::kFailed;
+  write_sweep_table(path, "[sweep]\ndims = 2\n", {row});
+  std::ostringstream out;
+  inspect_file(path, out);
+  const std::string text = out.str();
+  position(text, "aeflow-sweep, format_version 1");
+  position(text, "name  string [1], ");
+  position(text, " = [\"k=2,lr=0.003\"]");
+  position(text, "status  string [1], ");
+  position(text, " = [\"failed\"]");
 }
 
 TEST(InspectTest, MissingOrNonHdf5FileIsInputError) {
