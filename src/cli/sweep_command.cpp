@@ -154,6 +154,10 @@ int sweep_command(const std::vector<std::string>& args) {
     const std::string section = std::string("sweep.") + name;
     return v[name].defaulted() && !v[section].defaulted() ? section : std::string(name);
   };
+  if (!v["resume"].defaulted() || get_bool(v, "force"))
+    throw InputError(std::string(get_bool(v, "force") ? "--force" : "--resume") +
+                     ": a sweep resumes its runs itself (run the same command again); to start "
+                     "over, sweep into another --out or delete the old one");
   sweep::SweepOptions options;
   options.out = v["out"].defaulted() ? "runs/sweep" : get(v, "out");
   const std::vector<Axis> axes = grid_axes(v, train);

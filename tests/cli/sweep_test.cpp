@@ -261,8 +261,9 @@ TEST_F(SweepTest, SuccessiveHalvingCutsTheBadSettingsAndKeepsTheBestPerK) {
 // code widths, and a flag wins over the section.
 TEST_F(SweepTest, TheBottleneckJobSweepsItsSectionsWidthsAndAFlagWins) {
   const std::string job = test::source_dir() + "/jobs/sweep_bottleneck.ini";
-  const std::vector<std::string> short_run = {"--config", job, "--epochs", "1", "--train-limit",
-                                              "200", "--validation", "100", "--test-limit", "100"};
+  const std::vector<std::string> short_run = {"--config",      job,   "--epochs",     "1",
+                                              "--train-limit", "200", "--validation", "100",
+                                              "--test-limit",  "100"};
   auto words = sweep("job", short_run);
   words.erase(std::find(words.begin(), words.end(), "--encoder"),
               std::find(words.begin(), words.end(), "--encoder") + 2);  // (the job's own)
@@ -299,6 +300,8 @@ TEST_F(SweepTest, BadInputIsRefusedBeforeAnyTraining) {
       {{"--dims", "2", "--ranks-per-run", "2"},
        "--ranks-per-run 2 does not divide the job's 1 rank(s) into groups"},
       {{"--dims", "2", "--prune", "hyperband"}, "--prune 'hyperband': expected none or"},
+      {{"--dims", "2", "--force"}, "--force: a sweep resumes its runs itself"},
+      {{"--dims", "2", "--resume", "auto"}, "--resume: a sweep resumes its runs itself"},
   };
   for (const auto& [extra, message] : cases) {
     const auto result = run(0, sweep("bad", extra));
