@@ -116,12 +116,7 @@ int eval_command(const std::vector<std::string>& args) {
                      std::to_string(spec.input_width()) + " pixels (" + spec.describe() +
                      "), but the images in " + all.source + " have " + std::to_string(all.width()) +
                      " (" + std::to_string(all.rows) + "x" + std::to_string(all.cols) + ")");
-  if (validation >= all.count)
-    throw InputError("--validation " + std::to_string(validation) + " leaves no training images (" +
-                     all.source + " has " + std::to_string(all.count) + ")");
-  size_t end = all.count;
-  if (train_limit > 0) end = std::min(end, validation + train_limit);
-  const data::Dataset reference = all.slice(validation, end);
+  const data::Dataset reference = data::split_training(all, validation, train_limit).train;
   data::Dataset split;
   if (split_name == "test") {
     split = data::load_split(data, data::Split::kTest);

@@ -2,6 +2,8 @@
 // trips over: mismatched files, a missing download, a half-written directory.
 #include "aeflow/data/dataset.hpp"
 
+#include <algorithm>
+
 #include <filesystem>
 #include <utility>
 
@@ -24,6 +26,15 @@ Dataset Dataset::slice(size_t begin, size_t end) const {
   part.pixels.assign(image(begin), image(begin) + part.count * width());
   part.labels.assign(labels.begin() + ptrdiff_t(begin), labels.begin() + ptrdiff_t(end));
   return part;
+}
+
+TrainingSplit split_training(const Dataset& all, size_t validation, size_t train_limit) {
+  if (validation >= all.count)
+    throw InputError("--validation " + std::to_string(validation) + " leaves no training images (" +
+                     all.source + " has " + std::to_string(all.count) + ")");
+  size_t end = all.count;
+  if (train_limit > 0) end = std::min(end, validation + train_limit);
+  return {all.slice(0, validation), all.slice(validation, end)};
 }
 
 Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path,

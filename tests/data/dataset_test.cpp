@@ -1,5 +1,5 @@
 // Datasets: loading an images/labels pair, finding the MNIST files in a directory (raw or .gz),
-// and slicing.
+// slicing, and the validation/training split.
 #include "aeflow/data/dataset.hpp"
 
 #include <gmock/gmock.h>
@@ -129,6 +129,25 @@ TEST(Dataset, SliceRejectsOutOfRange) {
               HasSubstr("slice [3, 6) is out of range for 5 images"));
   EXPECT_THAT(input_error([&] { data.slice(4, 2); }), HasSubstr("slice [4, 2)"));
   EXPECT_EQ(data.slice(5, 5).count, 0u);
+}
+
+TEST(Dataset, SplitTrainingHoldsOutTheFirstImagesAndLimitsTheRest) {
+  Dataset all;
+  all.name = "train";
+  all.source = "train-images";
+  all.count = 10, all.rows = 1, all.cols = 2;
+  for (uint8_t i = 0; i < 10; ++i) {
+    all.pixels.insert(all.pixels.end(), {i, i});
+    all.labels.push_back(i);
+  }
+  const TrainingSplit whole = split_training(all, 3, 0);
+  EXPECT_THAT(whole.validation.labels, ElementsAre(0, 1, 2));
+  EXPECT_THAT(whole.train.labels, ElementsAre(3, 4, 5, 6, 7, 8, 9));
+  EXPECT_THAT(split_training(all, 3, 4).train.labels, ElementsAre(3, 4, 5, 6));
+  EXPECT_THAT(split_training(all, 3, 100).train.labels, ElementsAre(3, 4, 5, 6, 7, 8, 9));
+  EXPECT_TRUE(split_training(all, 0, 2).validation.labels.empty());
+  EXPECT_EQ(input_error([&] { split_training(all, 10, 0); }),
+            "--validation 10 leaves no training images (train-images has 10)");
 }
 
 }  // namespace

@@ -25,6 +25,13 @@ struct Dataset {
   Dataset slice(size_t begin, size_t end) const;
 };
 
+// The first VALIDATION images of a training file are held out; the training images are those
+// after them, at most TRAIN_LIMIT of them (0: all). Throws InputError when none are left.
+struct TrainingSplit {
+  Dataset validation, train;
+};
+TrainingSplit split_training(const Dataset& all, size_t validation, size_t train_limit);
+
 // Reads an images file (IDX, 3 dims) and its labels file (IDX, 1 dim), raw or .gz, and checks
 // that they hold the same number of examples. Throws InputError naming the file at fault.
 Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path,
