@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <limits>
 #include <optional>
@@ -72,6 +73,7 @@ class Trainer {
 
  private:
   void load_data();
+  void on_root(const std::function<void()>& work) const;
   void prepare_run_directory();
   void start_or_resume();
   bool train_step(const std::vector<uint32_t>& permutation);
@@ -122,14 +124,10 @@ void Trainer::load_data() {
                      " but the images in " + all.source + " have " + std::to_string(all.width()) +
                      " pixels (" + std::to_string(all.rows) + "x" + std::to_string(all.cols) +
                      "): start it with " + std::to_string(all.width()));
-  const size_t validation = size_t(config_.validation);
-  if (validation >= all.count)
-    throw InputError("--validation " + std::to_string(validation) + " leaves no training images (" +
-                     all.source + " has " + std::to_string(all.count) + ")");
-  validation_ = all.slice(0, validation);
-  size_t end = all.count;
-  if (config_.train_limit > 0) end = std::min(end, validation + size_t(config_.train_limit));
-  train_ = all.slice(validation, end);
+  data::TrainingSplit split =
+      data::split_training(all, size_t(config_.validation), size_t(config_.train_limit));
+  validation_ = std::move(split.validation);
+  train_ = std::move(split.train);
   test_ =
       shared_.test_file ? *shared_.test_file : data::load_split(config_.data, data::Split::kTest);
   if (test_.rows != all.rows || test_.cols != all.cols)
@@ -140,8 +138,24 @@ void Trainer::load_data() {
     test_ = test_.slice(0, size_t(config_.test_limit));
 }
 
-void Trainer::prepare_run_directory() {
+// Runs WORK on rank 0 alone; bad input found there (an InputError) is thrown on every rank, so
+// that the others do not wait in the next collective for a rank that left, and a process that
+// runs many trainings (a sweep) can go on with its next one.
+void Trainer::on_root(const std::function<void()>& work) const {
+  std::string refusal;
   if (comm_.is_root()) {
+    try {
+      work();
+    } catch (const InputError& error) {
+      refusal = error.what();
+    }
+  }
+  comm_.broadcast(refusal);
+  if (!refusal.empty()) throw InputError(refusal);
+}
+
+void Trainer::prepare_run_directory() {
+  on_root([&] {
     run_dir_.create();
     if (run_dir_.has_checkpoints() && config_.resume.empty()) {
       if (!config_.force)
@@ -151,8 +165,7 @@ void Trainer::prepare_run_directory() {
       run_dir_.remove_checkpoints();
     }
     run_dir_.write_config(config_.config_ini);
-  }
-  comm_.barrier();
+  });
 }
 
 // CHECKPOINT passed check_resumable (on rank 0, from the same file).
@@ -199,8 +212,8 @@ void Trainer::start_or_resume() {
   state_.best_monitor = std::numeric_limits<double>::infinity();
   state_.best_val_loss = std::numeric_limits<double>::infinity();
   io::CheckpointData checkpoint;
-  std::string chosen =
-      comm_.is_root() ? pick_checkpoint(config_, run_dir_, optimizer_, checkpoint, log_) : "";
+  std::string chosen;
+  on_root([&] { chosen = pick_checkpoint(config_, run_dir_, optimizer_, checkpoint, log_); });
   comm_.broadcast(chosen);
   if (chosen.empty()) {
     if (comm_.is_root()) network_.initialize(config_.seed);
