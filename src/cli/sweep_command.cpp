@@ -33,7 +33,12 @@ po::options_description sweep_options(const std::string& prefix) {
       name("prune").c_str(), text("none"),
       "none, or successive-halving (asynchronous, within each k)")(
       name("rungs").c_str(), text("1"), "successive halving: epochs of the first rung")(
-      name("eta").c_str(), text("3"), "successive halving: keep the best 1/eta at each rung");
+      name("eta").c_str(), text("3"), "successive halving: keep the best 1/eta at each rung")(
+      name("array-count").c_str(), flag(), "print how many runs the grid has (job array tasks)")(
+      name("array-task").c_str(), text("-1"),
+      "train only run N (0 to count-1, grid order) on all the job's ranks: one job array task")(
+      name("summary").c_str(), flag(),
+      "train nothing: gather the runs' records into sweep.h5 and print the table");
   return desc;
 }
 
@@ -120,15 +125,19 @@ void set(po::variables_map& v, const std::string& key, const std::string& value)
 
 // The sweep's job as INI: the base train configuration, then the [sweep] section.
 std::string sweep_ini(const po::variables_map& v, const po::options_description& train,
-                      const std::vector<Axis>& axes, int ranks_per_run) {
+                      const std::vector<Axis>& axes, const sweep::SweepOptions& options) {
   std::string ini = resolved_ini(v, train) + "\n[sweep]\n";
   for (const Axis& axis : axes) {
     std::string values;
     for (const std::string& value : axis.values) values += (values.empty() ? "" : ",") + value;
     ini += axis.key == "k" ? "dims = " + values + "\n" : "grid = " + axis.key + "=" + values + "\n";
   }
-  ini += "ranks-per-run = " + std::to_string(ranks_per_run) + "\n";
-  ini += "prune = " + get(v, "prune") + "\n";
+  ini += "ranks-per-run = " + std::to_string(options.ranks_per_run) + "\n";
+  if (options.prune_first_rung > 0)
+    ini += "prune = successive-halving\nrungs = " + std::to_string(options.prune_first_rung) +
+           "\neta = " + std::to_string(options.prune_eta) + "\n";
+  else
+    ini += "prune = none\n";
   return ini;
 }
 
@@ -170,8 +179,7 @@ int sweep_command(const std::vector<std::string>& args) {
   } else if (prune != "none") {
     throw InputError("--prune '" + prune + "': expected none or successive-halving");
   }
-  set(v, "prune", prune);
-  options.config = sweep_ini(v, train, axes, options.ranks_per_run);
+  options.config = sweep_ini(v, train, axes, options);
 
   // Every point of the grid, checked as `aeflow train` checks its options, before any training.
   std::vector<sweep::PlannedRun> runs;
@@ -200,14 +208,30 @@ int sweep_command(const std::vector<std::string>& args) {
     }
     run.config.config_ini = resolved_ini(point, train);
     run.k = run.config.spec.code_width();
-    const double epochs = run.config.steps > 0
-                              ? double(run.config.steps * run.config.batch_size) / 60000.0
-                              : double(run.config.epochs);
-    run.cost = double(run.config.spec.parameter_count()) * epochs;
+    // Parameters x images seen: the data set's size is not read yet, so an MNIST-sized one
+    // stands in where --train-limit does not bound it (the cost only orders the runs).
+    const train::TrainConfig& c = run.config;
+    const double images =
+        c.steps > 0 ? double(c.steps * c.batch_size)
+                    : double(c.epochs) * double(c.train_limit > 0 ? c.train_limit : 60000);
+    run.cost = double(c.spec.parameter_count()) * images;
     runs.push_back(std::move(run));
     size_t a = axes.size();
     while (a > 0 && ++at[a - 1] == axes[a - 1].values.size()) at[--a] = 0;
     if (a == 0) break;
+  }
+  if (get_bool(v, sweep_value("array-count").c_str())) {
+    if (world.is_root()) std::cout << runs.size() << std::endl;
+    return 0;
+  }
+  options.array_task = get_int(v, sweep_value("array-task").c_str(), -1);
+  options.summary_only = get_bool(v, sweep_value("summary").c_str());
+  if (options.array_task >= 0) {
+    if (options.prune_first_rung > 0)
+      throw InputError(
+          "--prune judges runs against the others of one job: sweep in one "
+          "allocation (without --array-task) to prune");
+    options.ranks_per_run = world.size();  // (a task's run takes every rank of its job)
   }
   if (options.prune_first_rung > 0)
     for (const sweep::PlannedRun& run : runs)

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -32,21 +33,22 @@ bool Pruner::cut(const std::string& run, int64_t k, int64_t epoch, double val_lo
     std::ifstream in(records_);
     std::string line;
     while (std::getline(in, line)) {
+      // run \t k \t epoch \t loss (strtod: the loss may be "inf")
       std::istringstream fields(line);
-      std::string name;
+      std::string name, loss;
       int64_t line_k = 0, line_epoch = 0;
-      double loss = 0;
       if (!std::getline(fields, name, '\t') || !(fields >> line_k >> line_epoch >> loss)) continue;
-      if (line_k == k && line_epoch == epoch) losses[name] = loss;
+      if (line_k == k && line_epoch == epoch) losses[name] = std::strtod(loss.c_str(), nullptr);
     }
   }
-  losses[run] = std::isnan(val_loss) ? INFINITY : val_loss;
+  const double loss = std::isnan(val_loss) ? INFINITY : val_loss;  // (a diverged run is the worst)
+  losses[run] = loss;
 
   // Appended with one write and fsynced: a crash leaves whole lines (a cut-off last line is
   // skipped when read).
   char text[64];
   std::snprintf(text, sizeof text, "\t%lld\t%lld\t%.17g\n", static_cast<long long>(k),
-                static_cast<long long>(epoch), val_loss);
+                static_cast<long long>(epoch), loss);
   const std::string line = run + text;
   const int fd = ::open(records_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0 || ::write(fd, line.data(), line.size()) != ssize_t(line.size()) || ::fsync(fd) != 0) {

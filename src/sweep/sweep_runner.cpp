@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <tuple>
 
@@ -45,18 +46,6 @@ ReferenceKey reference_of(const train::TrainConfig& c) {
   return {c.data, c.validation, c.train_limit};
 }
 
-// A run's training images: those after the validation split, within --train-limit (as the
-// trainer takes them).
-data::Dataset training_images(const data::Dataset& all, const train::TrainConfig& c) {
-  if (size_t(c.validation) >= all.count)
-    throw InputError("--validation " + std::to_string(c.validation) +
-                     " leaves no training images (" + all.source + " has " +
-                     std::to_string(all.count) + ")");
-  size_t end = all.count;
-  if (c.train_limit > 0) end = std::min(end, size_t(c.validation + c.train_limit));
-  return all.slice(size_t(c.validation), end);
-}
-
 // Sends TEXT from rank 0 to every rank, where a non-empty one becomes an InputError.
 void throw_if_any(std::string text, const mpi::Communicator& comm) {
   comm.broadcast(text);
@@ -79,6 +68,8 @@ class Sweep {
   SweepResult run();
 
  private:
+  SweepResult run_array_task();
+  SweepResult finish(bool print_table) const;  // on rank 0 the table; every rank the exit code
   fs::path run_path(const PlannedRun& run) const { return out_ / run.directory; }
   std::string check_directory() const;
   std::optional<io::SweepRow> record_of(const PlannedRun& run) const;
@@ -87,7 +78,7 @@ class Sweep {
   void read_data_and_fit_baselines(const std::vector<size_t>& todo);
   mpi::Communicator form_group(int& group_id) const;
   void train_runs(const std::vector<size_t>& todo);
-  void train_one(const PlannedRun& planned, const mpi::Communicator& group, int group_id);
+  io::SweepRow train_one(const PlannedRun& planned, const mpi::Communicator& group, int group_id);
   std::vector<io::SweepRow> collect_rows() const;
   void write_table() const {
     io::write_sweep_table((out_ / kTableName).string(), options_.config, collect_rows());
@@ -113,9 +104,12 @@ std::string Sweep::check_directory() const {
     return "--out " + out_.string() + " is a file, not a sweep directory";
   fs::create_directories(out_, error);
   if (error) return "--out " + out_.string() + ": cannot create it: " + error.message();
-  std::vector<std::string> entries;
+  std::set<std::string> planned;
+  for (const PlannedRun& run : runs_) planned.insert(run.directory);
+  std::vector<std::string> entries;  // directories of runs that are not in this plan
   for (const auto& entry : fs::directory_iterator(out_, error))
-    if (entry.is_directory()) entries.push_back(entry.path().filename().string());
+    if (entry.is_directory() && !planned.count(entry.path().filename().string()))
+      entries.push_back(entry.path().filename().string());
   for (const PlannedRun& run : runs_) {
     if (fs::exists(run_path(run))) continue;
     const std::string prefix =
@@ -168,15 +162,17 @@ std::vector<io::SweepRow> Sweep::collect_rows() const {
   return rows;
 }
 
-// On rank 0, broadcast: the runs to train, longest first: not done, not pruned, and not failed
-// unless retry_failed.
+// On rank 0, broadcast: the runs to train, longest first: not done, not pruned (if this sweep
+// prunes), and not failed unless retry_failed.
 std::vector<size_t> Sweep::runs_to_train() const {
   std::string list;
   if (world_.is_root()) {
     for (size_t index : longest_first(runs_)) {
       const std::optional<io::SweepRow> record = record_of(runs_[index]);
       const io::RunStatus status = record ? record->status : io::RunStatus::kPending;
-      if (status == io::RunStatus::kDone || status == io::RunStatus::kPruned) continue;
+      // (a pruned run goes on to its end when this sweep does not prune)
+      if (status == io::RunStatus::kDone) continue;
+      if (status == io::RunStatus::kPruned && options_.prune_first_rung > 0) continue;
       if (status == io::RunStatus::kFailed && !options_.retry_failed) continue;
       list += std::to_string(index) + " ";
     }
@@ -202,7 +198,9 @@ void Sweep::read_data_and_fit_baselines(const std::vector<size_t>& todo) {
                        data::load_split(c.data, data::Split::kTest)};
     const ReferenceKey key = reference_of(c);
     if (baselines_.count(key)) continue;
-    const data::Dataset images = training_images(data_[c.data].train, c);
+    const data::Dataset images =
+        data::split_training(data_[c.data].train, size_t(c.validation), size_t(c.train_limit))
+            .train;
     baselines_[key] = eval::fit_pca(images, images.width(), world_);
   }
 }
@@ -242,7 +240,8 @@ void Sweep::train_runs(const std::vector<size_t>& todo) {
   }
 }
 
-void Sweep::train_one(const PlannedRun& planned, const mpi::Communicator& group, int group_id) {
+io::SweepRow Sweep::train_one(const PlannedRun& planned, const mpi::Communicator& group,
+                              int group_id) {
   const auto start = std::chrono::steady_clock::now();
   train::TrainConfig config = planned.config;
   config.out = run_path(planned).string();
@@ -266,7 +265,7 @@ void Sweep::train_one(const PlannedRun& planned, const mpi::Communicator& group,
   train::SharedWork shared{&files.train, &files.test, &baselines_.at(reference_of(config)), {}, {}};
   // Rank 0 holds the counter; a rank 0 training alone must still let MPI answer other groups'
   // claims (SharedCounter, across nodes).
-  if (world_.is_root()) shared.after_step = [&] { counter_->progress(); };
+  if (world_.is_root() && counter_) shared.after_step = [&] { counter_->progress(); };
   if (pruner_ && config.validation > 0) {
     const int64_t last_epoch = config.steps > 0 ? 0 : config.epochs;
     shared.prune = [&](int64_t epoch, double val_loss) {
@@ -300,22 +299,27 @@ void Sweep::train_one(const PlannedRun& planned, const mpi::Communicator& group,
       row.knn_accuracy = result.test_metrics.knn_accuracy;
     }
   } catch (const std::exception& error) {
-    // Thrown alike on every rank of the group (bad input, divergence: decided from all-reduced
-    // values), so the group goes on with its next run; no other group notices.
+    // Bad input is thrown on every rank of the group alike (the trainer shares what rank 0
+    // alone finds; divergence is seen in all-reduced losses), and a group of one rank is alone:
+    // the group goes on with its next run, and no other group notices. Anything else may have
+    // reached only some ranks of a larger group, the others waiting in a collective for them:
+    // only ending the job (main: MPI_Abort) is safe then, and a re-run resumes.
+    if (group.size() > 1 && !dynamic_cast<const InputError*>(&error)) throw;
     row.status = io::RunStatus::kFailed;
     row.error = error.what();
     if (group.is_root()) run_log << "aeflow: error: " << row.error << std::endl;
   }
   row.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!group.is_root()) return;
+  if (!group.is_root()) return row;
   io::write_sweep_table((run_path(planned) / kRecordName).string(), row.config, {row});
-  counter_->exclusively([&] { write_table(); });
+  if (counter_) counter_->exclusively([&] { write_table(); });
   std::cout << "sweep: group " << group_id << " ended " << planned.name << ": "
             << io::to_string(row.status) << ", " << row.epochs << " epochs"
             << (row.status == io::RunStatus::kDone ? ", test rmse " + fixed(row.test_rmse, 6) : "")
             << (row.error.empty() ? "" : ": " + row.error) << ", " << fixed(row.wall_seconds, 1)
             << " s" << std::endl;
+  return row;
 }
 
 SweepResult Sweep::run() {
@@ -325,6 +329,8 @@ SweepResult Sweep::run() {
                      " does not divide the job's " + std::to_string(world_.size()) +
                      " rank(s) into groups: use a divisor of " + std::to_string(world_.size()));
   throw_if_any(world_.is_root() ? check_directory() : "", world_);
+  if (options_.summary_only) return finish(true);
+  if (options_.array_task >= 0) return run_array_task();
   const std::vector<size_t> todo = runs_to_train();
   read_data_and_fit_baselines(todo);
   if (world_.is_root())
@@ -339,7 +345,10 @@ SweepResult Sweep::run() {
     counter_->exclusively([&] { write_table(); });  // (groups may be ending runs)
   train_runs(todo);
   world_.barrier();
+  return finish(true);
+}
 
+SweepResult Sweep::finish(bool print_table) const {
   SweepResult result;
   std::string code = "0";
   if (world_.is_root()) {
@@ -351,9 +360,10 @@ SweepResult Sweep::run() {
       unfinished |=
           row.status == io::RunStatus::kInterrupted || row.status == io::RunStatus::kPending;
     }
-    log_ << format_table(result.rows) << "wrote " << (out_ / kTableName).string() << std::endl;
+    if (print_table)
+      log_ << format_table(result.rows) << "wrote " << (out_ / kTableName).string() << std::endl;
     if (unfinished)
-      log_ << "sweep: stopped with runs left; run the same command again to go on" << std::endl;
+      log_ << "sweep: runs are left; run the same command again to go on" << std::endl;
     else if (failed)
       log_ << "sweep: some runs failed (their errors are in the table); --retry-failed trains "
               "them again"
@@ -362,6 +372,35 @@ SweepResult Sweep::run() {
   }
   world_.broadcast(code);
   result.exit_code = std::stoi(code);
+  return result;
+}
+
+// One run of the grid on every rank of the job, as one group; its record, not the table.
+SweepResult Sweep::run_array_task() {
+  const size_t index = size_t(options_.array_task);
+  if (index >= runs_.size())
+    throw InputError("--array-task " + std::to_string(index) + ": the sweep has " +
+                     std::to_string(runs_.size()) + " runs, tasks 0 to " +
+                     std::to_string(runs_.size() - 1) + " (--array-count)");
+  const PlannedRun& run = runs_[index];
+  const std::vector<size_t> todo = runs_to_train();
+  const bool train = std::find(todo.begin(), todo.end(), index) != todo.end();
+  io::SweepRow row = row_of(run);
+  if (train) {
+    read_data_and_fit_baselines({index});
+    row = train_one(run, world_, int(index));
+  } else if (world_.is_root()) {
+    log_ << "sweep: task " << index << " (" << run.name << ") is " << io::to_string(row.status)
+         << " already" << (row.status == io::RunStatus::kFailed ? " (--retry-failed)" : "")
+         << std::endl;
+  }
+  std::string code = io::to_string(row.status);  // (rank 0's record decides)
+  world_.broadcast(code);
+  const io::RunStatus status = io::parse_run_status(code);
+  SweepResult result;
+  result.exit_code = status == io::RunStatus::kFailed        ? kExitRunsFailed
+                     : status == io::RunStatus::kInterrupted ? train::kExitPreempted
+                                                             : 0;
   return result;
 }
 

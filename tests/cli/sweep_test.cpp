@@ -84,23 +84,24 @@ class SweepTest : public ::testing::Test {
 };
 
 TEST_F(SweepTest, AFailedRunIsRecordedTheOthersFinishAndARerunTrainsNothingNew) {
-  // Five runs on two groups of two ranks; the last fails on every rank of its group at step 5
-  // (the other values of --fail-at-step are steps these runs never reach).
-  const auto words = sweep("s", {"--dims", "4", "--grid", "fail-at-step=1000,1001,1002,1003,5",
-                                 "--fail-rank", "-1", "--ranks-per-run", "2"});
+  // Five runs on two groups of two ranks, linear layers and plain SGD; at a learning rate of
+  // 1000 the last diverges within a few steps, which every rank of its group sees in the
+  // all-reduced loss.
+  const auto words = sweep(
+      "s", {"--dims", "4", "--grid", "lr=0.01,0.02,0.03,0.04,1000", "--optimizer", "sgd",
+            "--activation", "linear", "--output-activation", "linear", "--ranks-per-run", "2"});
   const auto first = run(4, words);
   EXPECT_EQ(first.exit_code, 1) << first.output;
   EXPECT_CONTAINS(first.output, "5 runs, 5 to train, on 2 group(s) of 2 rank(s)");
-  EXPECT_CONTAINS(first.output, "ended k=4,fail-at-step=5: failed, 0 epochs: injected failure");
+  EXPECT_CONTAINS(first.output, "ended k=4,lr=1000: failed, 0 epochs: the training loss is");
   EXPECT_CONTAINS(first.output, "--retry-failed trains them again");
   std::vector<SweepRow> rows = table("s");
   ASSERT_EQ(rows.size(), 5u);
   int done = 0;
   for (const SweepRow& r : rows) {
-    if (r.name == "k=4,fail-at-step=5") {
+    if (r.name == "k=4,lr=1000") {
       EXPECT_EQ(r.status, RunStatus::kFailed);
-      EXPECT_CONTAINS(r.error, "injected failure on rank");
-      EXPECT_CONTAINS(r.error, "at step 5 (--fail-at-step)");
+      EXPECT_CONTAINS(r.error, "training diverged; lower --lr");
       continue;
     }
     done += r.status == RunStatus::kDone;
@@ -126,7 +127,20 @@ TEST_F(SweepTest, AFailedRunIsRecordedTheOthersFinishAndARerunTrainsNothingNew) 
   const auto retried = run(4, retry);
   EXPECT_EQ(retried.exit_code, 1) << retried.output;
   EXPECT_CONTAINS(retried.output, "5 runs, 1 to train");
-  EXPECT_EQ(row(table("s"), "k=4,fail-at-step=5").attempts, 2);
+  EXPECT_EQ(row(table("s"), "k=4,lr=1000").attempts, 2);
+}
+
+// A failure on one rank of a group of two leaves the other rank waiting in a collective: the
+// job ends (MPI_Abort) with the failing rank's message, never a hang, and the run is not
+// recorded as failed (a re-run trains it).
+TEST_F(SweepTest, AFailureOnOneRankOfAGroupEndsTheJob) {
+  const auto words = sweep(
+      "s", {"--dims", "4,5", "--fail-at-step", "3", "--fail-rank", "1", "--ranks-per-run", "2"});
+  const auto result = run(2, words);
+  EXPECT_NE(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.exit_code, 124) << "timed out (a hang):\n" << result.output;
+  EXPECT_CONTAINS(result.output, "injected failure on rank 1 at step 3");
+  for (const SweepRow& r : table("s")) EXPECT_NE(r.status, RunStatus::kFailed) << r.name;
 }
 
 TEST_F(SweepTest, AGroupThatFinishesEarlyTakesTheNextPendingRuns) {
@@ -174,8 +188,17 @@ TEST_F(SweepTest, StoppedBySigtermAndRunAgainItEndsWithTheBitsOfAnUninterruptedS
                    "echo $$ > " + root_ + "/pid.$OMPI_COMM_WORLD_RANK; exec" + command},
                   log);
   ASSERT_GT(pid, 0);
+  // Signalled once a run has finished its first epoch (of 10): mid-run, whatever the speed.
   ASSERT_TRUE(test::wait_for_text(pid, log, "starts")) << test::read_text(log);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool first_epoch = false;
+  while (!first_epoch && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& entry : fs::directory_iterator(root_ + "/stopped"))
+      first_epoch |= test::read_text(entry.path().string() + "/train.log").find("epoch 1/10") !=
+                     std::string::npos;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(first_epoch) << test::read_text(log);
   for (const char* rank : {"0", "1"})
     ASSERT_EQ(kill(pid_t(std::stol(test::read_text(root_ + "/pid." + rank))), SIGTERM), 0);
   const int code = test::wait_for(pid, 120);
@@ -255,6 +278,49 @@ TEST_F(SweepTest, SuccessiveHalvingCutsTheBadSettingsAndKeepsTheBestPerK) {
     EXPECT_GT(bad.last_val_loss, good.val_loss.at(size_t(bad.epochs) - 1));
   }
   EXPECT_TRUE(fs::exists(root_ + "/s/rungs.tsv"));
+}
+
+// A job array: --array-count says how many tasks, each task trains its run on all its job's
+// ranks (the bits of the same run in a one-job sweep on as many ranks) and writes its record;
+// --summary gathers the records into sweep.h5. A task whose run is done does nothing.
+TEST_F(SweepTest, AJobArrayTrainsOneRunPerTaskAndTheSummaryGathersThem) {
+  const auto words = sweep("array", {"--dims", "2,3,4"});
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> all = words;
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  };
+  const auto count = run(0, with({"--array-count"}));
+  ASSERT_EQ(count.exit_code, 0) << count.output;
+  EXPECT_EQ(count.output, "3\n");
+  for (const char* task : {"2", "0", "1"}) {
+    const auto result = run(2, with({"--array-task", task}));
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_FALSE(fs::exists(root_ + "/array/sweep.h5")) << "a task wrote the table";
+  }
+  const auto again = run(2, with({"--array-task", "1"}));
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_CONTAINS(again.output, "sweep: task 1 (k=3) is done already");
+  const auto beyond = run(0, with({"--array-task", "3"}));
+  EXPECT_EQ(beyond.exit_code, 2) << beyond.output;
+  EXPECT_CONTAINS(beyond.output, "--array-task 3: the sweep has 3 runs, tasks 0 to 2");
+
+  const auto summary = run(0, with({"--summary"}));
+  ASSERT_EQ(summary.exit_code, 0) << summary.output;
+  EXPECT_CONTAINS(summary.output, "wrote " + root_ + "/array/sweep.h5");
+  const auto one_job = run(2, sweep("one-job", {"--dims", "2,3,4", "--ranks-per-run", "2"}));
+  ASSERT_EQ(one_job.exit_code, 0) << one_job.output;
+  const std::vector<SweepRow> tasks = table("array"), job = table("one-job");
+  ASSERT_EQ(tasks.size(), 3u);
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    EXPECT_EQ(tasks[i].status, RunStatus::kDone);
+    EXPECT_EQ(tasks[i].ranks, 2);
+    EXPECT_EQ(tasks[i].group, int64_t(i));  // (the task's index: k = 2, 3, 4 in grid order)
+    EXPECT_EQ(tasks[i].run_dir, job[i].run_dir);
+    EXPECT_EQ(final_state(root_ + "/array/" + tasks[i].run_dir),
+              final_state(root_ + "/one-job/" + job[i].run_dir))
+        << tasks[i].name;
+  }
 }
 
 // jobs/sweep_bottleneck.ini as README runs it (shortened by flags): its [sweep] section gives the

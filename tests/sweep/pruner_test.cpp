@@ -34,11 +34,17 @@ TEST(PrunerTest, ARunGoesOnOnlyAmongTheBestThirdOfItsK) {
   // Another k is judged apart, and another rung too.
   EXPECT_FALSE(pruner.cut("k=3,lr=b", 3, 1, 0.90));
   EXPECT_FALSE(pruner.cut("k=2,lr=a", 2, 3, 0.30));
-  // A NaN loss is the worst there is.
+  // A NaN loss is the worst there is, and it is recorded as such.
   EXPECT_TRUE(pruner.cut("k=2,lr=g", 2, 1, std::nan("")));
-  // A new pruner over the same file sees every record (another group, a re-run).
+  EXPECT_NE(test::read_text(records).find("k=2,lr=g\t2\t1\tinf\n"), std::string::npos)
+      << test::read_text(records);
+  // A new pruner over the same file sees every record (another group, a re-run): 8 runs there
+  // now (g's inf among them), so the best 2 are kept: 0.40 and 0.41, and 0.42 is cut.
   const Pruner again(records, 1, 3);
   EXPECT_TRUE(again.cut("k=2,lr=h", 2, 1, 0.42));
+  // A 9th run keeps 3 (0.40, 0.41 and itself at 0.415) only because g's line was read back: with
+  // 8 runs it would keep 2 and cut it.
+  EXPECT_FALSE(again.cut("k=2,lr=j", 2, 1, 0.415));
 }
 
 TEST(PrunerTest, AResumedRunIsCountedOnceWithItsLatestLoss) {

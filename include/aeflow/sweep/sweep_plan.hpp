@@ -24,7 +24,7 @@ struct PlannedRun {
   train::TrainConfig config;  // config.out: the run directory; config.config_ini: its INI
   std::string config_hash;    // config_hash(config.config_ini)
   std::string directory;      // within the sweep directory: directory_name(name, config_hash)
-  double cost = 0;            // expected work: parameters x epochs (or steps x batch / 60000)
+  double cost = 0;            // expected work: parameters x images seen
 };
 
 // "k=10,lr=0.003".

@@ -29,6 +29,11 @@ struct SweepOptions {
   bool retry_failed = false;     // train failed runs again (resuming their checkpoints)
   int64_t prune_first_rung = 0;  // successive halving: epochs of the first rung; 0: no pruning
   int64_t prune_eta = 3;         // keep the best 1/eta at each rung
+  // A job array's task (Slurm's --array, any scheduler's): >= 0 trains only that run (its index
+  // in grid order) on all the job's ranks and writes its record, not sweep.h5, which tasks that
+  // run at once could not share; summary_only then gathers every record into sweep.h5.
+  int64_t array_task = -1;
+  bool summary_only = false;
 };
 
 // Exit codes of a sweep beyond 0: some run failed (the others ran on), and a stop request
