@@ -25,6 +25,7 @@
 #include "aeflow/eval/pca.hpp"
 #include "aeflow/mpi/shared_counter.hpp"
 #include "aeflow/sweep/pruner.hpp"
+#include "aeflow/train/run_lock.hpp"
 #include "aeflow/train/trainer.hpp"
 
 namespace aeflow::sweep {
@@ -71,7 +72,7 @@ class Sweep {
   SweepResult run_array_task();
   SweepResult finish(bool print_table) const;  // on rank 0 the table; every rank the exit code
   fs::path run_path(const PlannedRun& run) const { return out_ / run.directory; }
-  std::string check_directory() const;
+  std::string check_directory();
   std::optional<io::SweepRow> record_of(const PlannedRun& run) const;
   io::SweepRow row_of(const PlannedRun& run) const;  // its record, else a pending row
   std::vector<size_t> runs_to_train() const;
@@ -94,16 +95,26 @@ class Sweep {
   std::map<ReferenceKey, eval::Pca> baselines_;  // every component
   std::unique_ptr<mpi::SharedCounter> counter_;  // the next run to claim; the table's lock
   std::unique_ptr<Pruner> pruner_;
+  std::unique_ptr<train::RunLock> lock_;  // world rank 0: one sweep in the directory
 };
 
 // On rank 0: the sweep directory can be used, and no run of the plan was trained there before
-// with another configuration (its name's directory with another hash). Returns the refusal.
-std::string Sweep::check_directory() const {
+// with another configuration (its name's directory with another hash); takes the directory's lock
+// (not for a job array's task). Returns the refusal.
+std::string Sweep::check_directory() {
   std::error_code error;
   if (fs::exists(out_) && !fs::is_directory(out_))
     return "--out " + out_.string() + " is a file, not a sweep directory";
   fs::create_directories(out_, error);
   if (error) return "--out " + out_.string() + ": cannot create it: " + error.message();
+  // One sweep at a time in a directory (a job array's tasks share it: each run has its own lock)
+  if (options_.array_task < 0) {
+    try {
+      lock_ = std::make_unique<train::RunLock>(out_);
+    } catch (const InputError& refusal) {
+      return refusal.what();
+    }
+  }
   std::set<std::string> planned;
   for (const PlannedRun& run : runs_) planned.insert(run.directory);
   std::vector<std::string> entries;  // directories of runs that are not in this plan

@@ -36,6 +36,7 @@
 #include "aeflow/train/data_parallel_step.hpp"
 #include "aeflow/train/resume_policy.hpp"
 #include "aeflow/train/run_directory.hpp"
+#include "aeflow/train/run_lock.hpp"
 
 namespace aeflow::train {
 namespace fs = std::filesystem;
@@ -97,6 +98,7 @@ class Trainer {
   model::Network network_;
   model::Optimizer optimizer_;
   RunDirectory run_dir_;
+  std::unique_ptr<RunLock> lock_;           // rank 0: one writer per run directory
   std::unique_ptr<DataParallelStep> step_;  // built once the parameters are set (collective)
   data::Dataset train_, validation_, test_;
   std::unique_ptr<data::Sharder> sharder_;
@@ -157,6 +159,7 @@ void Trainer::on_root(const std::function<void()>& work) const {
 void Trainer::prepare_run_directory() {
   on_root([&] {
     run_dir_.create();
+    lock_ = std::make_unique<RunLock>(run_dir_.path());  // (held until the run ends)
     if (run_dir_.has_checkpoints() && config_.resume.empty()) {
       if (!config_.force)
         throw InputError(run_dir_.checkpoints().string() +

@@ -323,6 +323,39 @@ TEST_F(SweepTest, AJobArrayTrainsOneRunPerTaskAndTheSummaryGathersThem) {
   }
 }
 
+// One writer per directory: while a sweep runs, a second sweep into its directory is refused,
+// and so is `aeflow train --resume auto` into one of its runs, each naming the holder.
+TEST_F(SweepTest, ASecondWriterIsRefusedWhileASweepRuns) {
+  // 200 epochs of 250 steps: the first sweep is still in its first run when the others start.
+  const auto words = sweep("s", {"--dims", "2,3", "--batch-size", "4", "--epochs", "200"});
+  const std::string log = root_ + "/first.log";
+  const pid_t pid = test::spawn(words, log);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(test::wait_for_text(pid, log, "starts")) << test::read_text(log);
+  const auto second = run(0, words);
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_CONTAINS(second.output, root_ + "/s is in use by host ");
+  EXPECT_CONTAINS(second.output, " pid " + std::to_string(pid));
+  // The run being trained, by its own lock.
+  std::string run_dir;
+  for (const auto& entry : fs::directory_iterator(root_ + "/s"))
+    if (entry.is_directory() && fs::exists(entry.path() / "train.log")) run_dir = entry.path();
+  ASSERT_FALSE(run_dir.empty());
+  const auto train = run(0, {test::aeflow_binary(), "train", "--data", data_, "--out", run_dir,
+                             "--encoder", "784,32,2", "--validation", "100", "--resume", "auto"});
+  EXPECT_EQ(train.exit_code, 2) << train.output;
+  EXPECT_CONTAINS(train.output, run_dir + " is in use by host ");
+  kill(pid, SIGTERM);
+  EXPECT_EQ(test::wait_for(pid, 60), train::kExitPreempted) << test::read_text(log);
+  // The holder gone, the directory is free: the summary (which takes the lock) runs, and says
+  // that runs are left.
+  auto summary = words;
+  summary.push_back("--summary");
+  const auto gathered = run(0, summary);
+  EXPECT_EQ(gathered.exit_code, train::kExitPreempted) << gathered.output;
+  EXPECT_CONTAINS(gathered.output, "runs are left; run the same command again to go on");
+}
+
 // jobs/sweep_bottleneck.ini as README runs it (shortened by flags): its [sweep] section gives the
 // code widths, and a flag wins over the section.
 TEST_F(SweepTest, TheBottleneckJobSweepsItsSectionsWidthsAndAFlagWins) {
