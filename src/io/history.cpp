@@ -4,21 +4,9 @@
 #include <type_traits>
 
 #include "aeflow/base/error.hpp"
+#include "columns.hpp"
 
 namespace aeflow::io {
-
-namespace {
-
-// One column of the history table, by member.
-template <class T>
-std::vector<T> column(const std::vector<HistoryRow>& rows, T HistoryRow::*member) {
-  std::vector<T> values;
-  values.reserve(rows.size());
-  for (const HistoryRow& row : rows) values.push_back(row.*member);
-  return values;
-}
-
-}  // namespace
 
 void write_history(h5::Group& group, const std::vector<HistoryRow>& rows) {
   group.set_int_attribute("rows", int64_t(rows.size()));

@@ -6,6 +6,7 @@
 #include "aeflow/io/atomic_file.hpp"
 #include "aeflow/io/file_header.hpp"
 #include "aeflow/io/hdf5.hpp"
+#include "columns.hpp"
 
 namespace aeflow::io {
 
@@ -24,15 +25,6 @@ constexpr const char* kDefinitions =
     "pca_mse, pca_rmse: the same images through PCA at the code width, fitted on the training "
     "images (linear, unclamped)\n"
     "knn_accuracy: see /knn";
-
-// One column of the per-class table, by member.
-template <class T>
-std::vector<T> column(const std::vector<ClassMetrics>& rows, T ClassMetrics::*member) {
-  std::vector<T> values;
-  values.reserve(rows.size());
-  for (const ClassMetrics& row : rows) values.push_back(row.*member);
-  return values;
-}
 
 void check_size(size_t actual, size_t expected, const char* what) {
   if (actual != expected)

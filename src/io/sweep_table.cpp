@@ -10,6 +10,7 @@
 #include "aeflow/io/atomic_file.hpp"
 #include "aeflow/io/file_header.hpp"
 #include "aeflow/io/hdf5.hpp"
+#include "columns.hpp"
 
 namespace aeflow::io {
 
@@ -17,19 +18,6 @@ namespace {
 
 constexpr const char* kFormat = "aeflow-sweep";
 constexpr int64_t kFormatVersion = 1;
-
-template <class T>
-std::vector<T> column(const std::vector<SweepRow>& rows, T SweepRow::*member) {
-  std::vector<T> values;
-  values.reserve(rows.size());
-  for (const SweepRow& row : rows) values.push_back(row.*member);
-  return values;
-}
-
-template <class T>
-void fill(std::vector<SweepRow>& rows, T SweepRow::*member, const std::vector<T>& values) {
-  for (size_t i = 0; i < rows.size(); ++i) rows[i].*member = values[i];
-}
 
 bool is_number(const std::string& text) {
   if (text.empty()) return false;
@@ -176,25 +164,25 @@ std::vector<SweepRow> read_sweep_table(const std::string& path) {
     return values;
   };
   std::vector<SweepRow> rows(n);
-  fill(rows, &SweepRow::name, strings("name"));
-  fill(rows, &SweepRow::run_dir, strings("run_dir"));
-  fill(rows, &SweepRow::config, strings("config"));
-  fill(rows, &SweepRow::config_hash, strings("config_hash"));
-  fill(rows, &SweepRow::k, numbers("k", int64_t()));
+  fill_column(rows, &SweepRow::name, strings("name"));
+  fill_column(rows, &SweepRow::run_dir, strings("run_dir"));
+  fill_column(rows, &SweepRow::config, strings("config"));
+  fill_column(rows, &SweepRow::config_hash, strings("config_hash"));
+  fill_column(rows, &SweepRow::k, numbers("k", int64_t()));
   const std::vector<std::string> status = strings("status");
-  fill(rows, &SweepRow::attempts, numbers("attempts", int64_t()));
-  fill(rows, &SweepRow::error, strings("error"));
-  fill(rows, &SweepRow::test_mse, numbers("test_mse", double()));
-  fill(rows, &SweepRow::test_rmse, numbers("test_rmse", double()));
-  fill(rows, &SweepRow::test_bce, numbers("test_bce", double()));
-  fill(rows, &SweepRow::pca_rmse, numbers("pca_rmse", double()));
-  fill(rows, &SweepRow::knn_accuracy, numbers("knn_accuracy", double()));
-  fill(rows, &SweepRow::last_val_loss, numbers("last_val_loss", double()));
-  fill(rows, &SweepRow::epochs, numbers("epochs", int64_t()));
-  fill(rows, &SweepRow::best_epoch, numbers("best_epoch", int64_t()));
-  fill(rows, &SweepRow::wall_seconds, numbers("wall_seconds", double()));
-  fill(rows, &SweepRow::ranks, numbers("ranks", int64_t()));
-  fill(rows, &SweepRow::group, numbers("group", int64_t()));
+  fill_column(rows, &SweepRow::attempts, numbers("attempts", int64_t()));
+  fill_column(rows, &SweepRow::error, strings("error"));
+  fill_column(rows, &SweepRow::test_mse, numbers("test_mse", double()));
+  fill_column(rows, &SweepRow::test_rmse, numbers("test_rmse", double()));
+  fill_column(rows, &SweepRow::test_bce, numbers("test_bce", double()));
+  fill_column(rows, &SweepRow::pca_rmse, numbers("pca_rmse", double()));
+  fill_column(rows, &SweepRow::knn_accuracy, numbers("knn_accuracy", double()));
+  fill_column(rows, &SweepRow::last_val_loss, numbers("last_val_loss", double()));
+  fill_column(rows, &SweepRow::epochs, numbers("epochs", int64_t()));
+  fill_column(rows, &SweepRow::best_epoch, numbers("best_epoch", int64_t()));
+  fill_column(rows, &SweepRow::wall_seconds, numbers("wall_seconds", double()));
+  fill_column(rows, &SweepRow::ranks, numbers("ranks", int64_t()));
+  fill_column(rows, &SweepRow::group, numbers("group", int64_t()));
   std::vector<size_t> shape;
   const std::vector<double> curves = file.read_dataset<double>("curves/val_loss", &shape);
   if (shape.size() != 2 || shape[0] != n)
