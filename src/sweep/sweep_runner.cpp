@@ -25,7 +25,6 @@
 #include "aeflow/eval/pca.hpp"
 #include "aeflow/mpi/shared_counter.hpp"
 #include "aeflow/sweep/pruner.hpp"
-#include "aeflow/train/run_directory.hpp"
 #include "aeflow/train/run_lock.hpp"
 #include "aeflow/train/trainer.hpp"
 
@@ -258,13 +257,6 @@ io::SweepRow Sweep::train_one(const PlannedRun& planned, const mpi::Communicator
   train::TrainConfig config = planned.config;
   config.out = run_path(planned).string();
   config.resume = "auto";
-  // A run killed in its first epoch between writing best.h5 and its first step file has only
-  // best.h5: a whole checkpoint of that epoch's end, which --resume auto declines to guess at.
-  if (group.is_root()) {
-    const train::RunDirectory dir(config.out);
-    if (!dir.has_checkpoints() && fs::exists(dir.best_path())) config.resume = dir.best_path();
-  }
-  group.broadcast(config.resume);
   io::SweepRow row = row_of(planned);
   row.attempts += 1;
   row.group = group_id;

@@ -77,11 +77,18 @@ std::string pick_checkpoint(const TrainConfig& config, const RunDirectory& run_d
                      run_dir.checkpoints().string() +
                      " can be read: resume from one that can (best.h5?) with --resume PATH, or "
                      "pass --force instead of --resume to start over (it deletes them)");
-  if (std::filesystem::exists(run_dir.best_path()))
-    throw InputError(run_dir.checkpoints().string() +
-                     " holds only best.h5: resume it with --resume " +
-                     run_dir.best_path().string() +
-                     ", or pass --force instead of --resume to start over (it deletes it)");
+  // Only best.h5: a run stopped between its first best.h5 and its first step checkpoint (killed
+  // there, or --checkpoint-every beyond the epochs it got through). best.h5 is a whole
+  // checkpoint of an epoch's end: go on from it (starting over would overwrite it).
+  if (std::filesystem::exists(run_dir.best_path())) {
+    const std::string path = run_dir.best_path().string();
+    checkpoint = io::read_checkpoint(path);  // (damaged: an InputError, never a new run)
+    check_resumable(checkpoint, path, config);
+    check_intact(checkpoint, path, optimizer);
+    log << "no step checkpoint in " << run_dir.checkpoints().string() << ": resuming best.h5"
+        << std::endl;
+    return path;
+  }
   log << "no checkpoint to resume in " << run_dir.checkpoints().string() << ": starting a new run"
       << std::endl;
   return "";

@@ -216,7 +216,8 @@ int SweepTest::interrupt_and_resume(int signal) {
     }
     if (name == "sweep.h5" || name == "sweep-run.h5") {
       EXPECT_NO_THROW(io::read_sweep_table(path)) << path;
-    } else if (name.starts_with("step-") || name == "latest.h5" || name == "best.h5") {
+    } else if ((name.starts_with("step-") && name.ends_with(".h5")) || name == "latest.h5" ||
+               name == "best.h5") {
       EXPECT_NO_THROW(io::read_checkpoint(path)) << path;
     }
   }

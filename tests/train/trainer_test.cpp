@@ -579,11 +579,41 @@ TEST_F(TrainerTest, AutoResumeRefusesToStartOverWhenNoCheckpointReads) {
   test::expect_error<InputError>([&] { train(c); }, {"--force", "--resume PATH"});
   EXPECT_EQ(fs::last_write_time(best), best_time);
   EXPECT_NO_THROW(io::read_checkpoint(best.string()));
-  // With only best.h5 left, the same.
+}
+
+// A run stopped between its first best.h5 and its first step checkpoint (a kill -9 there, as a
+// sweep's test found) has only best.h5: --resume auto goes on from it, to the bits of a run
+// that was never stopped.
+TEST_F(TrainerTest, AutoResumeContinuesFromBestH5WhenThatIsAllThereIs) {
+  TrainConfig whole = config("whole");
+  whole.epochs = 3;
+  train(whole);
+  TrainConfig c = config("run");
+  c.epochs = 1;
+  train(c);
   for (const auto& name : step_checkpoints(c.out))
     fs::remove(fs::path(c.out) / "checkpoints" / name);
-  test::expect_error<InputError>([&] { train(c); }, {"only best.h5"});
-  EXPECT_EQ(fs::last_write_time(best), best_time);
+  fs::remove(fs::path(c.out) / "checkpoints" / "latest.h5");
+  c.epochs = 3;
+  c.resume = "auto";
+  const TrainResult resumed = train(c);
+  EXPECT_NE(log_.find(": resuming best.h5"), std::string::npos) << log_;
+  EXPECT_EQ(resumed.steps, 3 * kStepsPerEpoch);
+  const auto a = io::read_checkpoint(fs::path(whole.out) / "checkpoints" / "latest.h5");
+  const auto b = io::read_checkpoint(fs::path(c.out) / "checkpoints" / "latest.h5");
+  ASSERT_EQ(a.parameters.size(), b.parameters.size());
+  for (size_t i = 0; i < a.parameters.size(); ++i)
+    EXPECT_EQ(a.parameters[i].values, b.parameters[i].values) << a.parameters[i].name;
+  // A damaged best.h5 alone is refused, not trained over.
+  TrainConfig d = config("damaged");
+  d.epochs = 1;
+  train(d);
+  for (const auto& name : step_checkpoints(d.out))
+    fs::remove(fs::path(d.out) / "checkpoints" / name);
+  const fs::path best = fs::path(d.out) / "checkpoints" / "best.h5";
+  fs::resize_file(best, fs::file_size(best) / 2);
+  d.resume = "auto";
+  test::expect_error<InputError>([&] { train(d); }, {"best.h5"});
 }
 
 // A checkpoint that reads fine but belongs to another run is an error for --resume auto too:

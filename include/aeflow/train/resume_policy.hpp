@@ -26,9 +26,10 @@ void check_intact(const io::CheckpointData& checkpoint, const std::string& path,
 
 // The checkpoint to continue from ("" for a new run), read into CHECKPOINT. With --resume auto,
 // one that cannot be read (damaged, cut short) falls back to an older one, saying so on LOG; one
-// that reads but belongs to another run is an error, never a reason to start over; and a run
+// that reads but belongs to another run is an error, never a reason to start over; a run
 // directory whose checkpoints all fail to read is an error too (starting over would overwrite
-// best.h5 and metrics.h5).
+// best.h5 and metrics.h5); and one that holds only best.h5 (stopped before its first step
+// checkpoint) resumes best.h5.
 std::string pick_checkpoint(const TrainConfig& config, const RunDirectory& run_dir,
                             const model::Optimizer& optimizer, io::CheckpointData& checkpoint,
                             std::ostream& log);
