@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
@@ -245,6 +246,16 @@ bool wait_for_text(pid_t pid, const std::string& log, const std::string& text) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return false;
+}
+
+TestHostsTurn::TestHostsTurn()
+    : fd_(::open("/tmp/aeflow-netns-hosts.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0)
+    throw std::runtime_error("cannot take the test hosts' lock /tmp/aeflow-netns-hosts.lock");
+}
+
+TestHostsTurn::~TestHostsTurn() {
+  if (fd_ >= 0) ::close(fd_);  // (and with it the lock)
 }
 
 }  // namespace aeflow::test

@@ -63,6 +63,20 @@ int wait_for(pid_t pid, double seconds);
 // Waits until the file LOG holds TEXT (true), or PID ended or 30 s passed (false).
 bool wait_for_text(pid_t pid, const std::string& log, const std::string& text);
 
+// The test hosts (scripts/netns-hosts.sh) are one set per machine, with fixed names, addresses
+// and bridge: a test that uses them holds this turn (a flock) while it does, so that tests that
+// ctest runs at once take turns.
+class TestHostsTurn {
+ public:
+  TestHostsTurn();  // blocks until the turn is this test's
+  ~TestHostsTurn();
+  TestHostsTurn(const TestHostsTurn&) = delete;
+  TestHostsTurn& operator=(const TestHostsTurn&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // The aeflow binary built with the tests, and the source tree.
 std::string aeflow_binary();
 std::string source_dir();

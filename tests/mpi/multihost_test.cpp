@@ -2,13 +2,12 @@
 // gives the model one rank gives; a sweep across them claims its runs over TCP (MPI one-sided)
 // and keeps each group of ranks within one host. Needs root and iproute2; reports skipped where
 // namespaces cannot be made.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "aeflow/io/checkpoint.hpp"
 #include "aeflow/io/sweep_table.hpp"
@@ -21,11 +20,7 @@ class MultiHost : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) AEFLOW_SKIP_OR_REQUIRE("needs root to create network namespaces");
-    // The test hosts are one set per machine (their names, addresses and bridge are fixed):
-    // ctest runs tests two at a time, so these take turns, holding a lock until TearDown.
-    turn_ = ::open("/tmp/aeflow-netns-hosts.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    ASSERT_GE(turn_, 0);
-    ASSERT_EQ(::flock(turn_, LOCK_EX), 0);
+    turn_ = std::make_unique<test::TestHostsTurn>();  // (held until TearDown)
     script_ = test::source_dir() + "/scripts/netns-hosts.sh";
     const auto up = test::run_command(script_ + " up 2");
     if (up.exit_code != 0)
@@ -33,10 +28,10 @@ class MultiHost : public ::testing::Test {
   }
   void TearDown() override {
     if (!script_.empty()) test::run_command(script_ + " down");
-    if (turn_ >= 0) ::close(turn_);  // (and with it the lock)
+    turn_.reset();
   }
   std::string script_;
-  int turn_ = -1;
+  std::unique_ptr<test::TestHostsTurn> turn_;
 };
 
 TEST_F(MultiHost, TwoRanksOnTwoHostsTrainTheModelOneRankTrains) {
