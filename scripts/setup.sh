@@ -14,6 +14,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 # Debian packages aeflow needs to build, test and fetch data. Add new ones here.
 # ocl-icd-opencl-dev: Debian's oneDNN CMake config (find_package(dnnl)) fails without it.
 # npm: only needed if no working npm is on PATH already (e.g. installed outside Debian).
+# slurm-wlm, munge, iproute2: the tests' Slurm cluster (slurm/local-cluster.sh) and test hosts.
 PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev
@@ -21,6 +22,7 @@ PACKAGES=(
   libboost-program-options-dev libgtest-dev zlib1g-dev libeigen3-dev
   python3-h5py python3-numpy
   npm
+  slurm-wlm munge iproute2 util-linux
 )
 
 build=1

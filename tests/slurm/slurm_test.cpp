@@ -1,0 +1,144 @@
+// The job scripts in slurm/ under a real Slurm controller: slurm/local-cluster.sh brings up
+// munged, slurmctld and two slurmd nodes in network namespaces of their own (so a job that spans
+// them crosses a network, OpenMPI over TCP), and the tests submit with sbatch as a user would.
+// A 2-node training job has the bits of the same job under mpirun outside Slurm; a sweep in one
+// allocation spans both nodes; a job given bad input ends FAILED with aeflow's exit code 2 and
+// its message in the job's output. Reports skipped where the cluster cannot start (not root,
+// no namespaces, slurm-wlm or munge missing).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "aeflow/io/checkpoint.hpp"
+#include "aeflow/io/sweep_table.hpp"
+#include "test_support.hpp"
+
+namespace aeflow {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct JobEnd {
+  std::string state;      // COMPLETED, FAILED, ...
+  std::string exit_code;  // "2:0"
+};
+
+class SlurmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) AEFLOW_SKIP_OR_REQUIRE("needs root to create network namespaces");
+    for (const char* tool : {"sbatch", "slurmctld", "slurmd", "munged"})
+      if (test::run_command(std::string("command -v ") + tool).exit_code != 0)
+        AEFLOW_SKIP_OR_REQUIRE(tool << " is missing (Debian's slurm-wlm and munge)");
+    turn_ = std::make_unique<test::TestHostsTurn>();  // (held until TearDown)
+    root_ = test::make_temp_dir("slurm");
+    cluster_ = root_ + "/cluster";
+    script_ = test::source_dir() + "/slurm/local-cluster.sh";
+    const auto up = test::run_command(script_ + " up 2 " + cluster_);
+    if (up.exit_code != 0) AEFLOW_SKIP_OR_REQUIRE("the cluster did not start: " << up.output);
+    data_ = test::write_synthetic_mnist(root_ + "/data", 1100, 200);
+    job_ = root_ + "/tiny.ini";
+    test::write_file(job_, bytes("encoder = 784,32,8\nbatch-size = 64\nepochs = 2\n"
+                                 "validation = 100\ntest-limit = 200\nseed = 3\n"));
+  }
+  void TearDown() override {
+    if (!cluster_.empty()) test::run_command(script_ + " down " + cluster_);
+    turn_.reset();
+    std::error_code ignored;
+    if (!HasFailure()) fs::remove_all(root_, ignored);
+  }
+  static std::vector<uint8_t> bytes(const std::string& text) { return {text.begin(), text.end()}; }
+
+  // A shell command in the cluster's environment (SLURM_CONF, OpenMPI on the test network),
+  // with the aeflow binary and the data the scripts take from AEFLOW and AEFLOW_DATA.
+  test::CommandResult shell(const std::string& command) {
+    return test::run_command(". " + cluster_ + "/env.sh && export AEFLOW=" + test::aeflow_binary() +
+                             " AEFLOW_DATA=" + data_ + " && cd " + root_ + " && " + command);
+  }
+  // sbatch WORDS; the job id.
+  std::string submit(const std::string& words) {
+    const auto result = shell("sbatch --parsable " + words);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return result.output.substr(0, result.output.find_first_of(";\n"));
+  }
+  // Waits up to 5 minutes for job ID to end.
+  JobEnd wait_for_job(const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    std::smatch state, code;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string shown = shell("scontrol show job " + id).output;
+      if (std::regex_search(shown, state, std::regex("JobState=([A-Z_]+)")) &&
+          std::regex_search(shown, code, std::regex("ExitCode=([0-9]+:[0-9]+)")) &&
+          state[1] != "PENDING" && state[1] != "RUNNING" && state[1] != "CONFIGURING" &&
+          state[1] != "COMPLETING" && state[1] != "REQUEUED")
+        return {state[1], code[1]};
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ADD_FAILURE() << "job " << id << " did not end:\n" << shell("scontrol show job " + id).output;
+    return {};
+  }
+  static std::vector<float> parameters(const std::string& path) {
+    std::vector<float> out;
+    for (const auto& array : io::read_checkpoint(path).parameters)
+      out.insert(out.end(), array.values.begin(), array.values.end());
+    return out;
+  }
+
+  std::unique_ptr<test::TestHostsTurn> turn_;
+  std::string root_, cluster_, script_, data_, job_;
+};
+
+TEST_F(SlurmTest, ATwoNodeTrainingJobHasTheBitsOfMpirunOutsideSlurm) {
+  // (--grad-sync fused: the one mode that is the same sum on one node and across two)
+  const auto outside = test::run_command(
+      "timeout 300 mpirun -n 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 " +
+      test::aeflow_binary() + " train --config " + job_ + " --data " + data_ + " --out " + root_ +
+      "/outside --grad-sync fused");
+  ASSERT_EQ(outside.exit_code, 0) << outside.output;
+  const std::string id =
+      submit("-N 2 --ntasks-per-node=1 -o " + root_ + "/train-%j.out " + test::source_dir() +
+             "/slurm/train.sbatch " + job_ + " " + root_ + "/inside --grad-sync fused");
+  const JobEnd end = wait_for_job(id);
+  const std::string output = test::read_text(root_ + "/train-" + id + ".out");
+  EXPECT_EQ(end.state, "COMPLETED") << output;
+  EXPECT_EQ(end.exit_code, "0:0") << output;
+  EXPECT_CONTAINS(output, "on 2 rank(s)");
+  const std::string nodes = shell("scontrol show job " + id).output;
+  EXPECT_CONTAINS(nodes, "NodeList=aefh[1-2]");
+  EXPECT_EQ(parameters(root_ + "/inside/checkpoints/latest.h5"),
+            parameters(root_ + "/outside/checkpoints/latest.h5"));
+}
+
+TEST_F(SlurmTest, ASweepInOneAllocationSpansTheNodes) {
+  const std::string id =
+      submit("-N 2 --ntasks-per-node=1 -o " + root_ + "/sweep-%j.out " + test::source_dir() +
+             "/slurm/sweep.sbatch " + job_ + " " + root_ + "/sweep --dims 2,3,4,5");
+  const JobEnd end = wait_for_job(id);
+  const std::string output = test::read_text(root_ + "/sweep-" + id + ".out");
+  EXPECT_EQ(end.state, "COMPLETED") << output;
+  EXPECT_EQ(end.exit_code, "0:0") << output;
+  EXPECT_CONTAINS(output, "4 runs, 4 to train, on 2 group(s) of 1 rank(s)");
+  const std::vector<io::SweepRow> rows = io::read_sweep_table(root_ + "/sweep/sweep.h5");
+  ASSERT_EQ(rows.size(), 4u);
+  for (const io::SweepRow& row : rows) EXPECT_EQ(row.status, io::RunStatus::kDone) << row.name;
+}
+
+TEST_F(SlurmTest, AJobGivenBadInputEndsFailedWithExitCode2AndTheMessage) {
+  const std::string id =
+      submit("-N 1 -o " + root_ + "/bad-%j.out " + test::source_dir() + "/slurm/train.sbatch " +
+             job_ + " " + root_ + "/bad --encoder 784,abc");
+  const JobEnd end = wait_for_job(id);
+  const std::string output = test::read_text(root_ + "/bad-" + id + ".out");
+  EXPECT_EQ(end.state, "FAILED") << output;
+  EXPECT_EQ(end.exit_code, "2:0") << output;
+  EXPECT_CONTAINS(output, "aeflow: error: --encoder '784,abc'");
+}
+
+}  // namespace
+}  // namespace aeflow
