@@ -79,6 +79,7 @@ case ${1-} in
       echo "SlurmdLogFile=$dir/slurmd-%n.log"
       echo "ReturnToService=2"
       echo "MinJobAge=600"
+      echo "KillWait=5"
       for i in $(seq "$n"); do echo "NodeName=aefh$i NodeAddr=$net.$i CPUs=$cpus State=UNKNOWN"; done
       echo "PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
     } >"$dir/slurm.conf"

@@ -1,10 +1,10 @@
 // The job scripts in slurm/ under a real Slurm controller: slurm/local-cluster.sh brings up
 // munged, slurmctld and two slurmd nodes in network namespaces of their own (so a job that spans
 // them crosses a network, OpenMPI over TCP), and the tests submit with sbatch as a user would.
-// A 2-node training job has the bits of the same job under mpirun outside Slurm; a sweep in one
-// allocation spans both nodes; a job given bad input ends FAILED with aeflow's exit code 2 and
-// its message in the job's output. Reports skipped where the cluster cannot start (not root,
-// no namespaces, slurm-wlm or munge missing).
+// A 2-node training job has the bits of the same job under mpirun outside Slurm, also when it is
+// requeued mid-run; a sweep in one allocation spans both nodes; a job given bad input ends
+// FAILED with aeflow's exit code 2 and its message in the job's output. Reports skipped where the
+// cluster cannot start (not root, no namespaces, slurm-wlm or munge missing).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -67,12 +67,15 @@ class SlurmTest : public ::testing::Test {
     EXPECT_EQ(result.exit_code, 0) << result.output;
     return result.output.substr(0, result.output.find_first_of(";\n"));
   }
-  // Waits up to 5 minutes for job ID to end.
+  // Waits up to 5 minutes for job ID to end. A requeued job waits two minutes before Slurm may
+  // start it again (its BeginTime); the test lets it start at once.
   JobEnd wait_for_job(const std::string& id) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
     std::smatch state, code;
     while (std::chrono::steady_clock::now() < deadline) {
       const std::string shown = shell("scontrol show job " + id).output;
+      if (shown.find("JobState=PENDING Reason=BeginTime") != std::string::npos)
+        shell("scontrol update JobId=" + id + " StartTime=now");
       if (std::regex_search(shown, state, std::regex("JobState=([A-Z_]+)")) &&
           std::regex_search(shown, code, std::regex("ExitCode=([0-9]+:[0-9]+)")) &&
           state[1] != "PENDING" && state[1] != "RUNNING" && state[1] != "CONFIGURING" &&
@@ -127,6 +130,36 @@ TEST_F(SlurmTest, ASweepInOneAllocationSpansTheNodes) {
   const std::vector<io::SweepRow> rows = io::read_sweep_table(root_ + "/sweep/sweep.h5");
   ASSERT_EQ(rows.size(), 4u);
   for (const io::SweepRow& row : rows) EXPECT_EQ(row.status, io::RunStatus::kDone) << row.name;
+}
+
+// `scontrol requeue` in the middle of a 2-node job: Slurm's SIGTERM makes every rank checkpoint,
+// the requeued job resumes it (--resume auto) and ends COMPLETED, with the bits of a job that
+// ran through.
+TEST_F(SlurmTest, ARequeuedJobResumesAndEndsWithTheBitsOfAnUninterruptedOne) {
+  const std::string options = " --grad-sync fused --train-limit 4000 --epochs 4";
+  const auto outside = test::run_command(
+      "timeout 300 mpirun -n 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 " +
+      test::aeflow_binary() + " train --config " + job_ + " --data " + data_ + " --out " + root_ +
+      "/outside" + options);
+  ASSERT_EQ(outside.exit_code, 0) << outside.output;
+  const std::string id =
+      submit("-N 2 --ntasks-per-node=1 -o " + root_ + "/requeue-%j.out " + test::source_dir() +
+             "/slurm/train.sbatch " + job_ + " " + root_ + "/inside" + options);
+  const std::string log = root_ + "/requeue-" + id + ".out";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (test::read_text(log).find("epoch 1/4") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(shell("scontrol requeue " + id).exit_code, 0);
+  const JobEnd end = wait_for_job(id);
+  const std::string output = test::read_text(log);
+  EXPECT_EQ(end.state, "COMPLETED") << output;
+  EXPECT_EQ(end.exit_code, "0:0") << output;
+  EXPECT_CONTAINS(shell("scontrol show job " + id).output, "Restarts=1");
+  EXPECT_CONTAINS(output, "stopped by signal 15 after step");
+  EXPECT_CONTAINS(output, "resumed " + root_ + "/inside/checkpoints/step-");
+  EXPECT_EQ(parameters(root_ + "/inside/checkpoints/latest.h5"),
+            parameters(root_ + "/outside/checkpoints/latest.h5"));
 }
 
 TEST_F(SlurmTest, AJobGivenBadInputEndsFailedWithExitCode2AndTheMessage) {
