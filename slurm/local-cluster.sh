@@ -8,6 +8,7 @@
 #
 #   slurm/local-cluster.sh up N DIR    then: export SLURM_CONF=DIR/slurm.conf; sbatch ...
 #   slurm/local-cluster.sh down DIR    stops every daemon by its pid, removes the test hosts
+#   (AEFLOW_MAX_ARRAY_SIZE: the cluster's MaxArraySize, default 1001)
 #
 # Inside jobs, OpenMPI must use the test network: DIR/env.sh (sourced before sbatch; jobs
 # inherit the environment) sets OMPI_MCA_btl=tcp,self and the interface to it.
@@ -80,6 +81,7 @@ case ${1-} in
       echo "ReturnToService=2"
       echo "MinJobAge=600"
       echo "KillWait=5"
+      echo "MaxArraySize=${AEFLOW_MAX_ARRAY_SIZE:-1001}"
       for i in $(seq "$n"); do echo "NodeName=aefh$i NodeAddr=$net.$i CPUs=$cpus State=UNKNOWN"; done
       echo "PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
     } >"$dir/slurm.conf"

@@ -2,7 +2,8 @@
 // munged, slurmctld and two slurmd nodes in network namespaces of their own (so a job that spans
 // them crosses a network, OpenMPI over TCP), and the tests submit with sbatch as a user would.
 // A 2-node training job has the bits of the same job under mpirun outside Slurm, also when it is
-// requeued mid-run; a sweep in one allocation spans both nodes; a job given bad input ends
+// requeued mid-run; a sweep in one allocation spans both nodes and gives the table that a job
+// array of its runs (submit-sweep.sh) gives; a job given bad input ends
 // FAILED with aeflow's exit code 2 and its message in the job's output. Reports skipped where the
 // cluster cannot start (not root, no namespaces, slurm-wlm or munge missing).
 #include <gtest/gtest.h>
@@ -40,7 +41,8 @@ class SlurmTest : public ::testing::Test {
     root_ = test::make_temp_dir("slurm");
     cluster_ = root_ + "/cluster";
     script_ = test::source_dir() + "/slurm/local-cluster.sh";
-    const auto up = test::run_command(script_ + " up 2 " + cluster_);
+    // (MaxArraySize 2: a grid of 3 runs is split into two arrays)
+    const auto up = test::run_command("AEFLOW_MAX_ARRAY_SIZE=2 " + script_ + " up 2 " + cluster_);
     if (up.exit_code != 0) AEFLOW_SKIP_OR_REQUIRE("the cluster did not start: " << up.output);
     data_ = test::write_synthetic_mnist(root_ + "/data", 1100, 200);
     job_ = root_ + "/tiny.ini";
@@ -118,18 +120,45 @@ TEST_F(SlurmTest, ATwoNodeTrainingJobHasTheBitsOfMpirunOutsideSlurm) {
             parameters(root_ + "/outside/checkpoints/latest.h5"));
 }
 
-TEST_F(SlurmTest, ASweepInOneAllocationSpansTheNodes) {
-  const std::string id =
+// The same grid two ways: sweep.sbatch in one 2-node allocation, and submit-sweep.sh (a job
+// array of one-node tasks, split in two by MaxArraySize 2, and the summary after them). Both
+// tables hold every run, with the same results (every run on one rank either way).
+TEST_F(SlurmTest, ASweepInOneAllocationAndAsAJobArrayGiveTheSameTable) {
+  const std::string one =
       submit("-N 2 --ntasks-per-node=1 -o " + root_ + "/sweep-%j.out " + test::source_dir() +
-             "/slurm/sweep.sbatch " + job_ + " " + root_ + "/sweep --dims 2,3,4,5");
-  const JobEnd end = wait_for_job(id);
-  const std::string output = test::read_text(root_ + "/sweep-" + id + ".out");
-  EXPECT_EQ(end.state, "COMPLETED") << output;
-  EXPECT_EQ(end.exit_code, "0:0") << output;
-  EXPECT_CONTAINS(output, "4 runs, 4 to train, on 2 group(s) of 1 rank(s)");
-  const std::vector<io::SweepRow> rows = io::read_sweep_table(root_ + "/sweep/sweep.h5");
-  ASSERT_EQ(rows.size(), 4u);
-  for (const io::SweepRow& row : rows) EXPECT_EQ(row.status, io::RunStatus::kDone) << row.name;
+             "/slurm/sweep.sbatch " + job_ + " " + root_ + "/one --dims 2,3,4");
+  const auto submitted = shell(test::source_dir() + "/slurm/submit-sweep.sh " + job_ + " " + root_ +
+                               "/array --dims 2,3,4");
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  std::smatch ids;
+  ASSERT_TRUE(std::regex_match(submitted.output, ids, std::regex("([0-9]+) ([0-9]+) ([0-9]+)\n")))
+      << submitted.output;
+  const JobEnd one_end = wait_for_job(one);
+  const std::string output = test::read_text(root_ + "/sweep-" + one + ".out");
+  EXPECT_EQ(one_end.state, "COMPLETED") << output;
+  EXPECT_EQ(one_end.exit_code, "0:0") << output;
+  EXPECT_CONTAINS(output, "3 runs, 3 to train, on 2 group(s) of 1 rank(s)");
+  const JobEnd summary_end = wait_for_job(ids[3]);
+  const std::string summary =
+      test::read_text(root_ + "/aeflow-sweep-summary-" + std::string(ids[3]) + ".out");
+  EXPECT_EQ(summary_end.state, "COMPLETED") << summary;
+  EXPECT_EQ(summary_end.exit_code, "0:0") << summary;
+  EXPECT_CONTAINS(summary, "wrote " + root_ + "/array/sweep.h5");
+  for (const char* task : {"_0.out", "_1.out"})  // (the first array: runs 0 and 1)
+    EXPECT_TRUE(fs::exists(root_ + "/aeflow-sweep-task-" + std::string(ids[1]) + task));
+  EXPECT_TRUE(fs::exists(root_ + "/aeflow-sweep-task-" + std::string(ids[2]) + "_0.out"));
+
+  const std::vector<io::SweepRow> a = io::read_sweep_table(root_ + "/one/sweep.h5");
+  const std::vector<io::SweepRow> b = io::read_sweep_table(root_ + "/array/sweep.h5");
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].status, io::RunStatus::kDone) << a[i].name;
+    EXPECT_EQ(b[i].status, io::RunStatus::kDone) << b[i].name;
+    EXPECT_EQ(a[i].name, b[i].name);
+    EXPECT_EQ(a[i].test_rmse, b[i].test_rmse) << a[i].name;
+    EXPECT_EQ(a[i].val_loss, b[i].val_loss) << a[i].name;
+  }
 }
 
 // `scontrol requeue` in the middle of a 2-node job: Slurm's SIGTERM makes every rank checkpoint,
