@@ -3,9 +3,10 @@
 // them crosses a network, OpenMPI over TCP), and the tests submit with sbatch as a user would.
 // A 2-node training job has the bits of the same job under mpirun outside Slurm, also when it is
 // requeued mid-run; a sweep in one allocation spans both nodes and gives the table that a job
-// array of its runs (submit-sweep.sh) gives; a job given bad input ends
-// FAILED with aeflow's exit code 2 and its message in the job's output. Reports skipped where the
-// cluster cannot start (not root, no namespaces, slurm-wlm or munge missing).
+// array of its runs (submit-sweep.sh) gives; a 2-node encode writes the file one rank writes; a job
+// given bad input ends FAILED with aeflow's exit code 2 and its message in the job's output.
+// Reports skipped where the cluster cannot start (not root, no namespaces, slurm-wlm or munge
+// missing).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "aeflow/io/checkpoint.hpp"
+#include "aeflow/io/hdf5.hpp"
 #include "aeflow/io/sweep_table.hpp"
 #include "test_support.hpp"
 
@@ -189,6 +191,38 @@ TEST_F(SlurmTest, ARequeuedJobResumesAndEndsWithTheBitsOfAnUninterruptedOne) {
   EXPECT_CONTAINS(output, "resumed " + root_ + "/inside/checkpoints/step-");
   EXPECT_EQ(parameters(root_ + "/inside/checkpoints/latest.h5"),
             parameters(root_ + "/outside/checkpoints/latest.h5"));
+}
+
+// encode.sbatch on two nodes writes one file together (parallel HDF5 across the nodes): every
+// dataset of it equals a one-rank encode's.
+TEST_F(SlurmTest, ATwoNodeEncodeWritesTheFileOneRankWrites) {
+  const auto trained = test::run_command(test::aeflow_binary() + " train --config " + job_ +
+                                         " --data " + data_ + " --out " + root_ + "/model");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const std::string checkpoint = root_ + "/model/checkpoints/latest.h5";
+  const auto one =
+      test::run_command(test::aeflow_binary() + " encode --checkpoint " + checkpoint + " --data " +
+                        data_ + " --chunk 256 --out " + root_ + "/one.h5");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const std::string id =
+      submit("-N 2 --ntasks-per-node=1 -o " + root_ + "/encode-%j.out " + test::source_dir() +
+             "/slurm/encode.sbatch " + checkpoint + " " + root_ + "/two.h5 --chunk 256");
+  const JobEnd end = wait_for_job(id);
+  const std::string output = test::read_text(root_ + "/encode-" + id + ".out");
+  EXPECT_EQ(end.state, "COMPLETED") << output;
+  EXPECT_EQ(end.exit_code, "0:0") << output;
+  const io::h5::File a = io::h5::File::open(root_ + "/one.h5");
+  const io::h5::File b = io::h5::File::open(root_ + "/two.h5");
+  EXPECT_CONTAINS(output, " on 2 ranks in ");
+  EXPECT_CONTAINS(shell("scontrol show job " + id).output, "NodeList=aefh[1-2]");
+  for (const char* split : {"train", "test"}) {
+    for (const char* name : {"latent", "index"}) {
+      const std::string path = std::string(split) + "/" + name;
+      EXPECT_EQ(a.read_dataset<double>(path), b.read_dataset<double>(path)) << path;
+    }
+    const std::string labels = std::string(split) + "/label";
+    EXPECT_EQ(a.read_dataset<int64_t>(labels), b.read_dataset<int64_t>(labels)) << labels;
+  }
 }
 
 TEST_F(SlurmTest, AJobGivenBadInputEndsFailedWithExitCode2AndTheMessage) {
