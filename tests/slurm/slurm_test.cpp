@@ -72,14 +72,25 @@ class SlurmTest : public ::testing::Test {
     return result.output.substr(0, result.output.find_first_of(";\n"));
   }
   // Waits up to 5 minutes for job ID to end. A requeued job waits two minutes before Slurm may
-  // start it again (its BeginTime); the test lets it start at once.
+  // start it again (its BeginTime); the test starts it after 3 s instead (not at once: a
+  // credential made in the second the old one was revoked is refused, and the job FAILS).
   JobEnd wait_for_job(const std::string& id) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    bool held = false;  // waiting for its BeginTime, since HELD_SINCE
+    auto held_since = std::chrono::steady_clock::now();
     std::smatch state, code;
     while (std::chrono::steady_clock::now() < deadline) {
       const std::string shown = shell("scontrol show job " + id).output;
-      if (shown.find("JobState=PENDING Reason=BeginTime") != std::string::npos)
+      const auto now = std::chrono::steady_clock::now();
+      if (shown.find("JobState=PENDING Reason=BeginTime") == std::string::npos) {
+        held = false;
+      } else if (!held) {
+        held = true;
+        held_since = now;
+      } else if (now - held_since > std::chrono::seconds(3)) {
         shell("scontrol update JobId=" + id + " StartTime=now");
+        held = false;
+      }
       if (std::regex_search(shown, state, std::regex("JobState=([A-Z_]+)")) &&
           std::regex_search(shown, code, std::regex("ExitCode=([0-9]+:[0-9]+)")) &&
           state[1] != "PENDING" && state[1] != "RUNNING" && state[1] != "CONFIGURING" &&
@@ -223,6 +234,37 @@ TEST_F(SlurmTest, ATwoNodeEncodeWritesTheFileOneRankWrites) {
     const std::string labels = std::string(split) + "/label";
     EXPECT_EQ(a.read_dataset<int64_t>(labels), b.read_dataset<int64_t>(labels)) << labels;
   }
+}
+
+// A job that reaches its time limit: Slurm's warning signal (--signal=B:USR1@50 with a limit of
+// one minute comes at slurmctld's first check of limits, within 30 s) makes every rank
+// checkpoint, the script requeues the job, and the requeued job resumes. The run (6000 steps
+// over TCP) is longer than any leg, so every leg ends by the signal, whatever the machine's
+// speed: with AEFLOW_MAX_REQUEUE=1 the second leg ends with exit 3 and the script says why it
+// does not requeue again.
+TEST_F(SlurmTest, AJobAtItsTimeLimitCheckpointsRequeuesAndResumes) {
+  const std::string id =
+      submit("-N 2 --ntasks-per-node=1 --time=1 --signal=B:USR1@50 -o " + root_ +
+             "/limit-%j.out --export=ALL,AEFLOW_MAX_REQUEUE=1 " + test::source_dir() +
+             "/slurm/train.sbatch " + job_ + " " + root_ + "/limit --steps 6000");
+  const JobEnd end = wait_for_job(id);
+  const std::string output = test::read_text(root_ + "/limit-" + id + ".out");
+  EXPECT_EQ(end.state, "FAILED") << output;
+  EXPECT_EQ(end.exit_code, "3:0") << output;
+  EXPECT_CONTAINS(shell("scontrol show job " + id).output, "Restarts=1");
+  EXPECT_CONTAINS(output, "aeflow: time limit or preemption: asking the ranks to checkpoint");
+  EXPECT_CONTAINS(output, "requeueing job " + id);
+  std::smatch first;
+  ASSERT_TRUE(
+      std::regex_search(output, first, std::regex("stopped by signal 10 after step ([0-9]+);")))
+      << output;
+  EXPECT_CONTAINS(output, "resumed " + root_ + "/limit/checkpoints/step-");
+  EXPECT_CONTAINS(output, " at epoch ");
+  EXPECT_CONTAINS(output,
+                  "aeflow: job " + id + " was requeued 1 times (AEFLOW_MAX_REQUEUE): not again");
+  // The second leg went on from the first leg's checkpoint and wrote its own.
+  EXPECT_GT(io::read_checkpoint(root_ + "/limit/checkpoints/latest.h5").state.global_step,
+            std::stoll(first[1]));
 }
 
 TEST_F(SlurmTest, AJobGivenBadInputEndsFailedWithExitCode2AndTheMessage) {
