@@ -157,6 +157,12 @@ TEST_F(SlurmTest, ASweepInOneAllocationAndAsAJobArrayGiveTheSameTable) {
   EXPECT_EQ(summary_end.state, "COMPLETED") << summary;
   EXPECT_EQ(summary_end.exit_code, "0:0") << summary;
   EXPECT_CONTAINS(summary, "wrote " + root_ + "/array/sweep.h5");
+  // The arrays run slurm/sweep-array.sbatch, the summary slurm/sweep-summary.sbatch.
+  for (const int array : {1, 2})
+    EXPECT_CONTAINS(shell("scontrol show job " + std::string(ids[size_t(array)])).output,
+                    "Command=" + test::source_dir() + "/slurm/sweep-array.sbatch");
+  EXPECT_CONTAINS(shell("scontrol show job " + std::string(ids[3])).output,
+                  "Command=" + test::source_dir() + "/slurm/sweep-summary.sbatch");
   for (const char* task : {"_0.out", "_1.out"})  // (the first array: runs 0 and 1)
     EXPECT_TRUE(fs::exists(root_ + "/aeflow-sweep-task-" + std::string(ids[1]) + task));
   EXPECT_TRUE(fs::exists(root_ + "/aeflow-sweep-task-" + std::string(ids[2]) + "_0.out"));
