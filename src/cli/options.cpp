@@ -234,6 +234,8 @@ train::TrainConfig train_config(const po::variables_map& v) {
   c.data = get(v, "data");
   c.out = get(v, "out");
   if (c.out.empty()) throw InputError("--out must name a run directory");
+  if (std::filesystem::exists(c.out) && !std::filesystem::is_directory(c.out))
+    throw InputError("--out " + c.out + " is a file, not a run directory: name a directory");
   c.seed = uint64_t(get_int(v, "seed", 0));
   c.threads = get_threads(v);
   c.precision = model::parse_precision(get(v, "precision"));

@@ -18,6 +18,9 @@ int train_command(const std::vector<std::string>& args) {
   train::TrainConfig config = train_config(parsed.values);
   if (!get(parsed.values, "allreduce").empty() && comm.is_root())
     std::cerr << "aeflow: note: --allreduce is now --grad-sync (the old name still works)\n";
+  if (config.steps > 0 && !parsed.values["epochs"].defaulted() && comm.is_root())
+    std::cout << "note: --steps " << config.steps << " decides when the run ends; --epochs "
+              << config.epochs << " is ignored" << std::endl;
   config.config_ini = resolved_ini(parsed.values, desc);
   use_threads(config.threads, comm);
   std::ostream null_stream(nullptr);

@@ -82,6 +82,40 @@ TEST_F(CliTest, DivergingTrainingStopsWithAClearMessage) {
   EXPECT_CONTAINS(r.output, "--lr");
 }
 
+// After good epochs, a run that diverges (resumed at a learning rate 100000x higher) stops with
+// exit 2 and writes nothing more: the last good checkpoint stays the newest and reads whole.
+TEST_F(CliTest, ADivergingResumeLeavesTheLastGoodCheckpointNewest) {
+  const std::string run = out("run");
+  const std::string model =
+      " --activation linear --code-activation linear --output-activation linear --optimizer sgd";
+  ASSERT_EQ(train("--out " + run + model + " --lr 0.01 --epochs 1").exit_code, 0);
+  const io::CheckpointData good = io::read_checkpoint(run + "/checkpoints/latest.h5");
+  const auto r = train("--out " + run + model + " --lr 1000 --epochs 5 --resume auto");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "training diverged; lower --lr");
+  const io::CheckpointData latest = io::read_checkpoint(run + "/checkpoints/latest.h5");
+  EXPECT_EQ(latest.state.global_step, good.state.global_step);
+  EXPECT_EQ(latest.parameters.front().values, good.parameters.front().values);
+}
+
+// --out that names a file: exit 2 naming the option, the file untouched.
+TEST_F(CliTest, AnOutThatIsAFileExits2) {
+  const std::string file = out("a-file");
+  test::write_file(file, {'x'});
+  const auto r = train("--out " + file);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "error: --out " + file + " is a file, not a run directory");
+  EXPECT_EQ(test::read_file(file), std::vector<uint8_t>{'x'});
+}
+
+// --steps and --epochs together: --steps decides, and the run says so.
+TEST_F(CliTest, StepsWinOverEpochsAndTheRunSaysSo) {
+  const auto r = train("--out " + out("run") + " --epochs 7 --steps 3");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "note: --steps 3 decides when the run ends; --epochs 7 is ignored");
+  EXPECT_EQ(io::read_checkpoint(out("run") + "/checkpoints/latest.h5").state.global_step, 3);
+}
+
 TEST_F(CliTest, ZeroBatchSizeExits2) {
   const auto r = train("--out " + out("run") + " --batch-size 0");
   EXPECT_EQ(r.exit_code, 2) << r.output;
