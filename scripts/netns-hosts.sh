@@ -43,9 +43,14 @@ case ${1-} in
     done
     ;;
   down)
-    while read -r ns _; do ip netns del "$ns" 2>/dev/null || true; done < <(hosts)
-    # (and any left by a run whose state file is gone: an interrupted `up`)
-    while read -r ns _; do ip netns del "$ns" 2>/dev/null || true; done < <(ip netns list | grep -E '^aefh[0-9]+( |$)' || true)
+    # Every test host, also those left by a run whose state file is gone (an interrupted `up`):
+    # first what still runs in it (a namespace with a process in it outlives `ip netns del`, and
+    # keeps its link and address), then the namespace and its link.
+    while read -r ns _; do
+      ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+      ip netns del "$ns" 2>/dev/null || true
+      ip link del "veth-$ns" 2>/dev/null || true
+    done < <({ hosts; ip netns list | grep -E '^aefh[0-9]+( |$)'; } 2>/dev/null | sort -u)
     ip link del "$bridge" 2>/dev/null || true
     rm -f "$state"
     ;;

@@ -19,21 +19,29 @@ net=10.213.7
 
 usage() { sed -n '9,13p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
-stop() {  # stop DIR: every daemon by its pid file, then the test hosts
-  local dir=$1 pidfile
-  for pidfile in "$dir"/slurmd-*.pid "$dir"/slurmctld.pid "$dir"/munged.pid; do
-    [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true
-  done
-  for _ in $(seq 50); do  # (up to 5 s for them to go)
-    local alive=0
+live=/run/aeflow-local-cluster  # the DIR of the cluster that is up, so that `up` can stop it
+
+stop() {  # stop DIR: the jobs, every daemon by its pid file, then the test hosts
+  local dir=$1 pidfile signal
+  [[ -f $dir/slurm.conf ]] && SLURM_CONF=$dir/slurm.conf scancel --quiet --user=root 2>/dev/null || true
+  for signal in TERM KILL; do
     for pidfile in "$dir"/slurmd-*.pid "$dir"/slurmctld.pid "$dir"/munged.pid; do
-      [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null && alive=1
+      [[ -f $pidfile ]] && kill -s "$signal" "$(cat "$pidfile")" 2>/dev/null || true
     done
-    ((alive)) || break
-    sleep 0.1
+    for _ in $(seq 50); do  # (up to 5 s for them to go)
+      local alive=0
+      for pidfile in "$dir"/slurmd-*.pid "$dir"/slurmctld.pid "$dir"/munged.pid; do
+        [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null && alive=1
+      done
+      ((alive)) || break
+      sleep 0.1
+    done
   done
   rm -f "$dir"/slurmd-*.pid "$dir"/slurmctld.pid "$dir"/munged.pid
+  # (jobs' processes left in the nodes' namespaces go with them)
   "$hosts" down >/dev/null 2>&1 || true
+  [[ -f $live && $(cat "$live") == "$dir" ]] && rm -f "$live"
+  return 0
 }
 
 case ${1-} in
@@ -47,7 +55,9 @@ case ${1-} in
     done
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
+    [[ -f $live ]] && stop "$(cat "$live")"  # (a cluster left up by a test that was killed)
     stop "$dir"
+    echo "$dir" >"$live"
     mkdir -p "$dir/munge" "$dir/state" "$dir/spool"
     chmod 700 "$dir/munge"
     [[ -f $dir/munge/munge.key ]] || {

@@ -23,7 +23,8 @@ export AEFLOW=$aeflow
 count=$("$aeflow" sweep --config "$job" --data "${AEFLOW_DATA:-data/mnist}" --out "$out" \
   --array-count "$@")
 [[ $count =~ ^[0-9]+$ ]] || { echo "submit-sweep.sh: aeflow sweep --array-count said: $count" >&2; exit 2; }
-max=$(scontrol show config | awk '$1 == "MaxArraySize" { print $3 }')
+((count > 0)) || { echo "submit-sweep.sh: the grid has no runs" >&2; exit 2; }
+max=$(scontrol show config 2>/dev/null | awk '$1 == "MaxArraySize" { print $3 }') || max=
 [[ $max =~ ^[0-9]+$ && $max -gt 0 ]] || max=1001
 throttle=${AEFLOW_ARRAY_THROTTLE:+%$AEFLOW_ARRAY_THROTTLE}
 read -r -a task_options <<<"${AEFLOW_TASK_SBATCH-}"
@@ -31,8 +32,9 @@ read -r -a task_options <<<"${AEFLOW_TASK_SBATCH-}"
 ids=()
 for ((first = 0; first < count; first += max)); do
   size=$((count - first < max ? count - first : max))
-  id=$(AEFLOW_ARRAY_OFFSET=$first sbatch --parsable --array="0-$((size - 1))$throttle" \
-    "${task_options[@]}" "$here/sweep-array.sbatch" "$job" "$out" "$@")
+  # (the offset as an argument: a task's environment may not be this one, --export=NONE)
+  id=$(sbatch --parsable --array="0-$((size - 1))$throttle" "${task_options[@]}" \
+    "$here/sweep-array.sbatch" --offset "$first" "$job" "$out" "$@")
   ids+=("${id%%;*}")
 done
 dependency=afterany$(printf ':%s' "${ids[@]}")

@@ -59,6 +59,10 @@ void RunDirectory::point_latest(const fs::path& target) const {
   fs::rename(temp, latest_path());
 }
 
+bool RunDirectory::has_checkpoints() const {
+  return !step_files().empty() || fs::exists(best_path());
+}
+
 std::vector<fs::path> RunDirectory::resume_candidates() const {
   std::error_code error;
   const fs::path latest = fs::read_symlink(latest_path(), error);

@@ -184,7 +184,8 @@ TEST_F(SlurmTest, ASweepInOneAllocationAndAsAJobArrayGiveTheSameTable) {
 // the requeued job resumes it (--resume auto) and ends COMPLETED, with the bits of a job that
 // ran through.
 TEST_F(SlurmTest, ARequeuedJobResumesAndEndsWithTheBitsOfAnUninterruptedOne) {
-  const std::string options = " --grad-sync fused --train-limit 4000 --epochs 4";
+  // 40 epochs of 16 steps: the requeue after the first leaves most of the run to the second leg.
+  const std::string options = " --grad-sync fused --epochs 40";
   const auto outside = test::run_command(
       "timeout 300 mpirun -n 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 " +
       test::aeflow_binary() + " train --config " + job_ + " --data " + data_ + " --out " + root_ +
@@ -195,9 +196,11 @@ TEST_F(SlurmTest, ARequeuedJobResumesAndEndsWithTheBitsOfAnUninterruptedOne) {
              "/slurm/train.sbatch " + job_ + " " + root_ + "/inside" + options);
   const std::string log = root_ + "/requeue-" + id + ".out";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (test::read_text(log).find("epoch 1/4") == std::string::npos &&
+  while (test::read_text(log).find("epoch 1/40") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_NE(test::read_text(log).find("epoch 1/40"), std::string::npos) << test::read_text(log);
+  ASSERT_NE(shell("scontrol show job " + id).output.find("JobState=RUNNING"), std::string::npos);
   ASSERT_EQ(shell("scontrol requeue " + id).exit_code, 0);
   const JobEnd end = wait_for_job(id);
   const std::string output = test::read_text(log);
@@ -244,15 +247,15 @@ TEST_F(SlurmTest, ATwoNodeEncodeWritesTheFileOneRankWrites) {
 
 // A job that reaches its time limit: Slurm's warning signal (--signal=B:USR1@50 with a limit of
 // one minute comes at slurmctld's first check of limits, within 30 s) makes every rank
-// checkpoint, the script requeues the job, and the requeued job resumes. The run (6000 steps
-// over TCP) is longer than any leg, so every leg ends by the signal, whatever the machine's
-// speed: with AEFLOW_MAX_REQUEUE=1 the second leg ends with exit 3 and the script says why it
-// does not requeue again.
+// checkpoint, the script requeues the job, and the requeued job resumes. The run (10^8 steps) is
+// longer than any leg, so every leg ends by the signal, whatever the machine's speed: with
+// AEFLOW_MAX_REQUEUE=1 the second leg ends with exit 3 and the script says why it does not
+// requeue again.
 TEST_F(SlurmTest, AJobAtItsTimeLimitCheckpointsRequeuesAndResumes) {
   const std::string id =
       submit("-N 2 --ntasks-per-node=1 --time=1 --signal=B:USR1@50 -o " + root_ +
              "/limit-%j.out --export=ALL,AEFLOW_MAX_REQUEUE=1 " + test::source_dir() +
-             "/slurm/train.sbatch " + job_ + " " + root_ + "/limit --steps 6000");
+             "/slurm/train.sbatch " + job_ + " " + root_ + "/limit --steps 100000000");
   const JobEnd end = wait_for_job(id);
   const std::string output = test::read_text(root_ + "/limit-" + id + ".out");
   EXPECT_EQ(end.state, "FAILED") << output;

@@ -595,6 +595,8 @@ TEST_F(TrainerTest, AutoResumeContinuesFromBestH5WhenThatIsAllThereIs) {
     fs::remove(fs::path(c.out) / "checkpoints" / name);
   fs::remove(fs::path(c.out) / "checkpoints" / "latest.h5");
   c.epochs = 3;
+  // Without --resume, best.h5 alone is a checkpoint not to start over on.
+  test::expect_error<InputError>([&] { train(c); }, {"already holds checkpoints", "--force"});
   c.resume = "auto";
   const TrainResult resumed = train(c);
   EXPECT_NE(log_.find(": resuming best.h5"), std::string::npos) << log_;

@@ -27,7 +27,8 @@ class RunDirectory {
 
   // The step files, oldest first (other names in the folder are not checkpoints).
   std::vector<std::filesystem::path> step_files() const;
-  bool has_checkpoints() const { return !step_files().empty(); }
+  // Step files or best.h5 (a run stopped before its first step checkpoint has only best.h5).
+  bool has_checkpoints() const;
 
   // Creates RUN/checkpoints.
   void create() const;
