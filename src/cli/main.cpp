@@ -120,6 +120,15 @@ int main(int argc, char** argv) {
   } catch (const std::exception& error) {
     fail(error.what(), 1, false);
   }
+  if (command == "sweep" && code == 1) {
+    // Some runs failed, and a failed write (a full disk) leaves HDF5 holding a file it could not
+    // close, whose shutdown in MPI_Finalize crashed (as in fail() above): out without it. Every
+    // rank gets here with the same code (the sweep broadcasts it).
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
   if (needs_mpi) MPI_Finalize();
   return code;
 }
