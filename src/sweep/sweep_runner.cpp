@@ -81,8 +81,11 @@ class Sweep {
   void train_runs(const std::vector<size_t>& todo);
   io::SweepRow train_one(const PlannedRun& planned, const mpi::Communicator& group, int group_id);
   std::vector<io::SweepRow> collect_rows() const;
-  void write_table() const {
-    io::write_sweep_table((out_ / kTableName).string(), options_.config, collect_rows());
+  // sweep.h5 from every run's record; returns the rows written.
+  std::vector<io::SweepRow> write_table() const {
+    std::vector<io::SweepRow> rows = collect_rows();
+    io::write_sweep_table((out_ / kTableName).string(), options_.config, rows);
+    return rows;
   }
 
   const std::vector<PlannedRun>& runs_;
@@ -363,8 +366,7 @@ SweepResult Sweep::finish(bool print_table) const {
   SweepResult result;
   std::string code = "0";
   if (world_.is_root()) {
-    write_table();
-    result.rows = collect_rows();
+    result.rows = write_table();  // (every group has ended: no lock needed)
     bool failed = false, unfinished = false;
     for (const io::SweepRow& row : result.rows) {
       failed |= row.status == io::RunStatus::kFailed;
