@@ -160,10 +160,11 @@ std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count, 
 }
 
 void write_initialized_checkpoint(const std::string& path, const std::vector<int>& encoder,
-                                  uint64_t seed) {
+                                  uint64_t seed, std::optional<std::vector<int>> decoder) {
   io::CheckpointData checkpoint;
   checkpoint.config_ini = "# an initialized, untrained test model\n";
   checkpoint.spec.encoder = encoder;
+  checkpoint.spec.decoder = std::move(decoder);
   checkpoint.spec.hidden = model::Activation::kRelu;
   checkpoint.spec.code = model::Activation::kLinear;
   checkpoint.loss = "mse";

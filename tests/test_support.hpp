@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,10 +104,12 @@ void synthetic_images(uint32_t count, uint32_t rows, uint32_t cols, uint64_t see
 std::string write_synthetic_mnist(const std::string& dir, uint32_t train_count, uint32_t test_count,
                                   bool gzip = false);
 
-// Writes a checkpoint of a freshly initialized, untrained model to PATH (ENCODER widths, ReLU
-// hidden layers, a linear code, a sigmoid output): enough for encode and decode, no training.
+// Writes a checkpoint of a freshly initialized, untrained model to PATH (ENCODER widths, the
+// DECODER's hidden widths or the mirror, ReLU hidden layers, a linear code, a sigmoid output):
+// enough for encode and decode, no training.
 void write_initialized_checkpoint(const std::string& path, const std::vector<int>& encoder,
-                                  uint64_t seed = 1);
+                                  uint64_t seed = 1,
+                                  std::optional<std::vector<int>> decoder = std::nullopt);
 
 // The message of the InputError that FN throws, or "(no InputError thrown)".
 template <typename Fn>

@@ -137,8 +137,10 @@ void check_output_path(const std::string& out,
 
 po::options_description model_options() {
   po::options_description desc("Model");
-  desc.add_options()("encoder", text("784,512,128,10"),
-                     "encoder widths, input first; the decoder mirrors it")(
+  desc.add_options()("encoder", text("784,512,128,10"), "encoder widths, input first, code last")(
+      "decoder", text("mirror"),
+      "decoder hidden widths, code side first (its output is as wide as the input): e.g. "
+      "32,64; mirror (the encoder's, reversed) or none")(
       "activation", text("sigmoid"), "hidden layers: sigmoid, relu, elu, tanh, linear")(
       "code-activation", text(""), "the bottleneck layer (default: as --activation)")(
       "output-activation", text("sigmoid"), "the reconstruction: sigmoid, linear, relu")(
@@ -244,6 +246,7 @@ train::TrainConfig train_config(const po::variables_map& v) {
 
   model::ModelSpec& spec = c.spec;
   spec.encoder = model::parse_widths(get(v, "encoder"));
+  spec.decoder = model::parse_decoder(get(v, "decoder"));
   spec.hidden = model::parse_activation(get(v, "activation"));
   spec.code = get(v, "code-activation").empty()
                   ? spec.hidden

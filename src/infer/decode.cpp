@@ -205,6 +205,8 @@ DecodeResult run_decode(const DecodeConfig& config, std::ostream& log) {
     header.checkpoint = config.checkpoint;
     header.checkpoint_md5 = data::file_md5(config.checkpoint);
     header.encoder.assign(network.spec().encoder.begin(), network.spec().encoder.end());
+    const std::vector<int> decoder = network.spec().decoder_widths();
+    header.decoder.assign(decoder.begin(), decoder.end());
     if (!config.points.empty()) {
       header.source = "points";
       header.points_file = config.points;

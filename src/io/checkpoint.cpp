@@ -22,7 +22,9 @@ namespace aeflow::io {
 namespace {
 
 constexpr const char* kFormat = "aeflow-checkpoint";
-constexpr int64_t kFormatVersion = 1;
+// 2: /model's decoder widths (version 1 files have none: their decoder mirrors the encoder).
+constexpr int64_t kFormatVersion = 2;
+constexpr int64_t kOldestVersion = 1;
 
 std::string layer_name(size_t index) {
   char name[32];
@@ -47,6 +49,8 @@ void write_model(h5::File& file, const CheckpointView& checkpoint) {
   h5::Group group = file.create_group("model");
   group.set_int_vector_attribute("encoder",
                                  std::vector<int64_t>(spec.encoder.begin(), spec.encoder.end()));
+  const std::vector<int> decoder = spec.decoder_widths();
+  group.set_int_vector_attribute("decoder", std::vector<int64_t>(decoder.begin(), decoder.end()));
   group.set_string_attribute("activation", model::to_string(spec.hidden));
   group.set_string_attribute("code_activation", model::to_string(spec.code));
   group.set_string_attribute("output_activation", model::to_string(spec.output));
@@ -116,13 +120,35 @@ auto with_context(const std::string& where, F f) {
   }
 }
 
-model::ModelSpec read_spec(const h5::Group& group, const std::string& where) {
-  model::ModelSpec spec;
-  spec.encoder.clear();
-  for (int64_t width : group.int_vector_attribute("encoder")) {
+// The widths in the attribute NAME of GROUP, each a positive int.
+std::vector<int> read_widths(const h5::Group& group, const std::string& name,
+                             const std::string& where) {
+  std::vector<int> widths;
+  for (int64_t width : group.int_vector_attribute(name)) {
     if (width <= 0 || width > INT32_MAX)
-      throw InputError(where + ": encoder width " + std::to_string(width) + " is out of range");
-    spec.encoder.push_back(int(width));
+      throw InputError(where + ": " + name + " width " + std::to_string(width) +
+                       " is out of range");
+    widths.push_back(int(width));
+  }
+  return widths;
+}
+
+// VERSION: the file's format_version (1 has no decoder attribute: the mirror).
+model::ModelSpec read_spec(const h5::Group& group, const std::string& where, int64_t version) {
+  model::ModelSpec spec;
+  spec.encoder = read_widths(group, "encoder", where);
+  if (spec.encoder.size() < 2)
+    throw InputError(where + ": encoder has " + std::to_string(spec.encoder.size()) +
+                     " widths; a model has at least the input and the code");
+  if (version >= 2) {
+    const std::vector<int> decoder = read_widths(group, "decoder", where);
+    if (decoder.size() < 2 || decoder.front() != spec.code_width() ||
+        decoder.back() != spec.input_width())
+      throw InputError(where + ": decoder " + model::format_widths(decoder) +
+                       " does not lead from the code (" + std::to_string(spec.code_width()) +
+                       ") to the input (" + std::to_string(spec.input_width()) + ")");
+    spec.decoder = std::vector<int>(decoder.begin() + 1, decoder.end() - 1);
+    if (spec.decoder_mirrors()) spec.decoder.reset();  // (as a mirror is given: unset)
   }
   with_context(where, [&] {
     spec.hidden = model::parse_activation(group.string_attribute("activation"));
@@ -157,11 +183,12 @@ NamedArray read_parameter(const h5::Group& group, const std::string& name,
   return {layer + "/" + name, shape, dataset.read<float>()};
 }
 
-void read_model(const h5::File& file, const std::string& path, CheckpointData& checkpoint) {
+void read_model(const h5::File& file, const std::string& path, int64_t version,
+                CheckpointData& checkpoint) {
   if (file.kind("model") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /model group (damaged checkpoint)");
   h5::Group group = file.open_group("model");
-  checkpoint.spec = read_spec(group, path + ": /model");
+  checkpoint.spec = read_spec(group, path + ": /model", version);
   checkpoint.loss = group.string_attribute("loss");
   const std::string model = checkpoint.spec.describe();
   const std::vector<model::LayerSpec> layers = checkpoint.spec.layers();
@@ -279,10 +306,11 @@ void check_finite(const std::vector<NamedArray>& arrays, const std::string& path
 
 CheckpointData read_contents(const std::string& path) {
   const h5::File file = h5::File::open(path);
-  check_file_header(file, path, kFormat, kFormatVersion, "a checkpoint");
+  const int64_t version =
+      check_file_header(file, path, kFormat, kFormatVersion, "a checkpoint", kOldestVersion);
   CheckpointData checkpoint;
   checkpoint.config_ini = file.string_attribute("config");
-  read_model(file, path, checkpoint);
+  read_model(file, path, version, checkpoint);
   read_optimizer(file, path, checkpoint);
   check_finite(checkpoint.parameters, path, "model");
   check_finite(checkpoint.optimizer_state, path, "optimizer");

@@ -18,6 +18,7 @@ DecodedWriter::DecodedWriter(const std::string& path, const DecodedHeader& heade
   file_.set_string_attribute("checkpoint", header.checkpoint);
   file_.set_string_attribute("checkpoint_md5", header.checkpoint_md5);
   file_.set_int_vector_attribute("encoder", header.encoder);
+  file_.set_int_vector_attribute("decoder", header.decoder);
   file_.set_string_attribute("source", header.source);
   if (header.source == "points") {
     file_.set_string_attribute("points_file", header.points_file);

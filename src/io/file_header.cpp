@@ -25,8 +25,8 @@ void write_file_header(h5::File& file, std::string_view format, int64_t format_v
   file.set_string_attribute("config", config_ini);
 }
 
-void check_file_header(const h5::File& file, const std::string& path, std::string_view format,
-                       int64_t format_version, std::string_view what) {
+int64_t check_file_header(const h5::File& file, const std::string& path, std::string_view format,
+                          int64_t format_version, std::string_view what, int64_t oldest_version) {
   if (!file.has_attribute("format"))
     throw InputError(path + ": not an aeflow file (no 'format' attribute)");
   if (file.attribute_info("format").dtype != h5::DType::kString)
@@ -36,10 +36,13 @@ void check_file_header(const h5::File& file, const std::string& path, std::strin
     throw InputError(path + ": is an " + found + " file, not " + std::string(what));
   if (found != format) throw InputError(path + ": not an aeflow file (format '" + found + "')");
   const int64_t version = file.int_attribute("format_version");
-  if (version != format_version)
+  if (version < oldest_version || version > format_version)
     throw InputError(path + ": " + std::string(format) + " format_version " +
                      std::to_string(version) + " is not supported; this aeflow reads version " +
-                     std::to_string(format_version));
+                     (oldest_version == format_version ? std::to_string(format_version)
+                                                       : std::to_string(oldest_version) + " to " +
+                                                             std::to_string(format_version)));
+  return version;
 }
 
 }  // namespace aeflow::io

@@ -53,27 +53,43 @@ std::string to_string(InitKind kind) {
   return kind == InitKind::kGlorotUniform ? "glorot_uniform" : "truncated_normal";
 }
 
+std::vector<int> ModelSpec::decoder_widths() const {
+  if (encoder.empty()) return {};
+  std::vector<int> widths{code_width()};
+  if (decoder)
+    widths.insert(widths.end(), decoder->begin(), decoder->end());
+  else
+    widths.insert(widths.end(), encoder.rbegin() + 1, encoder.rend() - 1);
+  widths.push_back(input_width());
+  return widths;
+}
+
+bool ModelSpec::decoder_mirrors() const {
+  return decoder_widths() == std::vector<int>(encoder.rbegin(), encoder.rend());
+}
+
 std::vector<LayerSpec> ModelSpec::layers() const {
   const int n = encoder_layers();
+  const std::vector<int> decoding = decoder_widths();
+  const int count = layer_count();
   std::vector<LayerSpec> result;
   size_t offset = 0;
-  for (int i = 0; i < 2 * n; ++i) {
+  for (int i = 0; i < count; ++i) {
     LayerSpec layer;
-    const bool decoder = i >= n;
-    const int mirror = 2 * n - 1 - i;  // the encoder layer a decoder layer mirrors
-    layer.in = decoder ? encoder[mirror + 1] : encoder[i];
-    layer.out = decoder ? encoder[mirror] : encoder[i + 1];
+    const bool decoder_layer = i >= n;
+    layer.in = decoder_layer ? decoding[i - n] : encoder[i];
+    layer.out = decoder_layer ? decoding[i - n + 1] : encoder[i + 1];
     if (i == n - 1) {
       layer.activation = code;
-    } else if (i == 2 * n - 1) {
+    } else if (i == count - 1) {
       layer.activation = output;
     } else {
       layer.activation = hidden;
       layer.dropout = dropout > 0;
     }
-    if (decoder && tied) {
-      layer.tied_to = mirror;
-      layer.weight_offset = result[mirror].weight_offset;
+    if (decoder_layer && tied) {  // (validate() has checked that the decoder mirrors)
+      layer.tied_to = count - 1 - i;
+      layer.weight_offset = result[layer.tied_to].weight_offset;
     } else {
       layer.weight_offset = offset;
       offset += size_t(layer.in) * layer.out;
@@ -96,6 +112,17 @@ void ModelSpec::validate() const {
         "--encoder needs at least two widths, the input and the code: e.g. 784,128,10");
   for (int w : encoder)
     if (w <= 0) throw InputError("--encoder widths must be positive: " + format_widths(encoder));
+  if (decoder)
+    for (int w : *decoder)
+      if (w <= 0) throw InputError("--decoder widths must be positive: " + format_widths(*decoder));
+  if (tied && !decoder_mirrors()) {
+    std::vector<int> mirror(encoder.rbegin() + 1, encoder.rend() - 1);
+    throw InputError(
+        "--tied uses each encoder weight transposed in the decoder, so the decoder "
+        "must mirror the encoder: --decoder " +
+        format_decoder(decoder) + " gives " + format_widths(decoder_widths()) +
+        ", the mirror is --decoder " + format_decoder(mirror) + " (or leave --decoder out)");
+  }
   if (!(dropout >= 0 && dropout < 1))
     throw InputError("--dropout must be in [0, 1), got " + std::to_string(dropout));
 }
@@ -103,7 +130,8 @@ void ModelSpec::validate() const {
 std::string ModelSpec::describe() const {
   std::ostringstream out;
   std::vector<int> all = encoder;
-  for (int i = int(encoder.size()) - 2; i >= 0; --i) all.push_back(encoder[i]);
+  const std::vector<int> decoding = decoder_widths();
+  all.insert(all.end(), decoding.begin() + 1, decoding.end());
   for (size_t i = 0; i < all.size(); ++i) out << (i ? "-" : "") << all[i];
   out << " " << to_string(hidden) << "/" << to_string(code) << "/" << to_string(output);
   if (tied) out << " tied";
@@ -112,7 +140,10 @@ std::string ModelSpec::describe() const {
   return out.str();
 }
 
-std::vector<int> parse_widths(std::string_view text) {
+namespace {
+
+// Comma-separated positive widths; OPTION and EXAMPLE name the option in the message.
+std::vector<int> parse_width_list(std::string_view text, const char* option, const char* example) {
   std::vector<int> widths;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -124,12 +155,33 @@ std::vector<int> parse_widths(std::string_view text) {
     int value = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (item.empty() || ec != std::errc() || end != item.data() + item.size() || value <= 0)
-      throw InputError("--encoder '" + std::string(text) +
-                       "': expected comma-separated positive widths, e.g. 784,512,128,10");
+      throw InputError(std::string(option) + " '" + std::string(text) +
+                       "': expected comma-separated positive widths, e.g. " + example);
     widths.push_back(value);
     pos = comma + 1;
   }
   return widths;
+}
+
+}  // namespace
+
+std::vector<int> parse_widths(std::string_view text) {
+  return parse_width_list(text, "--encoder", "784,512,128,10");
+}
+
+std::optional<std::vector<int>> parse_decoder(std::string_view text) {
+  if (text == "mirror") return std::nullopt;
+  if (text == "none") return std::vector<int>{};
+  try {
+    return parse_width_list(text, "--decoder", "32,64 (hidden widths, code side first)");
+  } catch (const InputError& error) {
+    throw InputError(std::string(error.what()) + ", or mirror, or none");
+  }
+}
+
+std::string format_decoder(const std::optional<std::vector<int>>& decoder) {
+  if (!decoder) return "mirror";
+  return decoder->empty() ? "none" : format_widths(*decoder);
 }
 
 std::string format_widths(const std::vector<int>& widths) {
@@ -139,10 +191,10 @@ std::string format_widths(const std::vector<int>& widths) {
 }
 
 bool ModelSpec::same_network(const ModelSpec& other) const {
-  ModelSpec trained = other;
-  trained.dropout = dropout;
-  trained.init = init;
-  return trained == *this;
+  // (A new field that changes what the parameters mean belongs here too.)
+  return encoder == other.encoder && decoder_widths() == other.decoder_widths() &&
+         hidden == other.hidden && code == other.code && output == other.output &&
+         tied == other.tied;
 }
 
 }  // namespace aeflow::model

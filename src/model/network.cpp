@@ -390,8 +390,7 @@ void Network::encode(const float* input, int batch, float* out) {
 void Network::decode(const float* code, int batch, float* out) {
   if (batch <= 0) return;
   Plan& plan = plan_for(batch);
-  const int n = spec_.encoder_layers();
-  run_layers(plan, code, n, 2 * n, false, {});
+  run_layers(plan, code, spec_.encoder_layers(), spec_.layer_count(), false, {});
   last_plan_ = nullptr;
   const auto& y = plan.layers.back().y;
   std::copy(y.begin(), y.end(), out);

@@ -10,7 +10,13 @@ namespace aeflow::sweep {
 
 namespace {
 
-// "name = value" lines of an INI text, by name (comments and sections left out).
+// Options added after the first sweeps, with their defaults: a run's configuration that holds
+// one at its default is the configuration it was before the option existed, so a sweep directory
+// from then keeps its run names and is not retrained.
+const std::map<std::string, std::string> kAddedLater = {{"decoder", "mirror"}};
+
+// "name = value" lines of an INI text, by name (comments, sections and options added later at
+// their defaults left out).
 std::map<std::string, std::string> ini_values(const std::string& ini) {
   std::map<std::string, std::string> values;
   std::istringstream in(ini);
@@ -18,7 +24,9 @@ std::map<std::string, std::string> ini_values(const std::string& ini) {
   while (std::getline(in, line)) {
     const size_t equals = line.find(" = ");
     if (line.empty() || line[0] == '#' || line[0] == '[' || equals == std::string::npos) continue;
-    values[line.substr(0, equals)] = line.substr(equals + 3);
+    const std::string key = line.substr(0, equals), value = line.substr(equals + 3);
+    const auto added = kAddedLater.find(key);
+    if (added == kAddedLater.end() || added->second != value) values[key] = value;
   }
   return values;
 }

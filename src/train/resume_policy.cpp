@@ -13,7 +13,7 @@ void check_resumable(const io::CheckpointData& checkpoint, const std::string& pa
   if (!checkpoint.spec.same_network(config.spec))
     throw InputError(path + ": checkpoint is a " + checkpoint.spec.describe() +
                      " model, but this run asks for " + config.spec.describe() +
-                     "; resume it with the same --encoder, activations and --tied");
+                     "; resume it with the same --encoder, --decoder, activations and --tied");
   if (checkpoint.loss != model::to_string(config.loss))
     throw InputError(path + ": checkpoint was trained with --loss " + checkpoint.loss + ", not " +
                      model::to_string(config.loss));

@@ -65,6 +65,26 @@ TEST_F(CliTest, UnknownActivationExits2) {
                   "linear");
 }
 
+TEST_F(CliTest, ADecoderThatTiedWeightsCannotUseOrThatIsNotWidthsExits2) {
+  const auto tied = train("--out " + out("run") + " --tied --decoder 16");
+  EXPECT_EQ(tied.exit_code, 2) << tied.output;
+  EXPECT_CONTAINS(tied.output,
+                  "error: --tied uses each encoder weight transposed in the decoder, so the "
+                  "decoder must mirror the encoder: --decoder 16 gives 8,16,784, the mirror is "
+                  "--decoder 32 (or leave --decoder out)");
+  const auto words = train("--out " + out("run") + " --decoder wide");
+  EXPECT_EQ(words.exit_code, 2) << words.output;
+  EXPECT_CONTAINS(words.output,
+                  "error: --decoder 'wide': expected comma-separated positive widths");
+  EXPECT_FALSE(fs::exists(out("run") + "/checkpoints"));
+  // From a job file too, and `none` is a decoder without a hidden layer.
+  write_text(out("job.ini"), "decoder = none\nepochs = 1\n");
+  const auto none = train("--config " + out("job.ini") + " --out " + out("none"));
+  EXPECT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_CONTAINS(none.output, "784-32-8-784 ");
+  EXPECT_CONTAINS(test::read_text(out("none") + "/config.ini"), "\ndecoder = none\n");
+}
+
 TEST_F(CliTest, UnknownPrecisionExits2) {
   const auto r = train("--out " + out("run") + " --precision fp16");
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -227,6 +227,41 @@ TEST_F(EncodeDecodeTest, DecodeReadsTheTestLatentsOfAnEncodedFile) {
   EXPECT_EQ(decoded.string_attribute("points_dataset"), "/test/latent");
 }
 
+// A model whose decoder does not mirror its encoder (784-32-3, then 3-16-8-784): decode makes
+// the decoder's images from encode's codes (and records its widths), eval measures it.
+TEST_F(EncodeDecodeTest, AnAsymmetricModelEncodesDecodesAndEvaluates) {
+  const std::string model = out("asymmetric.h5");
+  test::write_initialized_checkpoint(model, {784, 32, 3}, 7, std::vector<int>{16, 8});
+  ASSERT_EQ(aeflow("encode --checkpoint " + model + " --data " + data_ + " --out " + out("e.h5"))
+                .exit_code,
+            0);
+  const test::CommandResult decoded =
+      aeflow("decode --checkpoint " + model + " --points " + out("e.h5") + " --out " + out("d.h5"));
+  ASSERT_EQ(decoded.exit_code, 0) << decoded.output;
+  const test::CommandResult evaluated = aeflow("eval --checkpoint " + model + " --data " + data_ +
+                                               " --validation 100 --out " + out("metrics.h5"));
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  EXPECT_CONTAINS(evaluated.output, "784-32-3-16-8-784 relu/linear/sigmoid");
+
+  eval::LoadedModel loaded = eval::load_model(model);
+  ASSERT_EQ(loaded.network->spec().decoder_widths(), (std::vector<int>{3, 16, 8, 784}));
+  const io::h5::File file = io::h5::File::open(out("d.h5"));
+  EXPECT_EQ(file.int_vector_attribute("decoder"), (std::vector<int64_t>{3, 16, 8, 784}));
+  EXPECT_EQ(file.int_vector_attribute("encoder"), (std::vector<int64_t>{784, 32, 3}));
+  std::vector<size_t> shape;
+  const std::vector<float> points = file.read_dataset<float>("points", &shape);
+  ASSERT_EQ(shape, (std::vector<size_t>{200, 3}));
+  EXPECT_EQ(points, io::h5::File::open(out("e.h5")).read_dataset<float>("test/latent"));
+  std::vector<float> images(200 * 784);
+  loaded.network->decode(points.data(), 200, images.data());
+  const std::vector<float> written = file.read_dataset<float>("images", &shape);
+  ASSERT_EQ(written.size(), images.size());
+  double worst = 0;
+  for (size_t i = 0; i < images.size(); ++i)
+    worst = std::max(worst, double(std::fabs(written[i] - images[i])));
+  EXPECT_LT(worst, 1e-6);
+}
+
 TEST_F(EncodeDecodeTest, DecodeRefusesMalformedWalksAndPoints) {
   struct Case {
     std::string args, message;

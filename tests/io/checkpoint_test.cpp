@@ -1,4 +1,5 @@
-// Checkpoints: bitwise round trips (tied and untied), an empty history, refusal of missing,
+// Checkpoints: bitwise round trips (tied, untied, a decoder that does not mirror), version 1
+// files read as mirrored, an empty history, refusal of missing,
 // foreign and damaged files with the path in the message, failed writes that leave the old
 // checkpoint alone, and a read-back by h5py (the contract with analysis scripts).
 #include "aeflow/io/checkpoint.hpp"
@@ -11,6 +12,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <optional>
+#include <vector>
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/io/hdf5.hpp"
@@ -35,7 +38,8 @@ float parameter_value(size_t layer, size_t k) {
   return float(int(k) - 10) * 0.125f + float(layer);
 }
 
-CheckpointData sample_checkpoint(bool tied, size_t history_rows = 3) {
+CheckpointData sample_checkpoint(bool tied, size_t history_rows = 3,
+                                 std::optional<std::vector<int>> decoder = std::nullopt) {
   CheckpointData c;
   c.config_ini = "[model]\nencoder = 6,4,2\ntied = " + std::string(tied ? "true" : "false") +
                  "\n\n[train]\nlr = 0.001\n";
@@ -44,6 +48,7 @@ CheckpointData sample_checkpoint(bool tied, size_t history_rows = 3) {
   c.spec.code = model::Activation::kLinear;
   c.spec.output = model::Activation::kSigmoid;
   c.spec.tied = tied;
+  c.spec.decoder = decoder;
   c.spec.dropout = 0.1f;
   c.spec.init = model::parse_init("truncated_normal", 0.05f, 0.01f);
   c.loss = "bce";
@@ -169,6 +174,68 @@ TEST(CheckpointTest, TiedRoundTripIsBitwiseEqualAndStoresNoDecoderWeights) {
   EXPECT_EQ(file.open_group("model/layer_03").int_attribute("tied_to"), 0);
 }
 
+TEST(CheckpointTest, AnAsymmetricDecoderRoundTripsWithItsWidths) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  const CheckpointData written = sample_checkpoint(false, 3, std::vector<int>{3, 5});
+  ASSERT_EQ(written.parameters.size(), 10u);  // 6-4-2 then 2-3-5-6: five weights, five biases
+  write_checkpoint(path, written);
+  const CheckpointData read = read_checkpoint(path);
+  expect_bitwise_equal(written, read);
+  EXPECT_EQ(read.spec.decoder, (std::vector<int>{3, 5}));
+  EXPECT_EQ(read.spec.decoder_widths(), (std::vector<int>{2, 3, 5, 6}));
+  const h5::File file = h5::File::open(path);
+  EXPECT_EQ(file.open_group("model").int_vector_attribute("decoder"),
+            (std::vector<int64_t>{2, 3, 5, 6}));
+  EXPECT_EQ(file.open_dataset("model/layer_03/weight").info().shape, (std::vector<size_t>{5, 3}));
+  // A mirror written out reads back as a mirror (unset), as `--decoder mirror` gives.
+  write_checkpoint(path, sample_checkpoint(false, 3, std::vector<int>{4}));
+  EXPECT_EQ(read_checkpoint(path).spec.decoder, std::nullopt);
+}
+
+// Version 1 files have no decoder widths: their decoder is the mirror, the only one there was.
+void make_version_1(const std::string& path) {
+  {  // (the wrapper cannot delete attributes)
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t model = H5Gopen2(file, "model", H5P_DEFAULT);
+    EXPECT_GE(H5Adelete(model, "decoder"), 0);
+    H5Gclose(model);
+    H5Fclose(file);
+  }
+  h5::File::open(path, h5::Access::kReadWrite).set_int_attribute("format_version", 1);
+}
+
+TEST(CheckpointTest, AVersion1FileReadsAsTheMirroredDecoder) {
+  const std::string dir = test::make_temp_dir("checkpoint");
+  for (bool tied : {false, true}) {
+    const CheckpointData written = sample_checkpoint(tied);
+    write_checkpoint(dir + "/v1.h5", written);
+    make_version_1(dir + "/v1.h5");
+    const CheckpointData read = read_checkpoint(dir + "/v1.h5");
+    expect_bitwise_equal(written, read);
+    EXPECT_EQ(read.spec.decoder, std::nullopt);
+  }
+  // An asymmetric model's file relabeled as version 1 does not pass for a mirror.
+  write_checkpoint(dir + "/v1.h5", sample_checkpoint(false, 3, std::vector<int>{3, 5}));
+  make_version_1(dir + "/v1.h5");
+  expect_error<InputError>([&] { read_checkpoint(dir + "/v1.h5"); },
+                           {dir + "/v1.h5: /model/layer_04 does not belong to model 6-4-2-4-6"});
+}
+
+TEST(CheckpointTest, DecoderWidthsThatDoNotJoinTheCodeToTheInputAreRefused) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  write_checkpoint(path, sample_checkpoint(false));
+  h5::File::open(path, h5::Access::kReadWrite)
+      .open_group("model")
+      .set_int_vector_attribute("decoder", {3, 4, 6});
+  expect_error<InputError>([&] { read_checkpoint(path); },
+                           {path + ": /model: decoder 3,4,6 does not lead from the code (2) to "
+                                   "the input (6)"});
+  write_checkpoint(path, sample_checkpoint(false));
+  make_version_1(path);
+  h5::File::open(path, h5::Access::kReadWrite).set_int_attribute("format_version", 2);
+  expect_error<InputError>([&] { read_checkpoint(path); }, {path, "decoder"});
+}
+
 TEST(CheckpointTest, ZeroRowHistoryRoundTrips) {
   const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
   const CheckpointData written = sample_checkpoint(false, 0);
@@ -218,9 +285,10 @@ TEST(CheckpointTest, OtherFormatsAreInputErrorNamingThePath) {
 TEST(CheckpointTest, NewerFormatVersionAndDamagedFilesAreRefused) {
   const std::string dir = test::make_temp_dir("checkpoint");
   write_checkpoint(dir + "/v2.h5", sample_checkpoint(false));
-  h5::File::open(dir + "/v2.h5", h5::Access::kReadWrite).set_int_attribute("format_version", 2);
+  h5::File::open(dir + "/v2.h5", h5::Access::kReadWrite).set_int_attribute("format_version", 3);
   expect_error<InputError>([&] { read_checkpoint(dir + "/v2.h5"); },
-                           {dir + "/v2.h5", "format_version 2"});
+                           {dir + "/v2.h5: aeflow-checkpoint format_version 3 is not supported; "
+                                  "this aeflow reads version 1 to 2"});
 
   write_checkpoint(dir + "/damaged.h5", sample_checkpoint(false));
   h5::File::open(dir + "/damaged.h5", h5::Access::kReadWrite)
@@ -370,8 +438,9 @@ TEST(CheckpointTest, H5pyReadsTheLayout) {
       "import sys, h5py, numpy as np\n"
       "f = h5py.File(sys.argv[1], 'r')\n"
       "assert f.attrs['format'] == 'aeflow-checkpoint', repr(f.attrs['format'])\n"
-      "assert isinstance(f.attrs['config'], str) and f.attrs['format_version'] == 1\n"
+      "assert isinstance(f.attrs['config'], str) and f.attrs['format_version'] == 2\n"
       "assert list(f['model'].attrs['encoder']) == [6, 4, 2]\n"
+      "assert list(f['model'].attrs['decoder']) == [2, 4, 6]\n"
       "assert f['model'].attrs['activation'] == 'relu'\n"
       "w = f['model/layer_00/weight']\n"
       "assert w.shape == (4, 6) and w.dtype == np.float32, (w.shape, w.dtype)\n"

@@ -50,12 +50,13 @@ TEST(InspectTest, CheckpointShowsFormatSummaryLayersAndShapes) {
   std::ostringstream out;
   inspect_file(path, out);
   const std::string text = out.str();
-  position(text, path + ": aeflow-checkpoint, format_version 1");
+  position(text, path + ": aeflow-checkpoint, format_version 2");
   position(text, "model 6-4-2-4-6 sigmoid/sigmoid/sigmoid tied");
   position(text, "optimizer sgd (step 10)");
   position(text, "last epoch 2: train_loss 0.25, val_loss 0.2");
   position(text, "@format = \"aeflow-checkpoint\"");
   position(text, "@encoder = [6, 4, 2]");
+  position(text, "@decoder = [2, 4, 6]");
   position(text, "layer_00/");
   position(text, "weight  float32 [4, 6]");
   position(text, "layer_03/");

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -29,6 +30,7 @@ std::vector<float> random_input(int batch, int width, uint64_t seed) {
 struct Case {
   const char* name;
   std::vector<int> encoder;
+  std::optional<std::vector<int>> decoder = std::nullopt;  // hidden widths; unset: the mirror
   Activation hidden = Activation::kSigmoid;
   Activation code = Activation::kSigmoid;
   Activation output = Activation::kSigmoid;
@@ -49,6 +51,7 @@ struct Case {
 ModelSpec spec_of(const Case& c) {
   ModelSpec spec;
   spec.encoder = c.encoder;
+  spec.decoder = c.decoder;
   spec.hidden = c.hidden;
   spec.code = c.code;
   spec.output = c.output;
@@ -332,6 +335,50 @@ TEST(NetworkGradients, TiedDeepRmse) {  // measured 5.3e-5
                    .loss = LossKind::kRmse});
 }
 
+// Decoders that do not mirror the encoder: deeper, shallower (the Keras 784-784-64-32-3
+// tutorial's shape), none at all; with dropout on hidden layers of both halves.
+TEST(NetworkGradients, DeeperDecoderTanhMse) {
+  check_gradients({.name = "decoder-deeper",
+                   .encoder = {12, 6, 2},
+                   .decoder = std::vector<int>{5, 9, 7},
+                   .hidden = A::kTanh,
+                   .code = A::kLinear,
+                   .output = A::kLinear,
+                   .points = 4,
+                   .step = 3e-2f});
+}
+TEST(NetworkGradients, ShallowerDecoderTanhMse) {
+  check_gradients({.name = "decoder-shallower",
+                   .encoder = {12, 12, 8, 5, 3},
+                   .decoder = std::vector<int>{5, 8},
+                   .hidden = A::kTanh,
+                   .code = A::kLinear,
+                   .output = A::kLinear,
+                   .points = 4,
+                   .step = 3e-2f});
+}
+TEST(NetworkGradients, NoDecoderHiddenLayerBce) {
+  check_gradients({.name = "decoder-none",
+                   .encoder = {12, 8, 3},
+                   .decoder = std::vector<int>{},
+                   .hidden = A::kTanh,
+                   .code = A::kTanh,
+                   .loss = LossKind::kBce,
+                   .points = 4,
+                   .step = 3e-2f});
+}
+TEST(NetworkGradients, DropoutAsymmetricDecoder) {
+  check_gradients({.name = "decoder-dropout",
+                   .encoder = {12, 9, 3},
+                   .decoder = std::vector<int>{4, 7},
+                   .hidden = A::kTanh,
+                   .code = A::kLinear,
+                   .output = A::kLinear,
+                   .dropout = 0.3f,
+                   .points = 4,
+                   .step = 3e-2f});
+}
+
 // Each output activation's derivative, behind tanh layers (whose gradients do not vanish).
 TEST(NetworkGradients, ReluOutputMse) {  // measured 1.0e-4, one output bias left out (a kink)
   check_gradients({.name = "relu-output",
@@ -596,6 +643,31 @@ TEST(Network, TiedSpecHasNoDecoderWeights) {
   EXPECT_EQ(spec.parameter_count(), size_t(784 * 128 + 128 + 128 * 10 + 10 + 128 + 784));
   spec.tied = false;
   EXPECT_EQ(spec.parameter_count(), size_t(2 * (784 * 128 + 128 * 10) + 128 + 10 + 128 + 784));
+}
+
+TEST(Network, AnAsymmetricDecoderHasItsOwnLayersAndDecodesFromTheCode) {
+  ModelSpec spec;
+  spec.encoder = {784, 784, 64, 32, 3};
+  spec.decoder = std::vector<int>{32, 64};
+  const std::vector<LayerSpec> layers = spec.layers();
+  ASSERT_EQ(layers.size(), size_t(7));
+  const std::vector<std::pair<int, int>> shapes = {{784, 784}, {784, 64}, {64, 32}, {32, 3},
+                                                   {3, 32},    {32, 64},  {64, 784}};
+  for (size_t i = 0; i < layers.size(); ++i)
+    EXPECT_EQ(std::pair(layers[i].in, layers[i].out), shapes[i]) << "layer " << i;
+  EXPECT_EQ(layers[3].activation, spec.code);
+  EXPECT_EQ(layers[6].activation, spec.output);
+  EXPECT_EQ(spec.parameter_count(), size_t(784 * 784 + 784 + 784 * 64 + 64 + 64 * 32 + 32 + 32 * 3 +
+                                           3 + 3 * 32 + 32 + 32 * 64 + 64 + 64 * 784 + 784));
+  // decode(encode(x)) is the training forward pass's reconstruction.
+  Network net(spec, /*output_logits=*/false);
+  net.initialize(5);
+  const std::vector<float> x = random_input(2, 784, 9);
+  std::vector<float> code(2 * 3), decoded(2 * 784);
+  net.encode(x.data(), 2, code.data());
+  net.decode(code.data(), 2, decoded.data());
+  const float* forward = net.forward(x.data(), 2, false);
+  EXPECT_EQ(decoded, std::vector<float>(forward, forward + 2 * 784));
 }
 
 TEST(Network, DropoutIsOffAtInferenceAndKeyedByRow) {

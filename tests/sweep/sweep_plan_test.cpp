@@ -55,6 +55,18 @@ TEST(SweepPlanTest, TheHashIgnoresOutAndThreadsOnly) {
   EXPECT_NE(config_hash(base + "seed = 2\n"), hash);
 }
 
+// An option added after the first sweeps, at its default, is the configuration from before it:
+// a sweep directory written then keeps its run names and is not retrained.
+TEST(SweepPlanTest, AnOptionAddedLaterAtItsDefaultChangesNothing) {
+  const std::string before = "data = d\nencoder = 784,64,8\nlr = 0.001\n";
+  const std::string now = "data = d\nencoder = 784,64,8\ndecoder = mirror\nlr = 0.001\n";
+  EXPECT_EQ(config_hash(now), config_hash(before));
+  EXPECT_EQ(config_difference(before, now), "");
+  const std::string other = "data = d\nencoder = 784,64,8\ndecoder = 32\nlr = 0.001\n";
+  EXPECT_NE(config_hash(other), config_hash(before));
+  EXPECT_EQ(config_difference(before, other), "decoder = (unset) -> 32");
+}
+
 TEST(SweepPlanTest, TheDifferenceNamesEveryChangedSetting) {
   EXPECT_EQ(config_difference("lr = 0.001\nout = a\nseed = 1\n", "lr = 0.003\nout = b\nseed = 1\n"),
             "lr = 0.001 -> 0.003");

@@ -310,6 +310,45 @@ TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
   EXPECT_FALSE(same_parameters(ra.checkpoint, train(no_dropout).checkpoint));
 }
 
+// A decoder that does not mirror the encoder (784-32-8 then 8-16-24-784), with dropout on its
+// hidden layers: it learns, resumes mid-epoch to the bits of an uninterrupted run, and a run
+// that asks for another decoder is refused the checkpoint.
+TEST_F(TrainerTest, AnAsymmetricDecoderLearnsAndResumesBitwise) {
+  TrainConfig a = config("a");
+  a.spec.decoder = std::vector<int>{16, 24};
+  a.spec.dropout = 0.1f;
+  a.steps = 2 * kStepsPerEpoch + 5;
+  const eval::Evaluation start = initial_evaluation(a);
+  const TrainResult ra = train(a);
+  EXPECT_NE(log_.find("784-32-8-16-24-784 relu/relu/sigmoid"), std::string::npos) << log_;
+  EXPECT_LT(ra.test.loss, 0.8 * start.loss) << "start " << start.loss << "\n" << log_;
+  EXPECT_EQ(io::read_checkpoint(ra.checkpoint).spec.decoder, a.spec.decoder);
+  TrainConfig b = a;
+  b.out = root_ + "/b";
+  const TrainResult rb = train_in_two_legs(b, kStepsPerEpoch + 3);
+  expect_same_model_bits(ra.checkpoint, rb.checkpoint);
+  EXPECT_EQ(std::bit_cast<uint64_t>(ra.test.loss), std::bit_cast<uint64_t>(rb.test.loss));
+
+  TrainConfig mirrored = a;
+  mirrored.out = root_ + "/mirrored";
+  mirrored.spec.decoder.reset();
+  mirrored.resume = ra.checkpoint;
+  try {
+    train(mirrored);
+    FAIL() << "expected InputError";
+  } catch (const InputError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              ra.checkpoint +
+                  ": checkpoint is a 784-32-8-16-24-784 relu/relu/sigmoid dropout 0.1, " +
+                  std::to_string(a.spec.parameter_count()) +
+                  " parameters model, but this run asks for 784-32-8-32-784 relu/relu/sigmoid "
+                  "dropout 0.1, " +
+                  std::to_string(mirrored.spec.parameter_count()) +
+                  " parameters; resume it with the same --encoder, --decoder, activations and "
+                  "--tied");
+  }
+}
+
 // --- stop requests ----------------------------------------------------------------------------
 
 // A run owns the stop request it is given: one made before the run starts stops it after its

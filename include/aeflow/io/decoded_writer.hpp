@@ -18,6 +18,7 @@ struct DecodedHeader {
   std::string checkpoint;        // its path, as given
   std::string checkpoint_md5;    // of the checkpoint file
   std::vector<int64_t> encoder;  // the encoder's widths, input first, code last
+  std::vector<int64_t> decoder;  // the decoder's widths, code first, output last
   std::string source;            // "points", "grid" or "circle"
   // source "points": the file and dataset they were read from.
   std::string points_file, points_dataset, points_md5;

@@ -22,10 +22,16 @@ std::string utc_now_iso8601();
 void write_file_header(h5::File& file, std::string_view format, int64_t format_version,
                        std::string_view config_ini, std::string_view created = {});
 
-// Checks that FILE (opened from PATH) is an aeflow file of FORMAT at FORMAT_VERSION. Throws
-// InputError saying what it is instead: "PATH: is an aeflow-metrics file, not a checkpoint"
-// (WHAT names the expected kind), "not an aeflow file", or an unsupported format_version.
-void check_file_header(const h5::File& file, const std::string& path, std::string_view format,
-                       int64_t format_version, std::string_view what);
+// Checks that FILE (opened from PATH) is an aeflow file of FORMAT at a format_version from
+// OLDEST_VERSION to FORMAT_VERSION, and returns that version. Throws InputError saying what it is
+// instead: "PATH: is an aeflow-metrics file, not a checkpoint" (WHAT names the expected kind),
+// "not an aeflow file", or an unsupported format_version.
+int64_t check_file_header(const h5::File& file, const std::string& path, std::string_view format,
+                          int64_t format_version, std::string_view what, int64_t oldest_version);
+inline int64_t check_file_header(const h5::File& file, const std::string& path,
+                                 std::string_view format, int64_t format_version,
+                                 std::string_view what) {
+  return check_file_header(file, path, format, format_version, what, format_version);
+}
 
 }  // namespace aeflow::io

@@ -1,9 +1,11 @@
-// The architecture of an autoencoder, as plain data: encoder widths (the decoder mirrors them),
-// activations, tied weights, dropout and initialization. Everything that builds, saves or checks
-// a model starts from this; it knows nothing of oneDNN or HDF5.
+// The architecture of an autoencoder, as plain data: encoder and decoder widths (the decoder
+// mirrors the encoder unless it is given), activations, tied weights, dropout and initialization.
+// Everything that builds, saves or checks a model starts from this; it knows nothing of oneDNN or
+// HDF5.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,9 +39,12 @@ struct LayerSpec {
 
 struct ModelSpec {
   std::vector<int> encoder{784, 512, 128, 10};  // input width first, code width last
-  Activation hidden = Activation::kSigmoid;     // every layer but the code and the output
-  Activation code = Activation::kSigmoid;       // the bottleneck layer
-  Activation output = Activation::kSigmoid;     // the reconstruction
+  // The decoder's hidden widths, code side first (its output is as wide as the input); unset:
+  // the encoder's hidden widths reversed. Tied weights need the mirror.
+  std::optional<std::vector<int>> decoder;
+  Activation hidden = Activation::kSigmoid;  // every layer but the code and the output
+  Activation code = Activation::kSigmoid;    // the bottleneck layer
+  Activation output = Activation::kSigmoid;  // the reconstruction
   bool tied = false;
   float dropout = 0.0f;  // rate on hidden-layer outputs (not on the code, not on the output)
   InitSpec init;
@@ -47,7 +52,10 @@ struct ModelSpec {
   int input_width() const { return encoder.front(); }
   int code_width() const { return encoder.back(); }
   int encoder_layers() const { return int(encoder.size()) - 1; }
-  int layer_count() const { return 2 * encoder_layers(); }
+  // Code width first, input width last: 10,128,512,784 for the default.
+  std::vector<int> decoder_widths() const;
+  bool decoder_mirrors() const;
+  int layer_count() const { return encoder_layers() + int(decoder_widths().size()) - 1; }
 
   // Encoder layers then decoder layers, with their offsets in the flat parameter buffer:
   // for each layer in order, its weight (unless tied) then its bias.
@@ -58,13 +66,18 @@ struct ModelSpec {
   void validate() const;
   std::string describe() const;  // "784-512-128-10-128-512-784 sigmoid/sigmoid/sigmoid tied"
 
+  // Every field as given: a decoder given as the mirror differs from one left unset.
   bool operator==(const ModelSpec&) const = default;
   // The same layers, activations and weights (what a checkpoint's parameters mean), whatever
-  // the dropout rate and the initialization, which only training uses.
+  // the dropout rate and the initialization, which only training uses, and whether the mirror
+  // was given or implied.
   bool same_network(const ModelSpec& other) const;
 };
 
 std::vector<int> parse_widths(std::string_view text);  // "784,512,128,10"
+// --decoder: "mirror" (unset), "none" (no hidden layer) or hidden widths "32,64".
+std::optional<std::vector<int>> parse_decoder(std::string_view text);
+std::string format_decoder(const std::optional<std::vector<int>>& decoder);
 std::string format_widths(const std::vector<int>& widths);
 
 }  // namespace aeflow::model
