@@ -85,6 +85,25 @@ TEST_F(CliTest, ADecoderThatTiedWeightsCannotUseOrThatIsNotWidthsExits2) {
   EXPECT_CONTAINS(test::read_text(out("none") + "/config.ini"), "\ndecoder = none\n");
 }
 
+// Every job in jobs/ is a valid configuration that trains (one step here, on the synthetic
+// set, with a validation split it has room for), and its `# Run:` line names the file itself.
+TEST_F(CliTest, EveryJobFileTrainsAndItsRunLineNamesIt) {
+  std::vector<fs::path> jobs;
+  for (const auto& entry : fs::directory_iterator(test::source_dir() + "/jobs"))
+    if (entry.path().extension() == ".ini") jobs.push_back(entry.path());
+  ASSERT_GE(jobs.size(), 10u);
+  for (const fs::path& job : jobs) {
+    const std::string text = read_text(job.string());
+    EXPECT_CONTAINS(text, "--config jobs/" + job.filename().string() + " ");
+    if (text.find("\n[sweep]\n") != std::string::npos) continue;  // (a sweep's: sweep_test)
+    const auto r = run_command(test::aeflow_binary() + " train --config " + job.string() +
+                               " --data " + data_ + " --out " + out(job.stem().string()) +
+                               " --steps 1 --validation 100 --train-limit 200 --test-limit 50");
+    EXPECT_EQ(r.exit_code, 0) << job << "\n" << r.output;
+    EXPECT_CONTAINS(r.output, "aeflow train: 784-");
+  }
+}
+
 TEST_F(CliTest, UnknownPrecisionExits2) {
   const auto r = train("--out " + out("run") + " --precision fp16");
   EXPECT_EQ(r.exit_code, 2) << r.output;
