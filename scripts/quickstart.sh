@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quickstart: set up and build, fetch MNIST, train jobs/quickstart.ini on 2 MPI ranks,
-# then list the outputs and how to look at them.
+# encode MNIST with the best model, draw the pictures (scripts/plot.py), then list the outputs
+# and how to look at them.
 #
 # Usage: scripts/quickstart.sh [RUN_DIR] [AEFLOW_TRAIN_ARGS...]
 #   RUN_DIR   run directory (default runs/quickstart); relative to where you call from
@@ -43,10 +44,16 @@ encode=(build/release/aeflow encode --checkpoint "$run/checkpoints/best.h5" --da
 say "encoding MNIST with the best model: mpirun ${mpi_args[*]} ${encode[*]}"
 mpirun "${mpi_args[@]}" "${encode[@]}"
 
+say "drawing the pictures: scripts/plot.py $run"
+/usr/bin/python3 scripts/plot.py "$run" >/dev/null
+
 say "done. Outputs in $run/:"
 for f in "$run"/config.ini "$run"/checkpoints/latest.h5 "$run"/checkpoints/best.h5 \
          "$run"/metrics.h5 "$run"/encoded.h5 "$run"/plots/; do
   if [[ -e $f ]]; then echo "  $f"; fi
+done
+for f in "$run"/plots/*.png "$run"/plots/*.gif; do
+  if [[ -e $f ]]; then echo "    $f"; fi
 done
 say "look at them with:"
 for f in "$run"/checkpoints/latest.h5 "$run"/metrics.h5 "$run"/encoded.h5; do
