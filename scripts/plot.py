@@ -4,8 +4,8 @@
 Usage: scripts/plot.py [--aeflow BIN] [--no-walks] DIR [DIR ...]
 
 DIR is a run directory (it holds metrics.h5; encoded.h5 and checkpoints/ are used when there)
-or a sweep directory (it holds sweep.h5). The pictures go to DIR/plots/ and their paths are
-printed, one a line:
+or a sweep directory (it holds sweep.h5). The pictures go to DIR/plots/, the page to
+DIR/report.html, and their paths are printed, one a line:
 
   run:   reconstructions.png  inputs over their reconstructions, a column per digit
          loss.png             training and validation loss per epoch
@@ -19,9 +19,14 @@ printed, one a line:
                               checkpoint and the aeflow binary; --no-walks skips them)
          walk_circle.png      images decoded along a circle in that plane, as a strip
          walk_circle.gif      the same circle as an animation
-  sweep: sweep_rmse.png       test RMSE against k, with PCA at each k
+         report.html          one self-contained page: the metrics beside PCA's, the
+                              per-digit table, the pictures and the configuration
+  sweep: each finished run's pictures and page (as above, in its run directory), then
+         sweep_rmse.png       test RMSE against k, with PCA at each k
          sweep_knn.png        kNN accuracy of the codes against k
          sweep_curves.png     every run's validation loss per epoch
+         report.html          the table of runs (each linked to its page), the pictures and
+                              the sweep's job
 
 The data layout is docs/hdf5-schema.md. Files of a format_version this script does not know are
 refused, as aeflow refuses them. Uses Debian's python3-h5py, python3-numpy, python3-matplotlib.
@@ -36,9 +41,12 @@ import sys
 import h5py
 import matplotlib
 
+import report
+
 matplotlib.use("Agg")  # files only: no display needed (a compute node has none)
 import matplotlib.animation as animation  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
 KNOWN_VERSIONS = {
@@ -129,6 +137,7 @@ def plot_loss(metrics, out, name, written):
     if np.isfinite(val).any():
         ax.plot(epochs, val, "s-", label="validation")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"{loss_name} (per pixel)")
     ax.set_yscale("log")
     ax.grid(True, which="both", alpha=0.3)
@@ -326,13 +335,32 @@ def plot_run(run_dir, aeflow, walks):
         plot_errors(metrics, out, name, written)
     if walks:
         plot_walks(run_dir, codes, out, name, aeflow, written)
+    written.append(report.write_run_report(run_dir, os.path.join(run_dir, "metrics.h5"), written))
     return written
 
 
 # --- a sweep ---------------------------------------------------------------------------------
 
 
-def plot_sweep(sweep_dir):
+def plot_sweep(sweep_dir, aeflow, walks):
+    """The sweep's pictures and page, after each finished run's own (which the page links)."""
+    written = []
+    with open_aeflow(os.path.join(sweep_dir, "sweep.h5"), "aeflow-sweep") as f:
+        names = f["runs/run_dir"].asstr()[...]
+        done = f["runs/status"].asstr()[...] == "done"
+    for d in names:
+        # (aeflow names run directories with safe characters; a table edited to point elsewhere
+        # must not make this script write outside the sweep)
+        if os.path.basename(d) != d or d in ("", ".", ".."):
+            raise PlotError(f"{sweep_dir}/sweep.h5: run directory {d!r} is not a plain name")
+    run_dirs = [os.path.join(sweep_dir, d) for d, is_done in zip(names, done) if is_done]
+    for run_dir in run_dirs:
+        if os.path.exists(os.path.join(run_dir, "metrics.h5")):
+            written += plot_run(run_dir, aeflow, walks)
+    return written + plot_sweep_pictures(sweep_dir)
+
+
+def plot_sweep_pictures(sweep_dir):
     out = os.path.join(sweep_dir, "plots")
     os.makedirs(out, exist_ok=True)
     name = title_of(sweep_dir)
@@ -387,6 +415,7 @@ def plot_sweep(sweep_dir):
         ax.legend(fontsize=7)
     ax.set_title(f"{name}: validation loss of every run")
     save(fig, os.path.join(out, "sweep_curves.png"), written)
+    written.append(report.write_sweep_report(sweep_dir, written))
     return written
 
 
@@ -404,7 +433,7 @@ def main():
     try:
         for directory in args.dirs:
             if os.path.exists(os.path.join(directory, "sweep.h5")):
-                written = plot_sweep(directory)
+                written = plot_sweep(directory, aeflow, not args.no_walks)
             elif os.path.exists(os.path.join(directory, "metrics.h5")):
                 written = plot_run(directory, aeflow, not args.no_walks)
             else:

@@ -49,7 +49,7 @@ say "drawing the pictures: scripts/plot.py $run"
 
 say "done. Outputs in $run/:"
 for f in "$run"/config.ini "$run"/checkpoints/latest.h5 "$run"/checkpoints/best.h5 \
-         "$run"/metrics.h5 "$run"/encoded.h5 "$run"/plots/; do
+         "$run"/metrics.h5 "$run"/encoded.h5 "$run"/report.html "$run"/plots/; do
   if [[ -e $f ]]; then echo "  $f"; fi
 done
 for f in "$run"/plots/*.png "$run"/plots/*.gif; do

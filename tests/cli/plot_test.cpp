@@ -101,11 +101,14 @@ TEST_F(PlotTest, ARunWithItsEncodedFileGetsEveryPictureAndTheWalks) {
   const auto r = plot(run);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::vector<std::string> paths = printed(r.output);
-  EXPECT_EQ(names(paths), (std::vector<std::string>{"reconstructions.png", "loss.png", "latent.png",
-                                                    "per_class.png", "errors.png", "walk_grid.png",
-                                                    "walk_circle.png", "walk_circle.gif"}));
-  for (const std::string& path : paths) EXPECT_EQ(fs::path(path).parent_path(), run + "/plots");
-  expect_pictures(paths);
+  EXPECT_EQ(names(paths),
+            (std::vector<std::string>{"reconstructions.png", "loss.png", "latent.png",
+                                      "per_class.png", "errors.png", "walk_grid.png",
+                                      "walk_circle.png", "walk_circle.gif", "report.html"}));
+  const std::vector<std::string> pictures(paths.begin(), paths.end() - 1);
+  for (const std::string& path : pictures) EXPECT_EQ(fs::path(path).parent_path(), run + "/plots");
+  EXPECT_EQ(paths.back(), run + "/report.html");
+  expect_pictures(pictures);
 }
 
 // No encoded.h5 and a 3-wide code: the latent scatter (3-D) comes from metrics.h5's samples;
@@ -116,8 +119,8 @@ TEST_F(PlotTest, ARunWithOnlyItsMetricsGetsThePicturesThatNeedNothingElse) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::vector<std::string> paths = printed(r.output);
   EXPECT_EQ(names(paths), (std::vector<std::string>{"reconstructions.png", "loss.png", "latent.png",
-                                                    "per_class.png", "errors.png"}));
-  expect_pictures(paths);
+                                                    "per_class.png", "errors.png", "report.html"}));
+  expect_pictures({paths.begin(), paths.end() - 1});
   EXPECT_FALSE(fs::exists(run + "/plots/walk_grid.png"));
 }
 
@@ -129,9 +132,68 @@ TEST_F(PlotTest, ASweepGetsItsErrorAgainstKAndItsCurves) {
   const auto r = plot(sweep);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::vector<std::string> paths = printed(r.output);
-  EXPECT_EQ(names(paths),
-            (std::vector<std::string>{"sweep_rmse.png", "sweep_knn.png", "sweep_curves.png"}));
-  expect_pictures(paths);
+  // Each run's pictures and page (9 each), then the sweep's.
+  ASSERT_EQ(paths.size(), 2 * 9 + 4u) << r.output;
+  const std::vector<std::string> own(paths.end() - 4, paths.end());
+  EXPECT_EQ(names(own), (std::vector<std::string>{"sweep_rmse.png", "sweep_knn.png",
+                                                  "sweep_curves.png", "report.html"}));
+  expect_pictures({own.begin(), own.end() - 1});
+  // The sweep's page links every run's page.
+  const std::string page = test::read_text(sweep + "/report.html");
+  for (const std::string& path : paths) {
+    if (fs::path(path).filename() != "report.html" || path == sweep + "/report.html") continue;
+    EXPECT_CONTAINS(
+        page, "href=\"" + fs::path(path).parent_path().filename().string() + "/report.html\"");
+  }
+}
+
+// The run's page in a real browser (Debian's headless Chromium): it renders, shows its tables
+// and every picture, and text from the configuration is shown as text, not markup (the data
+// directory's name here holds a tag).
+TEST_F(PlotTest, TheRunPageRendersInABrowserWithItsTablesAndPictures) {
+  const char* browser = "/usr/bin/chromium";
+  if (!fs::exists(browser))
+    AEFLOW_SKIP_OR_REQUIRE(browser << " is missing (scripts/setup.sh installs chromium)");
+  const std::string tagged = root_ + "/data<b>x";
+  fs::rename(data_, tagged);
+  data_ = "'" + tagged + "'";
+  const std::string run = train("page", 2);
+  const auto r = plot(run);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string page = test::read_text(run + "/report.html");
+  EXPECT_CONTAINS(page, "data&lt;b&gt;x");
+  EXPECT_EQ(page.find("data<b>x"), std::string::npos);
+  const std::string flags = std::string(browser) +
+                            " --headless=new --no-sandbox --disable-gpu --hide-scrollbars"
+                            " --window-size=1200,2400 ";
+  const auto shot =
+      run_command(flags + "--screenshot=" + root_ + "/shot.png file://" + run + "/report.html");
+  ASSERT_EQ(shot.exit_code, 0) << shot.output;
+  expect_pictures({root_ + "/shot.png"});
+  // The page as the browser built it: both tables, and all eight pictures as images.
+  const auto dom = run_command(flags + "--dump-dom file://" + run + "/report.html");
+  ASSERT_EQ(dom.exit_code, 0) << dom.output;
+  EXPECT_CONTAINS(dom.output, "<h2>Reconstruction beside PCA</h2><table>");
+  EXPECT_CONTAINS(dom.output, "<h2>Per digit</h2><table>");
+  size_t images = 0;
+  for (size_t at = dom.output.find("<img src=\"data:image/"); at != std::string::npos;
+       at = dom.output.find("<img src=\"data:image/", at + 1))
+    ++images;
+  EXPECT_EQ(images, 8u);
+  // Each embedded picture is a whole image.
+  const std::string decode = root_ + "/decode.py";
+  std::ofstream(decode) << "import base64, io, re, sys\nfrom PIL import Image\n"
+                           "page = open(sys.argv[1]).read()\n"
+                           "found = re.findall(r'src=\"data:image/(?:png|gif);base64,([^\"]+)\"', "
+                           "page)\n"
+                           "sizes = [Image.open(io.BytesIO(base64.b64decode(d))).size for d in "
+                           "found]\n"
+                           "assert len(sizes) == 8 and min(min(s) for s in sizes) >= 60, sizes\n"
+                           "print('ok')\n";
+  const auto decoded =
+      run_command(std::string(AEFLOW_PYTHON) + " " + decode + " '" + run + "/report.html'");
+  EXPECT_EQ(decoded.exit_code, 0) << decoded.output;
+  EXPECT_CONTAINS(decoded.output, "ok");
 }
 
 TEST_F(PlotTest, ADirectoryWithoutResultsOrAFileOfAnotherVersionExits2) {
