@@ -9,6 +9,9 @@ DIR/report.html, and their paths are printed, one a line:
 
   run:   reconstructions.png  inputs over their reconstructions, a column per digit
          loss.png             training and validation loss per epoch
+         training.png         a few fixed images reconstructed after some epochs (aeflow train
+                              keeps a frame per epoch in the history)
+         training.gif         the same, every epoch, as an animation
          latent.png           the test codes coloured by digit: k = 1 a strip, k = 2 a scatter,
                               k = 3 a 3-D scatter, larger k their projection on the codes' two
                               principal axes (from encoded.h5, else the codes of metrics.h5's
@@ -144,6 +147,55 @@ def plot_loss(metrics, out, name, written):
     ax.legend()
     ax.set_title(f"{name}: loss per epoch")
     save(fig, os.path.join(out, "loss.png"), written)
+
+
+def plot_training(metrics, out, name, written, rows_shown=6):
+    """The fixed images aeflow train reconstructs after every epoch: a picture of the inputs over
+    the reconstructions at a few epochs, and an animation of every epoch."""
+    if "snapshots" not in metrics["history"]:
+        return
+    snapshots = metrics["history/snapshots"]
+    inputs = snapshots["input"][...] / 255.0
+    frames = snapshots["frames"][...] / 255.0
+    epochs = snapshots["epoch"][...]
+    if len(epochs) == 0:
+        return
+    shown = np.unique(np.linspace(0, len(epochs) - 1, min(rows_shown, len(epochs))).astype(int))
+    n = inputs.shape[0]
+    fig, axes = plt.subplots(1 + len(shown), n, figsize=(0.8 * n, 0.85 * (1 + len(shown))),
+                             squeeze=False)
+    for column in range(n):
+        for row, images in enumerate([inputs] + [frames[i] for i in shown]):
+            ax = axes[row, column]
+            ax.imshow(images[column], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("input", fontsize=8)
+    for row, i in enumerate(shown):
+        axes[row + 1, 0].set_ylabel(f"epoch {epochs[i]}", fontsize=8)
+    fig.suptitle(f"{name}: {snapshots.attrs['split']} images reconstructed as training went on")
+    save(fig, os.path.join(out, "training.png"), written)
+
+    fig, axs = plt.subplots(2, n, figsize=(0.8 * n, 2.0), squeeze=False)
+    pictures = []
+    for column in range(n):
+        for row in range(2):
+            axs[row, column].axis("off")
+        axs[0, column].imshow(inputs[column], cmap="gray", vmin=0, vmax=1)
+        pictures.append(axs[1, column].imshow(frames[0][column], cmap="gray", vmin=0, vmax=1))
+    title = fig.suptitle(f"epoch {epochs[0]}")
+
+    def show(i):
+        for column, picture in enumerate(pictures):
+            picture.set_data(frames[i][column])
+        title.set_text(f"{name}: epoch {epochs[i]}")
+        return pictures + [title]
+
+    movie = animation.FuncAnimation(fig, show, frames=len(epochs))
+    gif = os.path.join(out, "training.gif")
+    movie.save(gif, writer=animation.PillowWriter(fps=4), dpi=DPI)
+    plt.close(fig)
+    written.append(gif)
 
 
 def run_codes(run_dir, metrics):
@@ -329,6 +381,7 @@ def plot_run(run_dir, aeflow, walks):
     with open_aeflow(os.path.join(run_dir, "metrics.h5"), "aeflow-metrics") as metrics:
         plot_reconstructions(metrics, out, name, written)
         plot_loss(metrics, out, name, written)
+        plot_training(metrics, out, name, written)
         codes, labels, source = run_codes(run_dir, metrics)
         plot_latent(codes, labels, source, out, name, written)
         plot_per_class(metrics, out, name, written)

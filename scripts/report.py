@@ -71,6 +71,8 @@ def write(path, content):
 CAPTIONS = {
     "reconstructions.png": "test inputs over their reconstructions",
     "loss.png": "loss per epoch",
+    "training.png": "fixed images reconstructed as training went on",
+    "training.gif": "the same, every epoch, animated",
     "latent.png": "the codes, coloured by digit",
     "per_class.png": "error per digit beside PCA's",
     "errors.png": "distribution of per-image error",

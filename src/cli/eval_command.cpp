@@ -130,8 +130,13 @@ int eval_command(const std::vector<std::string>& args) {
     std::cout << "aeflow eval: " << checkpoint << " (" << spec.describe() << ") on " << split.count
               << " " << split_name << " images on " << comm.size() << " rank(s)" << std::endl;
 
-  const eval::MetricsTarget target{out,        force,      model.checkpoint.config_ini,
-                                   checkpoint, split_name, model.checkpoint.history};
+  const eval::MetricsTarget target{out,
+                                   force,
+                                   model.checkpoint.config_ini,
+                                   checkpoint,
+                                   split_name,
+                                   model.checkpoint.history,
+                                   model.checkpoint.snapshots};
   std::ostream null_stream(nullptr);
   eval::write_reconstruction_metrics(*model.network, split, reference, target, comm,
                                      comm.is_root() ? std::cout : null_stream, true, options);

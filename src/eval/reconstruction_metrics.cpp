@@ -280,6 +280,7 @@ io::MetricsData write_reconstruction_metrics(model::Network& network, const data
   metrics.checkpoint = target.checkpoint;
   metrics.split = target.split;
   metrics.history = target.history;
+  metrics.snapshots = target.snapshots;
   if (comm.is_root()) {
     io::write_metrics(target.path, metrics, target.overwrite);
     log << format_metrics(metrics, per_class) << "wrote " << target.path << " ("

@@ -318,7 +318,7 @@ CheckpointData read_contents(const std::string& path) {
              checkpoint.config_ini, checkpoint.state);
   if (file.kind("history") != h5::ObjectKind::kGroup)
     throw InputError(path + ": no /history group (damaged checkpoint)");
-  checkpoint.history = read_history(file.open_group("history"), path);
+  checkpoint.history = read_history(file.open_group("history"), path, &checkpoint.snapshots);
   return checkpoint;
 }
 
@@ -336,7 +336,8 @@ void write_checkpoint(const std::string& path, const CheckpointView& checkpoint)
       write_state(file, checkpoint.state);
       {  // (closed before the file, as h5::File::close wants)
         h5::Group history = file.create_group("history");
-        write_history(history, checkpoint.history);
+        write_history(history, checkpoint.history,
+                      checkpoint.snapshots ? *checkpoint.snapshots : Snapshots{});
       }
       file.close();
     }
@@ -358,7 +359,7 @@ void write_checkpoint(const std::string& path, const CheckpointData& checkpoint)
                       checkpoint.loss,           parameters,
                       checkpoint.optimizer,      {},
                       checkpoint.optimizer_step, checkpoint.state,
-                      checkpoint.history};
+                      checkpoint.history,        &checkpoint.snapshots};
   for (const NamedArray& array : checkpoint.optimizer_state) {
     if (!array.shape.empty() && element_count(array.shape) != array.values.size())
       throw RunError(path + ": cannot write checkpoint: optimizer state '" + array.name +

@@ -1,6 +1,8 @@
 // The per-epoch history table (see history.hpp), shared by checkpoints and metrics files.
 #include "aeflow/io/history.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <type_traits>
 
 #include "aeflow/base/error.hpp"
@@ -8,7 +10,56 @@
 
 namespace aeflow::io {
 
-void write_history(h5::Group& group, const std::vector<HistoryRow>& rows) {
+void Snapshots::add_frame(int64_t frame_epoch, const float* reconstructions) {
+  const size_t size = count() * image_size();
+  if (!epoch.empty() && epoch.back() == frame_epoch) {
+    frames.resize(frames.size() - size);
+    epoch.pop_back();
+  }
+  epoch.push_back(frame_epoch);
+  for (size_t i = 0; i < size; ++i)
+    frames.push_back(uint8_t(std::lround(std::clamp(reconstructions[i], 0.0f, 1.0f) * 255.0f)));
+}
+
+namespace {
+
+void write_snapshots(h5::Group& group, const Snapshots& s) {
+  group.set_string_attribute("split", s.split);
+  group.set_int_attribute("rows", s.rows);
+  group.set_int_attribute("cols", s.cols);
+  const size_t n = s.count(), r = size_t(s.rows), c = size_t(s.cols);
+  group.write_dataset("index", s.index);
+  group.write_dataset("label", s.label);
+  group.write_dataset("input", s.input, {n, r, c});
+  group.write_dataset("epoch", s.epoch);
+  group.write_dataset("frames", s.frames, {s.epoch.size(), n, r, c});
+}
+
+Snapshots read_snapshots(const h5::Group& group, const std::string& path) {
+  Snapshots s;
+  s.split = group.string_attribute("split");
+  s.rows = group.int_attribute("rows");
+  s.cols = group.int_attribute("cols");
+  s.index = group.read_dataset<int64_t>("index");
+  s.label = group.read_dataset<uint8_t>("label");
+  s.epoch = group.read_dataset<int64_t>("epoch");
+  std::vector<size_t> input_shape, frames_shape;
+  s.input = group.read_dataset<uint8_t>("input", &input_shape);
+  s.frames = group.read_dataset<uint8_t>("frames", &frames_shape);
+  const size_t n = s.count(), r = size_t(s.rows), c = size_t(s.cols);
+  if (s.rows <= 0 || s.cols <= 0 || s.label.size() != n ||
+      input_shape != std::vector<size_t>{n, r, c} ||
+      frames_shape != std::vector<size_t>{s.epoch.size(), n, r, c})
+    throw InputError(path +
+                     ": /history/snapshots: index, label, input and frames disagree in "
+                     "shape (damaged file)");
+  return s;
+}
+
+}  // namespace
+
+void write_history(h5::Group& group, const std::vector<HistoryRow>& rows,
+                   const Snapshots& snapshots) {
   group.set_int_attribute("rows", int64_t(rows.size()));
   group.write_dataset("epoch", column(rows, &HistoryRow::epoch));
   group.write_dataset("step", column(rows, &HistoryRow::step));
@@ -17,9 +68,14 @@ void write_history(h5::Group& group, const std::vector<HistoryRow>& rows) {
   group.write_dataset("val_rmse", column(rows, &HistoryRow::val_rmse));
   group.write_dataset("learning_rate", column(rows, &HistoryRow::learning_rate));
   group.write_dataset("seconds", column(rows, &HistoryRow::seconds));
+  if (snapshots.count() > 0) {
+    h5::Group snapshot_group = group.create_group("snapshots");
+    write_snapshots(snapshot_group, snapshots);
+  }
 }
 
-std::vector<HistoryRow> read_history(const h5::Group& group, const std::string& path) {
+std::vector<HistoryRow> read_history(const h5::Group& group, const std::string& path,
+                                     Snapshots* snapshots) {
   const std::vector<int64_t> epoch = group.read_dataset<int64_t>("epoch");
   std::vector<HistoryRow> rows(epoch.size());
   auto fill = [&](const char* name, auto member) {
@@ -38,6 +94,10 @@ std::vector<HistoryRow> read_history(const h5::Group& group, const std::string& 
   fill("val_rmse", &HistoryRow::val_rmse);
   fill("learning_rate", &HistoryRow::learning_rate);
   fill("seconds", &HistoryRow::seconds);
+  if (snapshots)
+    *snapshots = group.kind("snapshots") == h5::ObjectKind::kGroup
+                     ? read_snapshots(group.open_group("snapshots"), path)
+                     : Snapshots{};
   return rows;
 }
 

@@ -138,7 +138,7 @@ void write_metrics(const std::string& path, const MetricsData& metrics, bool ove
       write_samples(file, metrics);
       {  // (closed before the file, as h5::File::close wants)
         h5::Group history = file.create_group("history");
-        write_history(history, metrics.history);
+        write_history(history, metrics.history, metrics.snapshots);
       }
       file.close();
     }

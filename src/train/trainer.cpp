@@ -37,6 +37,7 @@
 #include "aeflow/train/resume_policy.hpp"
 #include "aeflow/train/run_directory.hpp"
 #include "aeflow/train/run_lock.hpp"
+#include "aeflow/train/training_snapshots.hpp"
 
 namespace aeflow::train {
 namespace fs = std::filesystem;
@@ -104,6 +105,7 @@ class Trainer {
   std::unique_ptr<data::Sharder> sharder_;
   io::LoopState state_;
   std::vector<io::HistoryRow> history_;
+  io::Snapshots snapshots_;  // the training animation: fixed images, a frame per epoch
   int64_t total_steps_ = 0;
   LrSchedule lr_;
   double last_lr_ = 0;
@@ -130,6 +132,9 @@ void Trainer::load_data() {
       data::split_training(all, size_t(config_.validation), size_t(config_.train_limit));
   validation_ = std::move(split.validation);
   train_ = std::move(split.train);
+  snapshots_ = validation_.count > 0
+                   ? choose_snapshot_images(validation_, "validation", 0)
+                   : choose_snapshot_images(train_, "train", int64_t(validation_.count));
   test_ =
       shared_.test_file ? *shared_.test_file : data::load_split(config_.data, data::Split::kTest);
   if (test_.rows != all.rows || test_.cols != all.cols)
@@ -189,6 +194,13 @@ void Trainer::restore(const io::CheckpointData& checkpoint, const std::string& p
   state_.finished = checkpoint.state.finished && config_.monitor != Monitor::kNone &&
                     state_.bad_epochs >= config_.patience;
   history_ = checkpoint.history;
+  // The frames so far, when they are of the images this run shows (a checkpoint from before
+  // snapshots has none: the animation starts here).
+  if (checkpoint.snapshots.index == snapshots_.index &&
+      checkpoint.snapshots.split == snapshots_.split) {
+    snapshots_.epoch = checkpoint.snapshots.epoch;
+    snapshots_.frames = checkpoint.snapshots.frames;
+  }
   if (state_.seed != config_.seed)
     print("note: the checkpoint's seed " + std::to_string(state_.seed) + " is kept (--seed " +
           std::to_string(config_.seed) + " ignored on resume)");
@@ -257,7 +269,8 @@ void Trainer::write_checkpoint(bool best) {
                                   {},
                                   optimizer_.steps(),
                                   state_,
-                                  history_};
+                                  history_,
+                                  &snapshots_};
     for (const auto& state : optimizer_state)
       checkpoint.optimizer_state.push_back({state.name, state.values});
     if (best) {
@@ -358,6 +371,7 @@ void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool par
   }
   row.learning_rate = last_lr_;
   row.seconds = epoch_seconds;
+  add_snapshot_frame(snapshots_, network_, row.epoch);
   // Whether to write best.h5 (a collective) and whether to stop are decided from these: take
   // rank 0's, so that no rank can decide otherwise (MPI does not promise all-reduced doubles
   // equal to the last bit everywhere).
@@ -502,12 +516,12 @@ TrainResult Trainer::run() {
     print("checkpoint " + last_checkpoint_);
     eval::MetricsOptions metrics_options;
     metrics_options.pca = shared_.pca;
-    result.test_metrics =
-        eval::write_reconstruction_metrics(network_, test_, train_,
-                                           {(fs::path(config_.out) / "metrics.h5").string(), true,
-                                            config_.config_ini, last_checkpoint_, "test", history_},
-                                           comm_, log_, false, metrics_options)
-            .summary;
+    result.test_metrics = eval::write_reconstruction_metrics(
+                              network_, test_, train_,
+                              {(fs::path(config_.out) / "metrics.h5").string(), true,
+                               config_.config_ini, last_checkpoint_, "test", history_, snapshots_},
+                              comm_, log_, false, metrics_options)
+                              .summary;
   }
   if (steps_timed_ > 0 && step_seconds_sum_ > 0) {
     result.samples_per_second =

@@ -236,6 +236,46 @@ TEST(CheckpointTest, DecoderWidthsThatDoNotJoinTheCodeToTheInputAreRefused) {
   expect_error<InputError>([&] { read_checkpoint(path); }, {path, "decoder"});
 }
 
+// The training animation's frames travel with the history: a frame per epoch, and a frame of
+// an epoch that already has one (a partial epoch, resumed) replaces it.
+TEST(CheckpointTest, SnapshotsRoundTripAndAFrameOfTheSameEpochReplacesTheLast) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  CheckpointData written = sample_checkpoint(false);
+  Snapshots& s = written.snapshots;
+  s.split = "validation";
+  s.index = {3, 0};
+  s.label = {0, 1};
+  s.rows = 2;
+  s.cols = 3;
+  s.input = {0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 255};
+  const std::vector<float> first(12, 0.5f), second(12, 1.5f), again(12, -1.0f);
+  s.add_frame(1, first.data());
+  s.add_frame(2, second.data());
+  s.add_frame(2, again.data());  // epoch 2 again: replaces
+  EXPECT_EQ(s.epoch, (std::vector<int64_t>{1, 2}));
+  ASSERT_EQ(s.frames.size(), 24u);
+  EXPECT_EQ(s.frames[0], 128);  // 0.5 * 255 rounded
+  EXPECT_EQ(s.frames[12], 0);   // clamped
+  write_checkpoint(path, written);
+  const CheckpointData read = read_checkpoint(path);
+  EXPECT_EQ(read.snapshots, written.snapshots);
+  std::vector<size_t> shape;
+  h5::File::open(path).read_dataset<uint8_t>("history/snapshots/frames", &shape);
+  EXPECT_EQ(shape, (std::vector<size_t>{2, 2, 2, 3}));
+  // Without snapshots there is no group, and none is read.
+  write_checkpoint(path, sample_checkpoint(false));
+  EXPECT_FALSE(h5::File::open(path).exists("history/snapshots"));
+  EXPECT_EQ(read_checkpoint(path).snapshots.count(), 0u);
+  // Shapes that disagree are damage.
+  write_checkpoint(path, written);
+  h5::File::open(path, h5::Access::kReadWrite)
+      .open_group("history/snapshots")
+      .set_int_attribute("cols", 4);
+  expect_error<InputError>([&] { read_checkpoint(path); },
+                           {path + ": /history/snapshots: index, label, input and frames "
+                                   "disagree in shape (damaged file)"});
+}
+
 TEST(CheckpointTest, ZeroRowHistoryRoundTrips) {
   const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
   const CheckpointData written = sample_checkpoint(false, 0);

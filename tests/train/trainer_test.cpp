@@ -25,6 +25,7 @@
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/eval/load_model.hpp"
 #include "aeflow/io/checkpoint.hpp"
+#include "aeflow/io/hdf5.hpp"
 #include "aeflow/model/loss.hpp"
 #include "aeflow/model/network.hpp"
 #include "test_support.hpp"
@@ -298,6 +299,11 @@ TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
   EXPECT_EQ(rb.steps, ra.steps) << log_;
   expect_same_model_bits(ra.checkpoint, rb.checkpoint);
   EXPECT_EQ(std::bit_cast<uint64_t>(ra.test.loss), std::bit_cast<uint64_t>(rb.test.loss));
+  // The training animation too: a frame per epoch (the partial one where the first leg
+  // stopped replaced by its whole), the same pixels.
+  const io::Snapshots frames = io::read_checkpoint(ra.checkpoint).snapshots;
+  EXPECT_EQ(frames.epoch, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(io::read_checkpoint(rb.checkpoint).snapshots, frames);
   // Noise and dropout are each really on: the same run without either one ends elsewhere (so
   // the resume above regenerated both streams, not one stream and a no-op).
   TrainConfig no_noise = a;
@@ -347,6 +353,48 @@ TEST_F(TrainerTest, AnAsymmetricDecoderLearnsAndResumesBitwise) {
                   " parameters; resume it with the same --encoder, --decoder, activations and "
                   "--tied");
   }
+}
+
+// The training animation's images: the first of each label in the validation split (rows of
+// the training file), or in the training images without one; a frame per epoch that is the
+// network's reconstruction, in the checkpoint and in metrics.h5.
+TEST_F(TrainerTest, EveryEpochKeepsAFrameOfTheFirstImageOfEachLabel) {
+  TrainConfig c = config("run");
+  c.epochs = 2;
+  const TrainResult result = train(c);
+  const io::CheckpointData checkpoint = io::read_checkpoint(result.checkpoint);
+  const io::Snapshots& s = checkpoint.snapshots;
+  const data::Dataset all = data::load_split(data_, data::Split::kTrain);
+  ASSERT_EQ(s.count(), 10u);
+  EXPECT_EQ(s.split, "validation");
+  for (size_t i = 0; i < s.count(); ++i) {
+    EXPECT_EQ(s.label[i], i);
+    EXPECT_EQ(all.labels[size_t(s.index[i])], i);
+    EXPECT_LT(s.index[i], c.validation);
+    for (int64_t j = 0; j < s.index[i]; ++j) EXPECT_NE(all.labels[size_t(j)], i);  // the first
+    EXPECT_TRUE(std::equal(s.input.begin() + long(i * 784), s.input.begin() + long((i + 1) * 784),
+                           all.image(size_t(s.index[i]))));
+  }
+  EXPECT_EQ(s.epoch, (std::vector<int64_t>{1, 2}));
+  // The last frame is the final model's reconstruction (to a pixel level of rounding).
+  eval::LoadedModel model = eval::load_model(result.checkpoint);
+  std::vector<float> input(s.input.size()), output(s.input.size());
+  data::scale_pixels(s.input.data(), input.size(), input.data());
+  const float* y = model.network->forward(input.data(), int(s.count()), false);
+  std::copy(y, y + output.size(), output.begin());
+  model.network->reconstruct(output.data(), output.size());
+  for (size_t k = 0; k < output.size(); ++k)
+    ASSERT_NEAR(s.frames[s.frames.size() - output.size() + k], output[k] * 255.0f, 0.51f) << k;
+  const io::h5::File metrics = io::h5::File::open(c.out + "/metrics.h5");
+  EXPECT_EQ(metrics.read_dataset<uint8_t>("history/snapshots/frames"), s.frames);
+
+  TrainConfig none = config("none");
+  none.validation = 0;
+  none.epochs = 1;
+  const io::Snapshots t = io::read_checkpoint(train(none).checkpoint).snapshots;
+  EXPECT_EQ(t.split, "train");
+  ASSERT_EQ(t.count(), 10u);
+  EXPECT_EQ(all.labels[size_t(t.index[0])], 0);
 }
 
 // --- stop requests ----------------------------------------------------------------------------

@@ -52,6 +52,7 @@ struct MetricsTarget {
   std::string checkpoint;  // the checkpoint evaluated
   std::string split;       // "test" or "train"
   std::vector<io::HistoryRow> history;
+  io::Snapshots snapshots = {};  // the training animation's frames
 };
 
 // measure_reconstruction, then rank 0 writes TARGET.path and prints the summary to LOG (with

@@ -51,6 +51,7 @@ struct CheckpointData {
   int64_t optimizer_step = 0;
   LoopState state;
   std::vector<HistoryRow> history;
+  Snapshots snapshots;  // the training animation's frames so far (none before they existed)
 };
 
 // A float array that a checkpoint is written from, viewed where it lives.
@@ -71,6 +72,7 @@ struct CheckpointView {
   int64_t optimizer_step = 0;
   const LoopState& state;
   const std::vector<HistoryRow>& history;
+  const Snapshots* snapshots = nullptr;  // the training animation's frames; null: none
 };
 
 // Writes PATH.tmp, fsyncs, renames over PATH. Throws RunError (disk full, permissions) and

@@ -1,6 +1,7 @@
 // The per-epoch history table of a training run, as written into both a checkpoint's and a
 // metrics file's /history group (docs/hdf5-schema.md): one 1-D dataset per column, all of the
-// same length, and a `rows` attribute.
+// same length, and a `rows` attribute; and the frames of a training animation beside it, in
+// /history/snapshots.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +23,34 @@ struct HistoryRow {
   double seconds = 0;        // wall time of the epoch
 };
 
-// Writes ROWS into GROUP (empty, just created): the `rows` attribute and the seven columns.
-void write_history(h5::Group& group, const std::vector<HistoryRow>& rows);
+// A few fixed images and their reconstructions at the end of every epoch: the frames of a
+// training animation. No images: the run kept none.
+struct Snapshots {
+  std::string split;            // where the images are: "validation" or "train"
+  std::vector<int64_t> index;   // each image's row in the training images file
+  std::vector<uint8_t> label;   // each image's label
+  int64_t rows = 0, cols = 0;   // of an image
+  std::vector<uint8_t> input;   // [n, rows, cols], as in the file
+  std::vector<int64_t> epoch;   // the epoch of each frame, ascending
+  std::vector<uint8_t> frames;  // [epochs, n, rows, cols]: reconstructions, clamped, * 255 rounded
 
-// Reads the table from GROUP; throws InputError naming PATH when columns differ in length.
-std::vector<HistoryRow> read_history(const h5::Group& group, const std::string& path);
+  size_t count() const { return index.size(); }
+  size_t image_size() const { return size_t(rows * cols); }
+  // Appends the frame of EPOCH (reconstructions in [0, 1] as the network gives them, count()
+  // images), or replaces the last one when it is of the same epoch (a partial epoch resumed).
+  void add_frame(int64_t epoch, const float* reconstructions);
+  bool operator==(const Snapshots&) const = default;
+};
+
+// Writes ROWS into GROUP (empty, just created): the `rows` attribute and the seven columns, and
+// SNAPSHOTS (when it holds images) as the subgroup `snapshots`.
+void write_history(h5::Group& group, const std::vector<HistoryRow>& rows,
+                   const Snapshots& snapshots = {});
+
+// Reads the table from GROUP, and its snapshots into SNAPSHOTS when given (left empty when the
+// file has none); throws InputError naming PATH when columns differ in length or the snapshots'
+// shapes do not agree.
+std::vector<HistoryRow> read_history(const h5::Group& group, const std::string& path,
+                                     Snapshots* snapshots = nullptr);
 
 }  // namespace aeflow::io

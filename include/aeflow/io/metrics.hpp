@@ -77,6 +77,7 @@ struct MetricsData {
 
   SampleImages samples;
   std::vector<HistoryRow> history;  // of the run that trained the model
+  Snapshots snapshots;              // its training animation's frames (none: not kept)
 };
 
 // Writes PATH.tmp, fsyncs, renames. Throws InputError when PATH exists and !OVERWRITE, RunError
