@@ -46,18 +46,16 @@ import matplotlib
 
 import report
 
+# The format versions the readers of python/aeflow understand: one list for both.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from aeflow.files import VERSIONS  # noqa: E402
+
 matplotlib.use("Agg")  # files only: no display needed (a compute node has none)
 import matplotlib.animation as animation  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 
-KNOWN_VERSIONS = {
-    "aeflow-metrics": {1},
-    "aeflow-encoded": {1},
-    "aeflow-decoded": {1},
-    "aeflow-sweep": {1},
-}
 DIGIT_COLOURS = plt.get_cmap("tab10")
 DPI = 100
 
@@ -77,10 +75,10 @@ def open_aeflow(path, format_name):
         f.close()
         raise PlotError(f"{path}: is {found!r}, not an {format_name} file")
     version = int(f.attrs.get("format_version", -1))
-    if version not in KNOWN_VERSIONS[format_name]:
+    if version not in VERSIONS[format_name]:
         f.close()
         raise PlotError(f"{path}: {format_name} format_version {version} is not supported "
-                        f"by this script (it reads {sorted(KNOWN_VERSIONS[format_name])})")
+                        f"by this script (it reads {list(VERSIONS[format_name])})")
     return f
 
 

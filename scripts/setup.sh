@@ -16,13 +16,14 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 # npm: only needed if no working npm is on PATH already (e.g. installed outside Debian).
 # slurm-wlm, munge, iproute2: the tests' Slurm cluster (slurm/local-cluster.sh) and test hosts.
 # python3-matplotlib: scripts/plot.py (the pictures of a run or a sweep); chromium: the test
-# that opens its report page in a browser.
+# that opens its report page in a browser; python3-torch, python3-pytest: python/aeflow's
+# to_torch and its tests.
 PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libboost-program-options-dev libgtest-dev zlib1g-dev libeigen3-dev
-  python3-h5py python3-numpy python3-matplotlib chromium
+  python3-h5py python3-numpy python3-matplotlib chromium python3-torch python3-pytest
   npm
   slurm-wlm munge iproute2 util-linux
 )
