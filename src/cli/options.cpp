@@ -141,15 +141,16 @@ po::options_description model_options() {
       "decoder", text("mirror"),
       "decoder hidden widths, code side first (its output is as wide as the input): e.g. "
       "32,64; mirror (the encoder's, reversed) or none")(
-      "activation", text("sigmoid"), "hidden layers: sigmoid, relu, elu, tanh, linear")(
-      "code-activation", text(""), "the bottleneck layer (default: as --activation)")(
+      "activation", text("elu"), "hidden layers: sigmoid, relu, elu, tanh, linear")(
+      "code-activation", text("linear"),
+      "the bottleneck layer: as --activation's choices ('' for the same as --activation)")(
       "output-activation", text("sigmoid"), "the reconstruction: sigmoid, linear, relu")(
       "tied", flag(), "decoder uses the transposed encoder weights")(
       "init", text("glorot_uniform"), "glorot_uniform or truncated_normal")(
       "init-stddev", text("0.1"), "truncated_normal: standard deviation")(
       "init-bias", text("0"), "initial value of every bias")(
       "dropout", text("0"), "dropout rate on hidden layers while training")(
-      "loss", text("mse"), "mse, rmse, bce (from logits; needs a sigmoid output), l1");
+      "loss", text("bce"), "mse, rmse, bce (from logits; needs a sigmoid output), l1");
   return desc;
 }
 
@@ -167,19 +168,19 @@ po::options_description train_options() {
       "force", flag(), "start over in a run directory that holds checkpoints (deletes them)");
   po::options_description training("Training");
   training.add_options()("optimizer", text("adam"), "sgd, momentum, rmsprop, adagrad, adam")(
-      "lr", text("0.001"), "learning rate")("momentum", text("0.9"), "momentum coefficient")(
+      "lr", text("0.002"), "learning rate")("momentum", text("0.9"), "momentum coefficient")(
       "nesterov", flag(), "Nesterov momentum")("rho", text("0.9"),
                                                "rmsprop: decay of the mean square")(
       "beta1", text("0.9"), "adam: first-moment decay")("beta2", text("0.999"),
                                                         "adam: second-moment decay")(
       "epsilon", text("1e-7"), "rmsprop, adagrad, adam: denominator guard")(
       "initial-accumulator", text("0.1"), "adagrad: starting accumulator")(
-      "lr-schedule", text("constant"), "constant, cosine or step")(
+      "lr-schedule", text("cosine"), "constant, cosine or step")(
       "lr-warmup-steps", text("0"), "linear warm-up over this many steps")(
       "lr-min", text("0"), "cosine: final learning rate")(
       "lr-decay-epochs", text("0"), "step: multiply by --lr-gamma every this many epochs")(
       "lr-gamma", text("0.1"), "step: decay factor")(
-      "batch-size", text("64"), "global batch size, split across ranks")("epochs", text("10"),
+      "batch-size", text("128"), "global batch size, split across ranks")("epochs", text("10"),
                                                                          "epochs to train")(
       "steps", text("0"), "optimizer steps to train instead of epochs (0: use --epochs)")(
       "validation", text("5000"), "the first N training images are the validation split")(

@@ -86,7 +86,8 @@ TEST_F(CliTest, ADecoderThatTiedWeightsCannotUseOrThatIsNotWidthsExits2) {
 }
 
 // Every job in jobs/ is a valid configuration that trains (one step here, on the synthetic
-// set, with a validation split it has room for), and its `# Run:` line names the file itself.
+// set, with a validation split it has room for), its `# Run:` line names the file itself, and it
+// states every setting whose default is a recipe of its own (so no job changes with them).
 TEST_F(CliTest, EveryJobFileTrainsAndItsRunLineNamesIt) {
   std::vector<fs::path> jobs;
   for (const auto& entry : fs::directory_iterator(test::source_dir() + "/jobs"))
@@ -95,6 +96,9 @@ TEST_F(CliTest, EveryJobFileTrainsAndItsRunLineNamesIt) {
   for (const fs::path& job : jobs) {
     const std::string text = read_text(job.string());
     EXPECT_CONTAINS(text, "--config jobs/" + job.filename().string() + " ");
+    for (const char* key : {"encoder", "activation", "code-activation", "output-activation", "loss",
+                            "optimizer", "lr", "lr-schedule", "batch-size"})
+      EXPECT_CONTAINS(text, "\n" + std::string(key) + " = ") << job;
     if (text.find("\n[sweep]\n") != std::string::npos) continue;  // (a sweep's: sweep_test)
     const auto r = run_command(test::aeflow_binary() + " train --config " + job.string() +
                                " --data " + data_ + " --out " + out(job.stem().string()) +
@@ -102,6 +106,20 @@ TEST_F(CliTest, EveryJobFileTrainsAndItsRunLineNamesIt) {
     EXPECT_EQ(r.exit_code, 0) << job << "\n" << r.output;
     EXPECT_CONTAINS(r.output, "aeflow train: 784-");
   }
+}
+
+// With no model options: the recipe README names (ELU, a linear code, BCE, Adam 0.002 with
+// cosine decay, batch 128).
+TEST_F(CliTest, TheDefaultsAreTheMeasuredRecipe) {
+  const auto r = run_command(test::aeflow_binary() + " train --data " + data_ + " --out " +
+                             out("run") + " --validation 100 --test-limit 100 --epochs 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "aeflow train: 784-512-128-10-128-512-784 elu/linear/sigmoid, ");
+  EXPECT_CONTAINS(r.output, ", loss bce, adam; ");
+  EXPECT_CONTAINS(r.output, "global batch 128 on 1 rank(s)");
+  const std::string config = read_text(out("run") + "/config.ini");
+  for (const char* line : {"\nlr = 0.002\n", "\nlr-schedule = cosine\n", "\nlr-min = 0\n"})
+    EXPECT_CONTAINS(config, line);
 }
 
 TEST_F(CliTest, UnknownPrecisionExits2) {
@@ -115,7 +133,7 @@ TEST_F(CliTest, UnknownPrecisionExits2) {
 TEST_F(CliTest, DivergingTrainingStopsWithAClearMessage) {
   const auto r = train("--out " + out("run") +
                        " --activation linear --code-activation linear --output-activation linear"
-                       " --optimizer sgd --lr 1000 --epochs 5");
+                       " --loss mse --optimizer sgd --lr 1000 --epochs 5");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_CONTAINS(r.output, "diverged");
   EXPECT_CONTAINS(r.output, "--lr");
@@ -126,7 +144,8 @@ TEST_F(CliTest, DivergingTrainingStopsWithAClearMessage) {
 TEST_F(CliTest, ADivergingResumeLeavesTheLastGoodCheckpointNewest) {
   const std::string run = out("run");
   const std::string model =
-      " --activation linear --code-activation linear --output-activation linear --optimizer sgd";
+      " --activation linear --code-activation linear --output-activation linear --loss mse"
+      " --optimizer sgd";
   ASSERT_EQ(train("--out " + run + model + " --lr 0.01 --epochs 1").exit_code, 0);
   const io::CheckpointData good = io::read_checkpoint(run + "/checkpoints/latest.h5");
   const auto r = train("--out " + run + model + " --lr 1000 --epochs 5 --resume auto");

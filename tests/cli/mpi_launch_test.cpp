@@ -49,7 +49,7 @@ TEST_F(MpiLaunchTest, ResumeOnAnotherRankCountWorksAndSaysSo) {
   const std::string mpiexec = "timeout 120 mpiexec --oversubscribe -x OMP_NUM_THREADS=1 -n ";
   const std::string train = " " + test::aeflow_binary() + " train --data " + root_ +
                             "/data --encoder 784,32,8 --batch-size 64 --validation 100"
-                            " --test-limit 200 --seed 3 ";
+                            " --test-limit 200 --seed 3 --lr-schedule constant ";
   const auto whole =
       test::run_command(mpiexec + "4" + train + "--epochs 4 --out " + root_ + "/whole");
   ASSERT_EQ(whole.exit_code, 0) << whole.output;

@@ -61,7 +61,8 @@ class PlotTest : public ::testing::Test {
     const std::string out = root_ + "/" + name;
     const auto r = aeflow("train --data " + data_ + " --out " + out + " --encoder 784,32," +
                           std::to_string(k) + " --activation elu --code-activation linear" +
-                          " --epochs 3 --validation 100 --lr 0.003");
+                          " --epochs 3 --validation 100 --lr 0.003 --loss mse --batch-size 64"
+                          " --lr-schedule constant");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return out;
   }

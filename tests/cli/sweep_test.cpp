@@ -29,6 +29,13 @@ namespace fs = std::filesystem;
 using io::RunStatus;
 using io::SweepRow;
 
+// The base model of the tests' sweeps and of the trainings they compare with.
+const std::vector<std::pair<std::string, std::string>> kBaseModel = {{"--activation", "sigmoid"},
+                                                                     {"--code-activation", ""},
+                                                                     {"--loss", "mse"},
+                                                                     {"--lr", "0.001"},
+                                                                     {"--lr-schedule", "constant"}};
+
 class SweepTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -40,13 +47,17 @@ class SweepTest : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(root_, ignored);
   }
   // The words of `aeflow sweep` into OUT (under root_) with the tiny base configuration, and
-  // EXTRA, whose options replace the base's.
+  // EXTRA, whose options replace the base's. The base model is a sigmoid MSE model at a constant
+  // learning rate (the tests' learning rates and divergences are chosen for it), unless EXTRA
+  // names a job file, whose model it is then.
   std::vector<std::string> sweep(const std::string& out, const std::vector<std::string>& extra) {
-    const std::vector<std::pair<std::string, std::string>> base = {
+    std::vector<std::pair<std::string, std::string>> base = {
         {"--data", data_},         {"--out", root_ + "/" + out},
         {"--encoder", "784,32,4"}, {"--batch-size", "64"},
         {"--validation", "100"},   {"--test-limit", "200"},
         {"--seed", "3"},           {"--epochs", "2"}};
+    if (std::find(extra.begin(), extra.end(), "--config") == extra.end())
+      base.insert(base.end(), kBaseModel.begin(), kBaseModel.end());
     std::vector<std::string> words = {test::aeflow_binary(), "sweep"};
     for (const auto& [option, value] : base)
       if (std::find(extra.begin(), extra.end(), option) == extra.end())
@@ -275,7 +286,15 @@ TEST_F(SweepTest, ARunOfTheSweepHasTheBitsOfTrainOnAsManyRanks) {
                                "--seed",
                                "3",
                                "--epochs",
-                               "2"});
+                               "2",
+                               "--activation",
+                               "sigmoid",
+                               "--code-activation",
+                               "",
+                               "--loss",
+                               "mse",
+                               "--lr-schedule",
+                               "constant"});
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
   const SweepRow r = table("s").at(0);
   EXPECT_EQ(r.ranks, 2);

@@ -52,7 +52,7 @@ MODELS = {
     "plain": ["--encoder", "784,32,4", "--activation", "elu", "--code-activation", "linear",
               "--loss", "bce"],
     "tied": ["--encoder", "784,24,3", "--tied", "--activation", "tanh", "--output-activation",
-             "linear"],
+             "linear", "--loss", "mse"],
     "asymmetric": ["--encoder", "784,32,2", "--decoder", "8,16", "--activation", "relu"],
 }
 
