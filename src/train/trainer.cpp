@@ -34,6 +34,7 @@
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
 #include "aeflow/train/data_parallel_step.hpp"
+#include "aeflow/train/progress_line.hpp"
 #include "aeflow/train/resume_policy.hpp"
 #include "aeflow/train/run_directory.hpp"
 #include "aeflow/train/run_lock.hpp"
@@ -62,6 +63,7 @@ class Trainer {
       : config_(config),
         comm_(comm),
         log_(log),
+        progress_(log, config.live_progress && comm.is_root()),
         stop_(stop),
         shared_(shared),
         loss_(config.loss),
@@ -87,12 +89,15 @@ class Trainer {
   void write_checkpoint(bool best);
   void restore(const io::CheckpointData& checkpoint, const std::string& path);
   void print(const std::string& line) const {
+    progress_.clear();
     if (comm_.is_root()) log_ << line << std::endl;
   }
+  void show_progress();
 
   const TrainConfig& config_;
   mpi::Communicator comm_;
   std::ostream& log_;
+  mutable ProgressLine progress_;  // (cleared by print, which is const)
   const StopRequest& stop_;
   const SharedWork& shared_;
   model::Loss loss_;
@@ -341,6 +346,7 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
     ++steps_timed_;
   }
   first_step_done_ = true;
+  if (progress_.due()) show_progress();
 
   if (config_.eval_every > 0 && state_.global_step % config_.eval_every == 0 &&
       validation_.count > 0) {
@@ -352,6 +358,29 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
     print(line.str());
   }
   return result.stop;
+}
+
+// "epoch 3/10  step 120/430 (28%)  train bce 0.0812  61234 samples/s  ETA 0:01:12": where the
+// epoch is, on a terminal (between the epoch lines).
+void Trainer::show_progress() {
+  const int64_t steps_per_epoch = int64_t(sharder_->steps_per_epoch());
+  std::ostringstream text;
+  text << "epoch " << state_.epoch + 1;
+  if (config_.steps <= 0) text << "/" << config_.epochs;
+  text << "  step " << state_.step_in_epoch << "/" << steps_per_epoch << " ("
+       << 100 * state_.step_in_epoch / std::max<int64_t>(1, steps_per_epoch) << "%)";
+  if (state_.train_loss_images > 0)
+    text << "  train " << model::to_string(config_.loss) << " " << std::setprecision(5)
+         << loss_.value(state_.train_loss_total,
+                        double(state_.train_loss_images) * double(train_.width()));
+  if (steps_timed_ > 0 && step_seconds_sum_ > 0) {
+    const double per_step = step_seconds_sum_ / double(steps_timed_);
+    text << std::fixed << std::setprecision(0) << "  " << double(config_.batch_size) / per_step
+         << " samples/s  ETA "
+         << format_duration(per_step *
+                            double(std::max<int64_t>(0, total_steps_ - state_.global_step)));
+  }
+  progress_.show(text.str());
 }
 
 void Trainer::end_of_epoch(double epoch_seconds, int64_t epoch_samples, bool partial) {

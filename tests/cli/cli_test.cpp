@@ -122,6 +122,24 @@ TEST_F(CliTest, TheDefaultsAreTheMeasuredRecipe) {
     EXPECT_CONTAINS(config, line);
 }
 
+// On a terminal (a pseudo-terminal from util-linux's script) a progress line is rewritten in
+// place between the epoch lines; into a pipe, as under Slurm, only the lines that stay.
+TEST_F(CliTest, AProgressLineOnATerminalAndNoneInAPipe) {
+  if (run_command("command -v script").exit_code != 0)
+    AEFLOW_SKIP_OR_REQUIRE("no script(1) (util-linux) to give the run a terminal");
+  const std::string args = " --out " + out("run") + " --epochs 2 --force";
+  const auto piped = train(args);
+  ASSERT_EQ(piped.exit_code, 0) << piped.output;
+  EXPECT_EQ(piped.output.find('\r'), std::string::npos) << piped.output;
+  const std::string command = test::aeflow_binary() + " train --data " + data_ +
+                              " --encoder 784,32,8 --validation 100 --test-limit 100" + args;
+  const auto terminal = run_command("script -qec '" + command + "' /dev/null");
+  ASSERT_EQ(terminal.exit_code, 0) << terminal.output;
+  EXPECT_CONTAINS(terminal.output, "\repoch 1/2  step 1/4 (25%)  train bce ");
+  // The epoch's own line replaces the progress line (cleared first), and stays.
+  EXPECT_CONTAINS(terminal.output, "\repoch 1/2  step 4  train bce ");
+}
+
 TEST_F(CliTest, UnknownPrecisionExits2) {
   const auto r = train("--out " + out("run") + " --precision fp16");
   EXPECT_EQ(r.exit_code, 2) << r.output;

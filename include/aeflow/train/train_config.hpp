@@ -59,7 +59,8 @@ struct TrainConfig {
   double bucket_mb = 1.0;      // overlap: start a reduction once this much is ready
   int64_t check_replicas = 0;  // > 0: every N steps, check parameters are identical on all ranks
 
-  int threads = 0;  // OpenMP threads per rank; 0: the rule of mpi/thread_plan.hpp
+  int threads = 0;             // OpenMP threads per rank; 0: the rule of mpi/thread_plan.hpp
+  bool live_progress = false;  // a progress line rewritten in place (the log is a terminal)
   model::Precision precision = model::Precision::kFp32;  // of the matmuls (network.hpp)
   int64_t fail_at_step = -1;  // fault injection: the rank below throws at this step
   int fail_rank = 0;          // (-1: every rank)
