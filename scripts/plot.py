@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Draw the pictures of an aeflow run or sweep from the files aeflow wrote.
 
-Usage: scripts/plot.py [--aeflow BIN] [--no-walks] DIR [DIR ...]
+Usage: scripts/plot.py [--aeflow BIN] [--no-walks] [--tsne] DIR [DIR ...]
 
 DIR is a run directory (it holds metrics.h5; encoded.h5 and checkpoints/ are used when there)
 or a sweep directory (it holds sweep.h5). The pictures go to DIR/plots/, the page to
@@ -16,6 +16,8 @@ DIR/report.html, and their paths are printed, one a line:
                               k = 3 a 3-D scatter, larger k their projection on the codes' two
                               principal axes (from encoded.h5, else the codes of metrics.h5's
                               samples)
+         latent_tsne.png      with --tsne: the first 3000 codes laid out by t-SNE
+                              (scikit-learn), coloured by digit
          per_class.png        RMSE per digit beside PCA's at the same k
          errors.png           the distribution of per-image error, beside PCA's
          walk_grid.png        images decoded from a grid over the codes' plane (needs the
@@ -253,6 +255,25 @@ def plot_latent(codes, labels, source, out, name, written):
     save(fig, os.path.join(out, "latent.png"), written)
 
 
+def plot_tsne(codes, labels, out, name, written, count=3000):
+    """The first COUNT codes laid out by t-SNE (scikit-learn), coloured by digit."""
+    from sklearn.manifold import TSNE  # (only with --tsne: python3-sklearn)
+
+    codes, labels = codes[:count], labels[:count]
+    xy = TSNE(n_components=2, init="pca", learning_rate="auto", perplexity=30,
+              random_state=0).fit_transform(codes.astype(np.float64))
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    for label in np.unique(labels):
+        mask = labels == label
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=3, color=DIGIT_COLOURS(int(label) % 10),
+                   label=str(label))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(markerscale=4, fontsize=8, loc="best", title="digit")
+    ax.set_title(f"{name}: t-SNE of {len(codes)} {codes.shape[1]}-dimensional codes")
+    save(fig, os.path.join(out, "latent_tsne.png"), written)
+
+
 def plot_per_class(metrics, out, name, written):
     table = metrics["per_class"]
     labels = table["label"][...]
@@ -371,7 +392,7 @@ def plot_walks(run_dir, codes, out, name, aeflow, written, grid=15, steps=24):
     written.append(gif)
 
 
-def plot_run(run_dir, aeflow, walks):
+def plot_run(run_dir, aeflow, walks, tsne=False):
     out = os.path.join(run_dir, "plots")
     os.makedirs(out, exist_ok=True)
     name = title_of(run_dir)
@@ -382,6 +403,8 @@ def plot_run(run_dir, aeflow, walks):
         plot_training(metrics, out, name, written)
         codes, labels, source = run_codes(run_dir, metrics)
         plot_latent(codes, labels, source, out, name, written)
+        if tsne:
+            plot_tsne(codes, labels, out, name, written)
         plot_per_class(metrics, out, name, written)
         plot_errors(metrics, out, name, written)
     if walks:
@@ -393,7 +416,7 @@ def plot_run(run_dir, aeflow, walks):
 # --- a sweep ---------------------------------------------------------------------------------
 
 
-def plot_sweep(sweep_dir, aeflow, walks):
+def plot_sweep(sweep_dir, aeflow, walks, tsne=False):
     """The sweep's pictures and page, after each finished run's own (which the page links)."""
     written = []
     with open_aeflow(os.path.join(sweep_dir, "sweep.h5"), "aeflow-sweep") as f:
@@ -407,7 +430,7 @@ def plot_sweep(sweep_dir, aeflow, walks):
     run_dirs = [os.path.join(sweep_dir, d) for d, is_done in zip(names, done) if is_done]
     for run_dir in run_dirs:
         if os.path.exists(os.path.join(run_dir, "metrics.h5")):
-            written += plot_run(run_dir, aeflow, walks)
+            written += plot_run(run_dir, aeflow, walks, tsne)
     return written + plot_sweep_pictures(sweep_dir)
 
 
@@ -479,14 +502,17 @@ def main():
                         "build/release/aeflow beside this script, else aeflow on PATH)")
     parser.add_argument("--no-walks", action="store_true",
                         help="skip the latent walks (they run aeflow decode)")
+    parser.add_argument("--tsne", action="store_true",
+                        help="also lay the codes out with t-SNE (python3-sklearn; slow: 3000 "
+                        "codes take tens of seconds)")
     args = parser.parse_args()
     aeflow = find_aeflow(args.aeflow)
     try:
         for directory in args.dirs:
             if os.path.exists(os.path.join(directory, "sweep.h5")):
-                written = plot_sweep(directory, aeflow, not args.no_walks)
+                written = plot_sweep(directory, aeflow, not args.no_walks, args.tsne)
             elif os.path.exists(os.path.join(directory, "metrics.h5")):
-                written = plot_run(directory, aeflow, not args.no_walks)
+                written = plot_run(directory, aeflow, not args.no_walks, args.tsne)
             else:
                 raise PlotError(f"{directory}: holds neither metrics.h5 (a run) nor sweep.h5 "
                                 "(a sweep)")

@@ -74,6 +74,7 @@ CAPTIONS = {
     "training.png": "fixed images reconstructed as training went on",
     "training.gif": "the same, every epoch, animated",
     "latent.png": "the codes, coloured by digit",
+    "latent_tsne.png": "the codes laid out by t-SNE",
     "per_class.png": "error per digit beside PCA's",
     "errors.png": "distribution of per-image error",
     "walk_grid.png": "decoded from a grid over the codes' plane",

@@ -17,13 +17,13 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 # slurm-wlm, munge, iproute2: the tests' Slurm cluster (slurm/local-cluster.sh) and test hosts.
 # python3-matplotlib: scripts/plot.py (the pictures of a run or a sweep); chromium: the test
 # that opens its report page in a browser; python3-torch, python3-pytest: python/aeflow's
-# to_torch and its tests.
+# to_torch and its tests; python3-sklearn: plot.py --tsne.
 PACKAGES=(
   cmake g++ make pkg-config
   libdnnl-dev ocl-icd-opencl-dev
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libboost-program-options-dev libgtest-dev zlib1g-dev libeigen3-dev
-  python3-h5py python3-numpy python3-matplotlib chromium python3-torch python3-pytest
+  python3-h5py python3-numpy python3-matplotlib chromium python3-torch python3-pytest python3-sklearn
   npm
   slurm-wlm munge iproute2 util-linux
 )

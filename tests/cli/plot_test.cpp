@@ -113,15 +113,19 @@ TEST_F(PlotTest, ARunWithItsEncodedFileGetsEveryPictureAndTheWalks) {
 }
 
 // No encoded.h5 and a 3-wide code: the latent scatter (3-D) comes from metrics.h5's samples;
-// with --no-walks nothing is decoded.
+// with --no-walks nothing is decoded; --tsne adds the t-SNE layout (scikit-learn).
 TEST_F(PlotTest, ARunWithOnlyItsMetricsGetsThePicturesThatNeedNothingElse) {
+  if (run_command(std::string(AEFLOW_PYTHON) + " -c 'import sklearn'").exit_code != 0)
+    AEFLOW_SKIP_OR_REQUIRE(AEFLOW_PYTHON << " lacks sklearn (scripts/setup.sh installs "
+                                            "python3-sklearn)");
   const std::string run = train("k3", 3);
-  const auto r = plot("--no-walks " + run);
+  const auto r = plot("--no-walks --tsne " + run);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::vector<std::string> paths = printed(r.output);
-  EXPECT_EQ(names(paths), (std::vector<std::string>{"reconstructions.png", "loss.png",
-                                                    "training.png", "training.gif", "latent.png",
-                                                    "per_class.png", "errors.png", "report.html"}));
+  EXPECT_EQ(names(paths),
+            (std::vector<std::string>{"reconstructions.png", "loss.png", "training.png",
+                                      "training.gif", "latent.png", "latent_tsne.png",
+                                      "per_class.png", "errors.png", "report.html"}));
   expect_pictures({paths.begin(), paths.end() - 1});
   EXPECT_FALSE(fs::exists(run + "/plots/walk_grid.png"));
 }
