@@ -71,6 +71,7 @@ int encode_command(const std::vector<std::string>& args) {
   config.chunk_rows = size_t(get_int(v, "chunk", 1));
   config.deflate = int(get_int(v, "deflate", 0));
   config.force = get_bool(v, "force");
+  config.live_progress = stdout_is_a_terminal();
   use_threads(get_threads(v), comm);
   std::ostream null_stream(nullptr);
   infer::run_encode(config, comm, comm.is_root() ? std::cout : null_stream);

@@ -1,9 +1,11 @@
 #include "options.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -67,6 +69,11 @@ int get_threads(const po::variables_map& values) {
     throw InputError("--threads " + get(values, "threads") + ": at most " +
                      std::to_string(kMaxThreads) + " (more threads than cores only slows it down)");
   return int(threads);
+}
+
+bool stdout_is_a_terminal() {
+  const char* term = std::getenv("TERM");
+  return isatty(STDOUT_FILENO) && !(term && std::string(term) == "dumb");
 }
 
 void use_threads(int requested, const mpi::Communicator& comm) {
@@ -181,7 +188,7 @@ po::options_description train_options() {
       "lr-decay-epochs", text("0"), "step: multiply by --lr-gamma every this many epochs")(
       "lr-gamma", text("0.1"), "step: decay factor")(
       "batch-size", text("128"), "global batch size, split across ranks")("epochs", text("10"),
-                                                                         "epochs to train")(
+                                                                          "epochs to train")(
       "steps", text("0"), "optimizer steps to train instead of epochs (0: use --epochs)")(
       "validation", text("5000"), "the first N training images are the validation split")(
       "train-limit", text("0"), "train on at most N images (0: all)")(

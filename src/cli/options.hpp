@@ -49,6 +49,10 @@ int get_threads(const po::variables_map& values);
 // may run on shared among the node's ranks on them), applied to OpenMP; rank 0 prints the choice
 // and a warning when an explicit choice oversubscribes a node. Collective over COMM.
 void use_threads(int requested, const mpi::Communicator& comm);
+
+// Whether stdout is a terminal that a progress line may be rewritten on (not TERM=dumb): a file
+// or a pipe (Slurm's output) gets only the lines that stay.
+bool stdout_is_a_terminal();
 inline constexpr const char* kThreadsHelp =
     "OpenMP threads per rank (0: OMP_NUM_THREADS if set, else the CPUs this rank may run on, "
     "shared among the ranks of its node that may run on them)";

@@ -1,8 +1,4 @@
-#include <unistd.h>
-
-#include <cstdlib>
 #include <iostream>
-#include <string>
 
 #include "aeflow/mpi/communicator.hpp"
 #include "aeflow/train/trainer.hpp"
@@ -26,10 +22,7 @@ int train_command(const std::vector<std::string>& args) {
     std::cout << "note: --steps " << config.steps << " decides when the run ends; --epochs "
               << config.epochs << " is ignored" << std::endl;
   config.config_ini = resolved_ini(parsed.values, desc);
-  // A terminal gets a progress line rewritten in place; a file or a pipe (Slurm's output) only
-  // the lines that stay.
-  const char* term = std::getenv("TERM");
-  config.live_progress = isatty(STDOUT_FILENO) && !(term && std::string(term) == "dumb");
+  config.live_progress = stdout_is_a_terminal();
   use_threads(config.threads, comm);
   std::ostream null_stream(nullptr);
   const train::TrainResult result =

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/base/progress_line.hpp"
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/idx.hpp"
@@ -159,8 +160,10 @@ std::string fixed(double value, int digits) {
 }
 
 // Encodes SOURCE's rows of this rank into the writer's current split (see encode.hpp).
+// PROGRESS shows rank 0's rounds (every rank has as many, give or take one).
 EncodeSplitStats encode_split(RowSource& source, model::Network& network, size_t piece_rows,
-                              io::EncodedWriter& writer, const mpi::Communicator& comm) {
+                              io::EncodedWriter& writer, const mpi::Communicator& comm,
+                              ProgressLine& progress) {
   EncodeSplitStats stats;
   stats.name = source.name;
   stats.count = source.count;
@@ -196,7 +199,11 @@ EncodeSplitStats encode_split(RowSource& source, model::Network& network, size_t
     writer.write_rows(first, count, {latent.data(), count * k}, {labels.data(), count},
                       {index.data(), count});
     stats.write_seconds += since(start);
+    if (progress.due())
+      progress.show("encoding " + source.name + ": " + std::to_string((round + 1) * 100 / rounds) +
+                    "% of " + std::to_string(n) + " images");
   }
+  progress.clear();
   return stats;
 }
 
@@ -275,7 +282,8 @@ EncodeResult run_encode(const EncodeConfig& config, const mpi::Communicator& com
     comm.barrier();  // time the split alone, not the slowest rank's checksums
     const auto split_start = Clock::now();
     writer.begin_split(split);
-    EncodeSplitStats stats = encode_split(*source, network, piece_rows, writer, comm);
+    ProgressLine progress(log, config.live_progress && comm.is_root());
+    EncodeSplitStats stats = encode_split(*source, network, piece_rows, writer, comm, progress);
     stats.seconds = since(split_start);
     const double per_second = double(stats.count) / std::max(stats.seconds, 1e-9);
     log << "encoded " << stats.name << ": " << stats.count << " images on " << comm.size()

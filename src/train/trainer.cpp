@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/base/progress_line.hpp"
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/sharder.hpp"
@@ -34,7 +35,6 @@
 #include "aeflow/model/network.hpp"
 #include "aeflow/model/optimizer.hpp"
 #include "aeflow/train/data_parallel_step.hpp"
-#include "aeflow/train/progress_line.hpp"
 #include "aeflow/train/resume_policy.hpp"
 #include "aeflow/train/run_directory.hpp"
 #include "aeflow/train/run_lock.hpp"

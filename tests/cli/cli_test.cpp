@@ -123,7 +123,8 @@ TEST_F(CliTest, TheDefaultsAreTheMeasuredRecipe) {
 }
 
 // On a terminal (a pseudo-terminal from util-linux's script) a progress line is rewritten in
-// place between the epoch lines; into a pipe, as under Slurm, only the lines that stay.
+// place between the epoch lines (and encode's split lines); into a pipe, as under Slurm, only
+// the lines that stay.
 TEST_F(CliTest, AProgressLineOnATerminalAndNoneInAPipe) {
   if (run_command("command -v script").exit_code != 0)
     AEFLOW_SKIP_OR_REQUIRE("no script(1) (util-linux) to give the run a terminal");
@@ -138,6 +139,16 @@ TEST_F(CliTest, AProgressLineOnATerminalAndNoneInAPipe) {
   EXPECT_CONTAINS(terminal.output, "\repoch 1/2  step 1/4 (25%)  train bce ");
   // The epoch's own line replaces the progress line (cleared first), and stays.
   EXPECT_CONTAINS(terminal.output, "\repoch 1/2  step 4  train bce ");
+  // encode too, a split at a time.
+  const std::string encode = test::aeflow_binary() + " encode --checkpoint " + out("run") +
+                             "/checkpoints/latest.h5 --data " + data_ + " --chunk 256 --out " +
+                             out("codes.h5");
+  const auto encoded = run_command("script -qec '" + encode + "' /dev/null");
+  ASSERT_EQ(encoded.exit_code, 0) << encoded.output;
+  EXPECT_CONTAINS(encoded.output, "\rencoding train: 33% of 600 images");
+  const auto encoded_piped = run_command(encode + " --force");
+  ASSERT_EQ(encoded_piped.exit_code, 0) << encoded_piped.output;
+  EXPECT_EQ(encoded_piped.output.find('\r'), std::string::npos) << encoded_piped.output;
 }
 
 TEST_F(CliTest, UnknownPrecisionExits2) {

@@ -32,9 +32,10 @@ struct EncodeConfig {
   // A directory's splits ("train", "test"; empty: both). A file is one split, named by the one
   // name given here ("data" when empty).
   std::vector<std::string> splits;
-  size_t chunk_rows = 4096;  // rows per HDF5 chunk and per read; rounded up to kEncodeBlockRows
-  int deflate = 1;           // gzip level of the output chunks, 0 for none
-  bool force = false;        // overwrite OUT
+  size_t chunk_rows = 4096;    // rows per HDF5 chunk and per read; rounded up to kEncodeBlockRows
+  int deflate = 1;             // gzip level of the output chunks, 0 for none
+  bool force = false;          // overwrite OUT
+  bool live_progress = false;  // rank 0 rewrites a progress line in place (log is a terminal)
 };
 
 struct EncodeSplitStats {

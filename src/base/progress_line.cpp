@@ -1,6 +1,6 @@
-#include "aeflow/train/progress_line.hpp"
+#include "aeflow/base/progress_line.hpp"
 
-namespace aeflow::train {
+namespace aeflow {
 
 bool ProgressLine::due() const {
   return enabled_ && (last_ == std::chrono::steady_clock::time_point{} ||
@@ -22,4 +22,4 @@ void ProgressLine::clear() {
   shown_ = 0;
 }
 
-}  // namespace aeflow::train
+}  // namespace aeflow

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-namespace aeflow::train {
+namespace aeflow {
 
 class ProgressLine {
  public:
@@ -28,4 +28,4 @@ class ProgressLine {
   std::chrono::steady_clock::time_point last_{};
 };
 
-}  // namespace aeflow::train
+}  // namespace aeflow
