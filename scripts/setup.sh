@@ -23,7 +23,8 @@ PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libboost-program-options-dev libgtest-dev zlib1g-dev libeigen3-dev
-  python3-h5py python3-numpy python3-matplotlib chromium python3-torch python3-pytest python3-sklearn
+  python3-h5py python3-numpy python3-matplotlib python3-torch python3-pytest python3-sklearn
+  chromium
   npm
   slurm-wlm munge iproute2 util-linux
 )
