@@ -71,7 +71,22 @@ int get_threads(const po::variables_map& values) {
   return int(threads);
 }
 
+namespace {
+
+// Whether a launcher (mpirun, srun) started this process: read before main, since MPI_Init sets
+// the same variables in a process started alone.
+const bool kStartedByALauncher = [] {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_PROCID"})
+    if (std::getenv(name)) return true;
+  return false;
+}();
+
+}  // namespace
+
 bool stdout_is_a_terminal() {
+  // A rank that mpirun started writes to a pseudo-terminal of mpirun's whatever mpirun's own
+  // output is (a Slurm log file, say): under a launcher there is no telling, so no.
+  if (kStartedByALauncher) return false;
   const char* term = std::getenv("TERM");
   return isatty(STDOUT_FILENO) && !(term && std::string(term) == "dumb");
 }

@@ -50,8 +50,9 @@ int get_threads(const po::variables_map& values);
 // and a warning when an explicit choice oversubscribes a node. Collective over COMM.
 void use_threads(int requested, const mpi::Communicator& comm);
 
-// Whether stdout is a terminal that a progress line may be rewritten on (not TERM=dumb): a file
-// or a pipe (Slurm's output) gets only the lines that stay.
+// Whether stdout is a terminal that a progress line may be rewritten on (not TERM=dumb, and not
+// a rank started by an MPI launcher, whose stdout is a pseudo-terminal whatever the launcher's
+// is): a file or a pipe (Slurm's output) gets only the lines that stay.
 bool stdout_is_a_terminal();
 inline constexpr const char* kThreadsHelp =
     "OpenMP threads per rank (0: OMP_NUM_THREADS if set, else the CPUs this rank may run on, "
