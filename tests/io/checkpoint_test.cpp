@@ -426,6 +426,28 @@ TEST(CheckpointTest, ShapeMismatchIsRefusedNamingTheDataset) {
                            {path, "/model/layer_00/weight has shape [4,6], expected [5,6]"});
 }
 
+// A dataset of the wrong type: a weight stored as float64 (as another tool might write it), the
+// optimizer step as a string. Each is refused naming the dataset or attribute and the type.
+TEST(CheckpointTest, ADatasetOrAttributeOfTheWrongTypeIsRefusedNamingIt) {
+  const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
+  write_checkpoint(path, sample_checkpoint(false));
+  {  // (the wrapper cannot delete datasets)
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(H5Ldelete(file, "model/layer_01/weight", H5P_DEFAULT), 0);
+    H5Fclose(file);
+  }
+  h5::File::open(path, h5::Access::kReadWrite)
+      .open_group("model/layer_01")
+      .write_dataset<double>("weight", std::vector<double>(2 * 4, 0.5), {2, 4});
+  expect_error<InputError>([&] { read_checkpoint(path); },
+                           {path + ": /model/layer_01/weight is float64, expected float32"});
+  write_checkpoint(path, sample_checkpoint(false));
+  h5::File::open(path, h5::Access::kReadWrite)
+      .open_group("optimizer")
+      .set_string_attribute("step", "seventeen");
+  expect_error<InputError>([&] { read_checkpoint(path); }, {path, "step"});
+}
+
 TEST(CheckpointTest, WriterRefusesParametersThatDoNotMatchTheSpec) {
   const std::string path = test::make_temp_dir("checkpoint") + "/ck.h5";
   CheckpointData bad = sample_checkpoint(false);
