@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints the tests a ctest run skipped, with the reason each gave, and last the counts, from
+"""Prints the tests a ctest run skipped, with the reason each gave, the faults the tests
+injected and survived (their "aeflow-count NAME N" lines, summed), and last the counts, from
 ctest's JUnit file.
 
 Usage: scripts/test-summary.py JUNIT_XML    (scripts/test.sh runs it after ctest)
@@ -26,7 +27,12 @@ def main():
     except (OSError, ElementTree.ParseError) as error:
         sys.exit(f"test-summary.py: cannot read {sys.argv[1]}: {error}")
     skipped, failed, passed = [], 0, 0
+    counts = {}  # "aeflow-count NAME N" lines of the tests (tests/test_support.hpp)
     for case in root.iter("testcase"):
+        for line in (case.findtext("system-out") or "").splitlines():
+            words = line.split()
+            if len(words) == 3 and words[0] == "aeflow-count" and words[2].lstrip("-").isdigit():
+                counts[words[1]] = counts.get(words[1], 0) + int(words[2])
         if case.get("status") == "skipped" or case.find("skipped") is not None:
             skipped.append((case.get("name"), reason(case.findtext("system-out"))))
         elif case.find("failure") is not None or case.find("error") is not None:
@@ -36,6 +42,8 @@ def main():
     print(f"{len(skipped)} test(s) skipped" + (":" if skipped else ""))
     for name, why in skipped:
         print(f"  {name}: {why}")
+    if counts:
+        print("fault counts: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print(f"ctest: {passed} passed, {failed} failed, {len(skipped)} skipped")
 
 

@@ -35,6 +35,11 @@ bool all_required() {
   return value && std::string(value) == "1";
 }
 
+void record_count(const std::string& name, long count) {
+  std::printf("aeflow-count %s %ld\n", name.c_str(), count);
+  std::fflush(stdout);
+}
+
 std::string make_temp_dir(const std::string& tag) {
   static std::atomic<int> counter{0};
   const char* base = std::getenv("TMPDIR");

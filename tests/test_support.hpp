@@ -46,6 +46,10 @@ void expect_error(F f, const std::vector<std::string>& parts) {
   }
 }
 
+// Prints "aeflow-count NAME N" for scripts/test-summary.py, which sums each NAME over the run and
+// prints the totals (the fault counts docs/reliability.md quotes).
+void record_count(const std::string& name, long count);
+
 // A fresh directory under $TMPDIR (or /tmp), unique per call.
 std::string make_temp_dir(const std::string& tag);
 

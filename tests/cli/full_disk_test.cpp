@@ -71,6 +71,7 @@ TEST_F(FullDiskTest, EncodeFailsWithTheReasonAndTheOldOutputStaysWhole) {
   const std::string old_sum = test::read_text(root_ + "/before.md5");
   const auto now = test::run_command("md5sum " + after() + "/codes.h5");
   EXPECT_EQ(now.output.substr(0, 32), old_sum.substr(0, 32));
+  if (!HasFailure()) test::record_count("full_disks_survived", 1);
 }
 
 TEST_F(FullDiskTest, EvalFailsWithTheReasonAndLeavesNoFile) {
@@ -83,6 +84,7 @@ TEST_F(FullDiskTest, EvalFailsWithTheReasonAndLeavesNoFile) {
   EXPECT_CONTAINS(output, "No space left on device");
   EXPECT_FALSE(fs::exists(after() + "/metrics.h5")) << output;
   EXPECT_FALSE(fs::exists(after() + "/metrics.h5.tmp")) << output;
+  if (!HasFailure()) test::record_count("full_disks_survived", 1);
 }
 
 }  // namespace

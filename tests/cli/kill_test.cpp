@@ -124,6 +124,8 @@ TEST_F(KillTest, TrainingKilledAtRandomMomentsEndsWithTheBitsOfOneNeverKilled) {
   EXPECT_EQ(b.state.global_step, a.state.global_step);
   EXPECT_EQ(b.state.epoch, 150);
   EXPECT_TRUE(bits(a) == bits(b)) << "after " << kills << " kills the parameters differ";
+  test::record_count("train_kills_injected", kills);
+  if (!HasFailure()) test::record_count("train_kills_survived", kills);
 }
 
 // encode writes NAME.tmp and renames it whole: killed at any moment during a --force rewrite,
@@ -148,6 +150,8 @@ TEST_F(KillTest, EncodeKilledMidWriteLeavesTheOldOutputWhole) {
     // Either the old file or a whole new one (same model: the same codes) under the real name.
     EXPECT_EQ(io::h5::File::open(codes).read_dataset<float>("train/latent"), old);
   }
+  test::record_count("encode_kills_injected", 10);
+  if (!HasFailure()) test::record_count("encode_kills_survived", 10);
 }
 
 }  // namespace
