@@ -22,7 +22,9 @@ TEST(InstallTest, TheBinaryScriptsJobsAndDocsLandUnderThePrefixAndTheBinaryRuns)
   for (const char* file :
        {"bin/aeflow", "share/aeflow/slurm/train.sbatch", "share/aeflow/jobs/quickstart.ini",
         "share/aeflow/jobs/sweep_bottleneck.ini", "share/doc/aeflow/README.md",
-        "share/doc/aeflow/hdf5-schema.md", "share/doc/aeflow/architecture.md"})
+        "share/doc/aeflow/hdf5-schema.md", "share/doc/aeflow/architecture.md",
+        "share/aeflow/scripts/plot.py", "share/aeflow/scripts/report.py",
+        "share/aeflow/python/aeflow/__init__.py", "share/aeflow/python/aeflow/files.py"})
     EXPECT_TRUE(fs::is_regular_file(prefix + "/" + file)) << file << "\n" << install.output;
   EXPECT_NE(fs::status(prefix + "/bin/aeflow").permissions() & fs::perms::owner_exec,
             fs::perms::none);
@@ -39,6 +41,11 @@ TEST(InstallTest, TheBinaryScriptsJobsAndDocsLandUnderThePrefixAndTheBinaryRuns)
                         "/share/aeflow/jobs/sweep_bottleneck.ini " + "--array-count");
   EXPECT_EQ(count.exit_code, 0) << count.output;
   EXPECT_EQ(count.output, "8\n");
+  // The installed plot.py finds the installed package (its format versions) and runs.
+  const auto plot = test::run_command("cd / && " + std::string(AEFLOW_PYTHON) + " " + prefix +
+                                      "/share/aeflow/scripts/plot.py --help");
+  EXPECT_EQ(plot.exit_code, 0) << plot.output;
+  EXPECT_CONTAINS(plot.output, "usage: plot.py");
 }
 
 }  // namespace
