@@ -38,6 +38,7 @@ refused, as aeflow refuses them. Uses Debian's python3-h5py, python3-numpy, pyth
 """
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -149,9 +150,10 @@ def plot_loss(metrics, out, name, written):
     save(fig, os.path.join(out, "loss.png"), written)
 
 
-def plot_training(metrics, out, name, written, rows_shown=6):
+def plot_training(metrics, out, name, written, rows_shown=6, frames_shown=100):
     """The fixed images aeflow train reconstructs after every epoch: a picture of the inputs over
-    the reconstructions at a few epochs, and an animation of every epoch."""
+    the reconstructions at a few epochs, and an animation of every epoch (of at most
+    FRAMES_SHOWN, evenly spaced, the last always among them)."""
     if "snapshots" not in metrics["history"]:
         return
     snapshots = metrics["history/snapshots"]
@@ -191,22 +193,42 @@ def plot_training(metrics, out, name, written, rows_shown=6):
         title.set_text(f"{name}: epoch {epochs[i]}")
         return pictures + [title]
 
-    movie = animation.FuncAnimation(fig, show, frames=len(epochs))
+    frame_list = np.unique(np.linspace(0, len(epochs) - 1, min(frames_shown, len(epochs)))
+                           .round().astype(int))
+    movie = animation.FuncAnimation(fig, show, frames=frame_list)
     gif = os.path.join(out, "training.gif")
     movie.save(gif, writer=animation.PillowWriter(fps=4), dpi=DPI)
     plt.close(fig)
     written.append(gif)
 
 
+def md5_of(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def run_codes(run_dir, metrics):
-    """The test codes and labels: encoded.h5's when the run has one, else metrics.h5's samples."""
+    """The test codes and labels: encoded.h5's when the run has one, else metrics.h5's samples;
+    with the source's name and the checkpoint that made them (None when it is not at hand), so
+    that the walks decode with the same model."""
     encoded_path = os.path.join(run_dir, "encoded.h5")
     if os.path.exists(encoded_path):
         with open_aeflow(encoded_path, "aeflow-encoded") as f:
             if "test" in f and "label" in f["test"]:
-                return f["test/latent"][...], f["test/label"][...], "encoded.h5, test split"
+                made_by = f.attrs.get("checkpoint_md5")
+                candidates = [f.attrs.get("checkpoint", "")] + [
+                    os.path.join(run_dir, "checkpoints", name) for name in ("best.h5", "latest.h5")]
+                checkpoint = next((c for c in candidates
+                                   if c and os.path.exists(c) and md5_of(c) == made_by), None)
+                return (f["test/latent"][...], f["test/label"][...], "encoded.h5, test split",
+                        checkpoint)
     samples = metrics["samples"]
-    return samples["code"][...], samples["label"][...], "metrics.h5 samples"
+    evaluated = metrics.attrs.get("checkpoint", "")
+    checkpoint = evaluated if evaluated and os.path.exists(evaluated) else None
+    return samples["code"][...], samples["label"][...], "metrics.h5 samples", checkpoint
 
 
 def principal_plane(codes):
@@ -341,9 +363,9 @@ def walk_plane(codes):
     return origin, axes, low, high
 
 
-def plot_walks(run_dir, codes, out, name, aeflow, written, grid=15, steps=24):
-    checkpoint = os.path.join(run_dir, "checkpoints", "latest.h5")
-    if codes.shape[1] < 2 or not os.path.exists(checkpoint) or aeflow is None:
+def plot_walks(checkpoint, codes, out, name, aeflow, written, grid=15, steps=24):
+    """The walks through the plane of CODES, decoded by CHECKPOINT (the model that made them)."""
+    if codes.shape[1] < 2 or checkpoint is None or aeflow is None:
         return
     origin, axes, low, high = walk_plane(codes)
     xs = np.linspace(low[0], high[0], grid)
@@ -401,14 +423,14 @@ def plot_run(run_dir, aeflow, walks, tsne=False):
         plot_reconstructions(metrics, out, name, written)
         plot_loss(metrics, out, name, written)
         plot_training(metrics, out, name, written)
-        codes, labels, source = run_codes(run_dir, metrics)
+        codes, labels, source, checkpoint = run_codes(run_dir, metrics)
         plot_latent(codes, labels, source, out, name, written)
         if tsne:
             plot_tsne(codes, labels, out, name, written)
         plot_per_class(metrics, out, name, written)
         plot_errors(metrics, out, name, written)
     if walks:
-        plot_walks(run_dir, codes, out, name, aeflow, written)
+        plot_walks(checkpoint, codes, out, name, aeflow, written)
     written.append(report.write_run_report(run_dir, os.path.join(run_dir, "metrics.h5"), written))
     return written
 
@@ -485,7 +507,7 @@ def plot_sweep_pictures(sweep_dir):
     ax.set_ylabel("validation loss")
     ax.set_yscale("log")
     ax.grid(True, which="both", alpha=0.3)
-    if len(run_names) <= 16:
+    if 0 < len(ax.get_lines()) and len(run_names) <= 16:
         ax.legend(fontsize=7)
     ax.set_title(f"{name}: validation loss of every run")
     save(fig, os.path.join(out, "sweep_curves.png"), written)

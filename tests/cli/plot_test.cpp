@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "aeflow/io/hdf5.hpp"
 #include "test_support.hpp"
 
 namespace aeflow {
@@ -52,10 +53,14 @@ class PlotTest : public ::testing::Test {
   test::CommandResult aeflow(const std::string& args) const {
     return run_command(test::aeflow_binary() + " " + args);
   }
+  // scripts/plot.py: its stdout (the paths it wrote) in output; its stderr (warnings, errors)
+  // appended to root_/plot.err, which errors() reads.
   test::CommandResult plot(const std::string& args) const {
-    return run_command(std::string(AEFLOW_PYTHON) + " " + test::source_dir() +
-                       "/scripts/plot.py --aeflow " + test::aeflow_binary() + " " + args);
+    return run_command("{ " + std::string(AEFLOW_PYTHON) + " " + test::source_dir() +
+                       "/scripts/plot.py --aeflow " + test::aeflow_binary() + " " + args + " 2>>" +
+                       root_ + "/plot.err; }");
   }
+  std::string errors() const { return test::read_text(root_ + "/plot.err"); }
   // A short training run of a K-wide code into root_/NAME.
   std::string train(const std::string& name, int k) const {
     const std::string out = root_ + "/" + name;
@@ -96,11 +101,17 @@ class PlotTest : public ::testing::Test {
 
 TEST_F(PlotTest, ARunWithItsEncodedFileGetsEveryPictureAndTheWalks) {
   const std::string run = train("k2", 2);
-  const auto encoded = aeflow("encode --checkpoint " + run + "/checkpoints/latest.h5 --data " +
+  // (encoded with best.h5, as quickstart.sh does: the walks must decode with the same model)
+  const auto encoded = aeflow("encode --checkpoint " + run + "/checkpoints/best.h5 --data " +
                               data_ + " --out " + run + "/encoded.h5");
   ASSERT_EQ(encoded.exit_code, 0) << encoded.output;
   const auto r = plot(run);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output << errors();
+  EXPECT_EQ(errors(), "");  // no warnings
+  const auto md5 = [](const std::string& path) {
+    return io::h5::File::open(path).string_attribute("checkpoint_md5");
+  };
+  EXPECT_EQ(md5(run + "/plots/walk_grid.h5"), md5(run + "/encoded.h5"));
   const std::vector<std::string> paths = printed(r.output);
   EXPECT_EQ(names(paths), (std::vector<std::string>{
                               "reconstructions.png", "loss.png", "training.png", "training.gif",
@@ -120,7 +131,7 @@ TEST_F(PlotTest, ARunWithOnlyItsMetricsGetsThePicturesThatNeedNothingElse) {
                                             "python3-sklearn)");
   const std::string run = train("k3", 3);
   const auto r = plot("--no-walks --tsne " + run);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output << errors();
   const std::vector<std::string> paths = printed(r.output);
   EXPECT_EQ(names(paths),
             (std::vector<std::string>{"reconstructions.png", "loss.png", "training.png",
@@ -136,7 +147,7 @@ TEST_F(PlotTest, ASweepGetsItsErrorAgainstKAndItsCurves) {
                             " --encoder 784,32,2 --dims 2,4 --epochs 2 --validation 100");
   ASSERT_EQ(swept.exit_code, 0) << swept.output;
   const auto r = plot(sweep);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output << errors();
   const std::vector<std::string> paths = printed(r.output);
   // Each run's pictures and page (11 each), then the sweep's.
   ASSERT_EQ(paths.size(), 2 * 11 + 4u) << r.output;
@@ -165,7 +176,7 @@ TEST_F(PlotTest, TheRunPageRendersInABrowserWithItsTablesAndPictures) {
   data_ = "'" + tagged + "'";
   const std::string run = train("page", 2);
   const auto r = plot(run);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output << errors();
   const std::string page = test::read_text(run + "/report.html");
   EXPECT_CONTAINS(page, "data&lt;b&gt;x");
   EXPECT_EQ(page.find("data<b>x"), std::string::npos);
@@ -206,18 +217,18 @@ TEST_F(PlotTest, ADirectoryWithoutResultsOrAFileOfAnotherVersionExits2) {
   fs::create_directories(root_ + "/empty");
   const auto empty = plot(root_ + "/empty");
   EXPECT_EQ(empty.exit_code, 2) << empty.output;
-  EXPECT_CONTAINS(empty.output, "plot.py: error: " + root_ +
-                                    "/empty: holds neither metrics.h5 (a run) nor sweep.h5 (a "
-                                    "sweep)");
+  EXPECT_CONTAINS(errors(), "plot.py: error: " + root_ +
+                                "/empty: holds neither metrics.h5 (a run) nor sweep.h5 (a "
+                                "sweep)");
   const std::string run = train("future", 2);
   const auto relabel = run_command(std::string(AEFLOW_PYTHON) + " -c \"import h5py; h5py.File('" +
                                    run + "/metrics.h5', 'r+').attrs['format_version'] = 9\"");
   ASSERT_EQ(relabel.exit_code, 0) << relabel.output;
   const auto future = plot(run);
   EXPECT_EQ(future.exit_code, 2) << future.output;
-  EXPECT_CONTAINS(future.output, run +
-                                     "/metrics.h5: aeflow-metrics format_version 9 is not "
-                                     "supported by this script");
+  EXPECT_CONTAINS(errors(), run +
+                                "/metrics.h5: aeflow-metrics format_version 9 is not "
+                                "supported by this script");
 }
 
 }  // namespace
