@@ -32,7 +32,15 @@ void write_snapshots(h5::Group& group, const Snapshots& s) {
   group.write_dataset("label", s.label);
   group.write_dataset("input", s.input, {n, r, c});
   group.write_dataset("epoch", s.epoch);
-  group.write_dataset("frames", s.frames, {s.epoch.size(), n, r, c});
+  // A chunk a frame, compressed (reconstructions are mostly dark background): a checkpoint
+  // rewrites every frame so far.
+  h5::DatasetOptions options;
+  options.chunk = {1, n, r, c};
+  options.deflate = 4;
+  if (!s.epoch.empty())
+    group.write_dataset("frames", s.frames, {s.epoch.size(), n, r, c}, options);
+  else
+    group.write_dataset("frames", s.frames, {0, n, r, c});
 }
 
 Snapshots read_snapshots(const h5::Group& group, const std::string& path) {

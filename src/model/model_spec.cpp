@@ -54,7 +54,7 @@ std::string to_string(InitKind kind) {
 }
 
 std::vector<int> ModelSpec::decoder_widths() const {
-  if (encoder.empty()) return {};
+  if (encoder.size() < 2) return {};  // (no model: validate() says so)
   std::vector<int> widths{code_width()};
   if (decoder)
     widths.insert(widths.end(), decoder->begin(), decoder->end());
