@@ -134,7 +134,11 @@ TEST_F(CliTest, AProgressLineOnATerminalAndNoneInAPipe) {
   EXPECT_EQ(piped.output.find('\r'), std::string::npos) << piped.output;
   const std::string command = test::aeflow_binary() + " train --data " + data_ +
                               " --encoder 784,32,8 --validation 100 --test-limit 100" + args;
-  const auto terminal = run_command("script -qec '" + command + "' /dev/null");
+  // (a terminal of its own: not TERM=dumb, and not the environment of a launcher the test might
+  // run under, which turns the line off)
+  const std::string as_a_user =
+      "env -u SLURM_PROCID -u PMI_SIZE -u PMIX_RANK -u OMPI_COMM_WORLD_SIZE TERM=xterm ";
+  const auto terminal = run_command(as_a_user + "script -qec '" + command + "' /dev/null");
   ASSERT_EQ(terminal.exit_code, 0) << terminal.output;
   EXPECT_CONTAINS(terminal.output, "\repoch 1/2  step 1/4 (25%)  train bce ");
   // The epoch's own line replaces the progress line (cleared first), and stays.
@@ -143,7 +147,7 @@ TEST_F(CliTest, AProgressLineOnATerminalAndNoneInAPipe) {
   const std::string encode = test::aeflow_binary() + " encode --checkpoint " + out("run") +
                              "/checkpoints/latest.h5 --data " + data_ + " --chunk 256 --out " +
                              out("codes.h5");
-  const auto encoded = run_command("script -qec '" + encode + "' /dev/null");
+  const auto encoded = run_command(as_a_user + "script -qec '" + encode + "' /dev/null");
   ASSERT_EQ(encoded.exit_code, 0) << encoded.output;
   EXPECT_CONTAINS(encoded.output, "\rencoding train: 33% of 600 images");
   const auto encoded_piped = run_command(encode + " --force");
