@@ -9,7 +9,11 @@
 # Usage: bench/compare.sh [REPS]            (default 5)
 # Environment: BUILD (build/release), DATA (data/mnist), PYTHON (/usr/bin/python3),
 #              STEPS (400 timed steps per run), CASES (a subset of the case names below)
-# Needs: scripts/setup.sh (the build), scripts/fetch-data.sh (MNIST), python3-torch.
+# Needs: scripts/setup.sh (the build), scripts/fetch-data.sh (MNIST), python3-torch, and
+# libopenblas0-pthread: Debian's torch runs its matmuls on whatever libblas.so.3 is, and the
+# reference BLAS (the default without OpenBLAS) makes the peer many times slower than it can be.
+# The peer runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (some environments set them,
+# which slows OpenBLAS); each table line says which BLAS and kernel it used.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 reps=${1:-5}
@@ -58,20 +62,33 @@ run_case() {  # NAME FLAGS BATCH RANKS THREADS
   activation=$(sed 's/.*--activation \([^ ]*\).*/\1/' <<<"$flags")
   loss=$(sed 's/.*--loss \([^ ]*\).*/\1/' <<<"$flags")
   if ((ranks == 1)); then
-    line=$(OMP_NUM_THREADS=$threads "$python" bench/torch_peer.py --encoder "$encoder" \
+    line=$(OMP_NUM_THREADS=$threads "${peer_env[@]}" "$python" bench/torch_peer.py --encoder "$encoder" \
       --activation "$activation" --loss "$loss" --batch "$batch" --threads "$threads" \
       --steps "$steps" --data "$data")
   else
-    line=$(OMP_NUM_THREADS=$threads "$python" bench/torch_ddp_peer.py --encoder "$encoder" \
+    line=$(OMP_NUM_THREADS=$threads "${peer_env[@]}" "$python" bench/torch_ddp_peer.py --encoder "$encoder" \
       --activation "$activation" --procs "$ranks" --batch "$batch" --threads "$threads" \
       --steps "$steps" --data "$data")
   fi
   rate=$(grep -o 'samples_per_s=[0-9]*' <<<"$line" | cut -d= -f2)
   echo "$name torch $rate -" | tee -a "$results"
+  echo "  (peer: $(grep -o 'blas=[^ ]*' <<<"$line"))"
 }
 
 echo "machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
   "$(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || echo no AVX-512); torch $("$python" -c 'import torch; print(torch.__version__)')"
+# The peer at its best: none of the OpenBLAS overrides in its own environment.
+peer_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
+for name in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+  [[ -n ${!name-} ]] && echo "note: $name=${!name} is set here; the peer runs without it"
+done
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)
+echo "libblas.so.3 -> $blas"
+if [[ $blas != *openblas* ]]; then
+  echo "compare.sh: the peer would run on the reference BLAS ($blas), many times slower than" \
+    "it can: apt install libopenblas0-pthread" >&2
+  exit 2
+fi
 peak_before=$(peak)
 echo "sgemm peak (1 thread, before): $peak_before GFLOP/s"
 for rep in $(seq "$reps"); do

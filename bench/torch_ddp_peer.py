@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from torch_peer import build_model, read_images
+from torch_peer import blas_in_use, build_model, read_images
 
 
 def worker(rank, args):
@@ -55,7 +55,7 @@ def worker(rank, args):
         dist.barrier()
     elapsed = time.perf_counter() - start
     if rank == 0:
-        print(f"torch_ddp procs={args.procs} batch={args.batch} "
+        print(f"torch_ddp procs={args.procs} batch={args.batch} blas={blas_in_use()} "
               f"samples_per_s={args.batch * args.steps / elapsed:.0f}", flush=True)
     if args.procs > 1:
         dist.destroy_process_group()

@@ -28,6 +28,22 @@ def read_images(path):
     return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows * cols)
 
 
+def blas_in_use():
+    """The BLAS the process has loaded and the kernel it chose ('openblas 0.3.21 SkylakeX'), from
+    threadpoolctl (python3-threadpoolctl); 'unknown' without it. Debian's torch calls whatever
+    libblas.so.3 the alternatives system points to: the reference BLAS is many times slower
+    than OpenBLAS (install libopenblas0-pthread)."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return "unknown (no threadpoolctl)"
+    found = [f"{i.get('internal_api')} {i.get('version') or ''} {i.get('architecture') or ''}"
+             .strip().replace(" ", "-")
+             for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+    return ",".join(found) or "reference-or-unknown(" + os.path.realpath(
+        "/usr/lib/x86_64-linux-gnu/libblas.so.3") + ")"
+
+
 def build_model(widths, activation, logits=False):
     """Encoder WIDTHS, decoder mirrored; sigmoid output unless LOGITS (BCE takes logits)."""
     act = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU, "elu": torch.nn.ELU,
@@ -92,9 +108,12 @@ def main():
     for _ in range(args.steps):
         step()
     elapsed = time.perf_counter() - start
+    openblas_env = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+                    if name in os.environ]
     print(f"torch_step encoder={args.encoder} activation={args.activation} loss={args.loss} "
           f"batch={args.batch} threads={torch.get_num_threads()} torch={torch.__version__} "
-          f"denormals={'kept' if args.keep_denormals else 'flushed'} "
+          f"denormals={'kept' if args.keep_denormals else 'flushed'} blas={blas_in_use()} "
+          f"openblas_env={','.join(openblas_env) or 'unset'} "
           f"samples_per_s={args.batch * args.steps / elapsed:.0f}", flush=True)
 
 
