@@ -49,9 +49,9 @@ import matplotlib
 
 import report
 
-# The format versions the readers of python/aeflow understand: one list for both.
+# python/aeflow's check of a file's format and version: one for both.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
-from aeflow.files import VERSIONS  # noqa: E402
+from aeflow.files import FormatError, open_checked  # noqa: E402
 
 matplotlib.use("Agg")  # files only: no display needed (a compute node has none)
 import matplotlib.animation as animation  # noqa: E402
@@ -68,21 +68,11 @@ class PlotError(Exception):
 
 
 def open_aeflow(path, format_name):
-    """The HDF5 file at PATH, checked to be FORMAT_NAME at a version this script reads."""
+    """The HDF5 file at PATH, checked to be FORMAT_NAME at a version the readers know."""
     try:
-        f = h5py.File(path, "r")
-    except OSError as error:
-        raise PlotError(f"{path}: cannot open as HDF5 ({error})") from None
-    found = f.attrs.get("format")
-    if found != format_name:
-        f.close()
-        raise PlotError(f"{path}: is {found!r}, not an {format_name} file")
-    version = int(f.attrs.get("format_version", -1))
-    if version not in VERSIONS[format_name]:
-        f.close()
-        raise PlotError(f"{path}: {format_name} format_version {version} is not supported "
-                        f"by this script (it reads {list(VERSIONS[format_name])})")
-    return f
+        return open_checked(path, format_name)
+    except (OSError, FormatError) as error:
+        raise PlotError(str(error)) from None
 
 
 def save(fig, path, written):

@@ -19,7 +19,9 @@ class FormatError(ValueError):
     know."""
 
 
-def _open(path, format_name):
+def open_checked(path, format_name):
+    """The HDF5 file at PATH, open for reading, checked to be FORMAT_NAME at a version these
+    readers know; FormatError (or h5py's OSError) otherwise."""
     f = h5py.File(path, "r")
     found = f.attrs.get("format")
     if found != format_name:
@@ -28,8 +30,9 @@ def _open(path, format_name):
     version = int(f.attrs.get("format_version", -1))
     if version not in VERSIONS[format_name]:
         f.close()
+        known = " or ".join(str(v) for v in VERSIONS[format_name])
         raise FormatError(f"{path}: {format_name} format_version {version} is not supported; "
-                          f"this reader reads {VERSIONS[format_name]}")
+                          f"this reader reads version {known}")
     return f
 
 
@@ -63,7 +66,7 @@ def read_checkpoint(path):
     model: encoder, decoder (widths, code first; the mirror in version 1 files), activation,
     code_activation, output_activation, tied, loss, ..., and layers: a list of dicts with in, out,
     activation, weight (float32 [out, in], or None for a tied layer), bias, tied_to (or None)."""
-    with _open(path, "aeflow-checkpoint") as f:
+    with open_checked(path, "aeflow-checkpoint") as f:
         model = _attrs(f["model"])
         model["encoder"] = [int(w) for w in model["encoder"]]
         if "decoder" in model:
@@ -90,7 +93,7 @@ def read_checkpoint(path):
 
 def read_encoded(path):
     """Root attributes, and per split: its attributes and latent, label (when present), index."""
-    with _open(path, "aeflow-encoded") as f:
+    with open_checked(path, "aeflow-encoded") as f:
         out = _attrs(f)
         for name, group in f.items():
             out[name] = {**_attrs(group), **_group(group)}
@@ -99,14 +102,14 @@ def read_encoded(path):
 
 def read_decoded(path):
     """Root attributes, points [n, k] and images [n, rows, cols]."""
-    with _open(path, "aeflow-decoded") as f:
+    with open_checked(path, "aeflow-decoded") as f:
         return {**_attrs(f), **_group(f)}
 
 
 def read_metrics(path):
     """Root attributes; summary, pca, knn (attributes, and pca's arrays); per_class, per_sample,
     samples and history (arrays; history's snapshots when the run kept them)."""
-    with _open(path, "aeflow-metrics") as f:
+    with open_checked(path, "aeflow-metrics") as f:
         out = _attrs(f)
         for name, group in f.items():
             out[name] = {**_attrs(group), **_group(group)}
@@ -116,7 +119,7 @@ def read_metrics(path):
 def read_sweep(path):
     """Root attributes; runs: one array per column (settings: one per grid key); curves:
     val_loss [runs, epochs], NaN-padded."""
-    with _open(path, "aeflow-sweep") as f:
+    with open_checked(path, "aeflow-sweep") as f:
         out = _attrs(f)
         out["runs"] = _group(f["runs"])
         out["curves"] = _group(f["curves"])
