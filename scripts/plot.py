@@ -516,7 +516,7 @@ def main():
                         help="skip the latent walks (they run aeflow decode)")
     parser.add_argument("--tsne", action="store_true",
                         help="also lay the codes out with t-SNE (python3-sklearn; slow: 3000 "
-                        "codes take tens of seconds)")
+                        "codes take about 10 s on 2 cores)")
     args = parser.parse_args()
     aeflow = find_aeflow(args.aeflow)
     try:
