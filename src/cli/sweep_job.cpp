@@ -173,6 +173,15 @@ SweepJob plan_sweep(const po::variables_map& values) {
   }
   options.config = sweep_ini(v, train, axes, options);
 
+  // A grid is planned whole in memory, each point checked: a mistyped one of a billion points
+  // would spend minutes and gigabytes before saying anything.
+  double points = 1;
+  for (const Axis& axis : axes) points *= double(axis.values.size());
+  if (points > double(kMaxGridPoints))
+    throw InputError("a grid of " + std::to_string(uint64_t(points)) + " points: at most " +
+                     std::to_string(kMaxGridPoints) +
+                     " (split it into several sweeps, or sweep fewer values)");
+
   // Every point of the grid, checked as `aeflow train` checks its options, before any training.
   std::vector<sweep::PlannedRun>& runs = job.runs;
   std::vector<size_t> at(axes.size(), 0);

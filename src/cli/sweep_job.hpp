@@ -24,6 +24,9 @@ struct SweepJob {
   bool array_count = false;             // --array-count: print runs.size() and train nothing
 };
 
+// The most points a grid may have.
+inline constexpr int kMaxGridPoints = 100000;
+
 // Converts and validates VALUES (parsed against sweep_command_options()). Throws InputError
 // naming the option, or the grid point and the option, on anything a run would refuse.
 SweepJob plan_sweep(const po::variables_map& values);

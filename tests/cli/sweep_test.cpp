@@ -462,6 +462,13 @@ TEST_F(SweepTest, TheBottleneckJobSweepsItsSectionsWidthsAndAFlagWins) {
   EXPECT_CONTAINS(flagged.output, "2 runs, 2 to train");
 }
 
+// "1,2,...,N"
+std::string numbers(int n) {
+  std::string text;
+  for (int i = 1; i <= n; ++i) text += (i > 1 ? "," : "") + std::to_string(i);
+  return text;
+}
+
 TEST_F(SweepTest, BadInputIsRefusedBeforeAnyTraining) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--dims", "2", "--grid", "nosuch=1,2"},
@@ -478,6 +485,10 @@ TEST_F(SweepTest, BadInputIsRefusedBeforeAnyTraining) {
       {{"--dims", "2", "--prune", "hyperband"}, "--prune 'hyperband': expected none or"},
       {{"--dims", "2", "--force"}, "--force: a sweep resumes its runs itself"},
       {{"--dims", "2", "--resume", "auto"}, "--resume: a sweep resumes its runs itself"},
+      // (each axis 1..20: 20^4 = 160000 points, over the limit)
+      {{"--dims", numbers(20), "--grid", "seed=" + numbers(20), "--grid", "epochs=" + numbers(20),
+        "--grid", "batch-size=" + numbers(20)},
+       "a grid of 160000 points: at most 100000"},
   };
   for (const auto& [extra, message] : cases) {
     const auto result = run(0, sweep("bad", extra));
