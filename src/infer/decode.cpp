@@ -59,11 +59,14 @@ size_t parse_count(const std::string& text, const std::string& what) {
   return size_t(value);
 }
 
-std::vector<float> parse_fixed(const std::string& text) {
-  std::vector<float> values;
-  if (text.empty()) return values;
-  for (const std::string& part : split(text, ',')) values.push_back(parse_number(part, "--fixed"));
-  return values;
+// A walk is decoded whole in memory, so its points are bounded (kMaxWalkPoints) and so are
+// their values, points x code width: a mistyped count must be refused, not tried.
+void check_walk_size(size_t points, size_t code_width, const std::string& what) {
+  if (points > kMaxWalkPoints || double(points) * double(code_width) > double(kMaxWalkValues))
+    throw InputError(what + ": " + std::to_string(points) + " points of " +
+                     std::to_string(code_width) + " values: a walk decodes at most " +
+                     std::to_string(kMaxWalkPoints) + " points and " +
+                     std::to_string(kMaxWalkValues) + " values in all");
 }
 
 // The code dimensions a walk does not vary: FIXED (exactly the right number) or zeros.
@@ -88,6 +91,13 @@ std::string fixed_text(double value) {
 
 }  // namespace
 
+std::vector<float> parse_fixed(const std::string& text) {
+  std::vector<float> values;
+  if (text.empty()) return values;
+  for (const std::string& part : split(text, ',')) values.push_back(parse_number(part, "--fixed"));
+  return values;
+}
+
 std::vector<float> grid_points(const std::string& spec, const std::vector<float>& fixed,
                                size_t code_width, std::vector<size_t>* shape) {
   const std::string what = "--grid '" + spec + "'";
@@ -110,7 +120,7 @@ std::vector<float> grid_points(const std::string& spec, const std::vector<float>
     return float(double(axis.from) + double(axis.to - axis.from) * double(i) / double(axis.n - 1));
   };
   const size_t nx = axes[0].n, ny = axes.size() > 1 ? axes[1].n : 1;
-  if (nx * ny > (size_t(1) << 31)) throw InputError(what + ": too many points");
+  check_walk_size(nx * ny, code_width, what);
   std::vector<float> points;
   points.reserve(nx * ny * code_width);
   for (size_t iy = 0; iy < ny; ++iy)
@@ -131,6 +141,7 @@ std::vector<float> circle_points(const std::string& spec, const std::vector<floa
   const float radius = parse_number(parts[0], what);
   const size_t n = parse_count(parts[1], what);
   const std::vector<float> rest = rest_of_code(fixed, code_width, 2, "--circle");
+  check_walk_size(n, code_width, what);
   std::vector<float> points;
   points.reserve(n * code_width);
   for (size_t i = 0; i < n; ++i) {

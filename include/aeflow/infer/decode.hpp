@@ -24,6 +24,15 @@ struct DecodeConfig {
   bool force = false;                    // overwrite OUT
 };
 
+// A walk's points are held in memory: at most this many, and this many values (points x code
+// width) in all.
+inline constexpr size_t kMaxWalkPoints = size_t(1) << 20;
+inline constexpr size_t kMaxWalkValues = size_t(1) << 26;
+
+// The values of --fixed, "v,v,...", or none for "". Throws InputError for a value that is not a
+// finite number.
+std::vector<float> parse_fixed(const std::string& text);
+
 // The points a grid walks (over code dimensions 0 and 1; the rest FIXED), point iy * nx + ix at
 // (x0 + ix (x1 - x0) / (nx - 1), y0 + iy (y1 - y0) / (ny - 1)), row-major [n, k]. SHAPE gets the
 // grid's shape, [ny, nx] (or [nx] for one axis). Throws InputError for a malformed SPEC.
