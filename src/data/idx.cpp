@@ -24,6 +24,10 @@ constexpr size_t kChunk = size_t(1) << 24;  // bytes per read call
 // Capacity reserved up front is capped, so a damaged header cannot ask for terabytes; the
 // buffer still grows to whatever the file really holds.
 constexpr uint64_t kMaxReserve = uint64_t(1) << 30;
+// Deflate's best ratio (a 258-byte match in about two bits; zlib's technical details): no gzip
+// file decompresses to more than this many times its own size, so a header claiming more is
+// refused before a buffer of its rows is sized by it.
+constexpr uint64_t kMaxDeflateRatio = 1032;
 
 std::string hex32(uint32_t v) {
   char text[16];
@@ -107,6 +111,7 @@ class Source {
     if (::fstat(file_.fd, &info) != 0) fail(std::string("cannot stat: ") + std::strerror(errno));
     if (S_ISDIR(info.st_mode)) fail("cannot open: it is a directory, not an IDX file");
     size_ = uint64_t(info.st_size);
+    regular_ = S_ISREG(info.st_mode);
     uint8_t magic[2] = {0, 0};
     const ssize_t n = ::pread(file_.fd, magic, 2, 0);
     if (n < 0) fail(std::string("cannot read: ") + std::strerror(errno));
@@ -121,8 +126,14 @@ class Source {
   bool gzip() const { return gz_ != nullptr; }
   // What the data's size is to be compared with: the file, or what zlib decompresses.
   const char* what() const { return gzip() ? "decompressed data holds" : "file holds"; }
+  // The most bytes the data can hold: a raw file's size, or what deflate could expand it to
+  // (unknown for a pipe).
+  uint64_t max_data_size() const {
+    if (!regular_) return UINT64_MAX;
+    return gzip() ? size_ * kMaxDeflateRatio : size_;
+  }
   // A good guess at the payload size, for reserving memory.
-  uint64_t size_hint() const { return gzip() ? kMaxReserve : size_; }
+  uint64_t size_hint() const { return regular_ ? std::min(max_data_size(), kMaxReserve) : 0; }
 
   // Reads up to N bytes into DST; fewer only at the end of the data.
   size_t read(uint8_t* dst, size_t n) {
@@ -193,6 +204,7 @@ class Source {
   FdCloser file_;
   std::unique_ptr<gzFile_s, GzCloser> gz_;
   uint64_t size_ = 0;
+  bool regular_ = false;  // a regular file, whose size is known (not a pipe)
 };
 
 uint32_t big_endian_u32(const uint8_t* b) {
@@ -238,6 +250,11 @@ Header read_header(Source& source, int expected_rank) {
       source.fail("header says dims " + shape + ": dim " + std::to_string(i + 1) + " is zero");
   if (payload == 0) source.fail("header says dims " + shape + ", more data than can be addressed");
   result.payload = payload;
+  if (source.gzip() && source.max_data_size() != UINT64_MAX && payload > source.max_data_size())
+    source.fail("truncated or a damaged header: header says " + shape + " = " +
+                std::to_string(payload) + " bytes of data, and a gzip file of " +
+                std::to_string(source.max_data_size() / kMaxDeflateRatio) +
+                " bytes decompresses to at most " + std::to_string(source.max_data_size()));
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 namespace aeflow::data {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -77,6 +79,21 @@ TEST(Idx, RejectsTruncatedPayloadInsideGzip) {
   EXPECT_THAT(input_error([&] { read_idx(path, 3); }),
               HasSubstr(path + ": truncated: header says 3x4x5 = 60 bytes of data, "
                                "decompressed data holds 50"));
+}
+
+// Found by fuzzing (tests/fuzz/corpus/idx/crash-*): a gzip header claiming rows of terabytes made
+// IdxReader's callers size their buffers by it. No gzip file decompresses to more than 1032 times
+// its size (deflate's limit), so such a header is refused when the file is opened.
+TEST(Idx, RejectsGzipWhoseHeaderClaimsMoreThanDeflateCanHold) {
+  const std::string path = test::make_temp_dir("idx") + "/images.gz";
+  std::vector<uint8_t> bytes = test::idx_images(small_pixels(), 3, 4, 5);
+  bytes[4] = 1;  // 3 images become 0x01000003 of them: 335 MB of pixels in a tiny file
+  test::write_file(path, bytes, true);
+  for (auto open : {std::function<void()>([&] { read_idx(path, 3); }),
+                    std::function<void()>([&] { data::IdxReader reader(path, 3); })})
+    EXPECT_THAT(input_error(open),
+                AllOf(HasSubstr(path + ": truncated or a damaged header: header says 16777219x4x5"),
+                      HasSubstr("bytes decompresses to at most")));
 }
 
 TEST(Idx, RejectsTruncatedHeader) {
