@@ -236,6 +236,25 @@ TEST_F(CliTest, JobFileWithUnknownKeyExits2) {
   EXPECT_CONTAINS(r.output, "error: " + job + ": unrecognised option 'learning-rate'");
 }
 
+// Found by fuzzing the job-file parser (tests/fuzz): Boost.Program_options replaces the
+// placeholders of its error messages until none is left, so an unknown option named after one
+// looped forever (and SIGTERM only asked the run to stop). Now refused before Boost sees it; the
+// kill after 60 s fails the test instead of hanging it.
+TEST_F(CliTest, AnOptionOrJobFileHoldingABoostPlaceholderExits2InsteadOfHanging) {
+  const std::string job = root_ + "/job.ini";
+  write_text(job, "epochs = 1\n# a comment\nranks-per-run option '%canonical_option%'= 1\n");
+  for (const std::string& args :
+       std::vector<std::string>{"--%canonical_option% 1", "--lr %value%", "--config " + job}) {
+    const auto r = run_command("timeout -s KILL 60 " + test::aeflow_binary() + " train --out " +
+                               out("run") + " " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.output;
+    EXPECT_CONTAINS(r.output, "which the option parser cannot take");
+  }
+  const auto r = run_command("timeout -s KILL 60 " + test::aeflow_binary() + " train --out " +
+                             out("run") + " --config " + job);
+  EXPECT_CONTAINS(r.output, "error: " + job + ": line 3 holds '%canonical_option%'");
+}
+
 TEST_F(CliTest, MissingJobFileExits2) {
   const std::string job = root_ + "/no-such-job.ini";
   const auto r = train("--out " + out("run") + " --config " + job);
