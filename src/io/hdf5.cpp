@@ -560,6 +560,19 @@ DatasetInfo Dataset::info() const {
   return info;
 }
 
+size_t Dataset::stored_size() const {
+  // Deflate's best ratio, 1032:1, and a little for what HDF5 stores apart from the elements
+  // (compact datasets, fill values of a few elements).
+  constexpr double kMaxRatio = 1032, kSlackBytes = 1 << 16;
+  const DatasetInfo layout = info();
+  const double bytes = double(layout.size()) * double(layout.element_size);
+  if (bytes > double(layout.storage_bytes) * kMaxRatio + kSlackBytes)
+    throw Hdf5Error(file_ + ": " + path_ + ": a dataset of shape " + format_shape(layout.shape) +
+                    " (" + std::to_string(uint64_t(bytes)) + " bytes) of which the file stores " +
+                    std::to_string(layout.storage_bytes) + " bytes (damaged file)");
+  return layout.size();
+}
+
 void Dataset::read_raw(DType dtype, void* data, size_t count) const {
   const DatasetInfo layout = info();
   if (!is_numeric(layout.dtype))
@@ -590,7 +603,7 @@ std::vector<std::string> Dataset::read_strings() const {
   if (dtype_of_type(type.get()) != DType::kString)
     throw Hdf5Error(file_ + ": " + path_ + ": dataset is " + to_string(dtype_of_type(type.get())) +
                     ", not strings");
-  const size_t count = element_count(extent(space.get()));
+  const size_t count = stored_size();
   std::vector<std::string> values;
   values.reserve(count);
   if (count == 0) return values;

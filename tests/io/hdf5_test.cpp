@@ -85,6 +85,25 @@ TEST(Hdf5Test, ChunkedCompressedDatasetReportsItsLayout) {
   EXPECT_EQ(shape, (std::vector<size_t>{0, 16}));
 }
 
+// A damaged file can claim a dataset of 2^40 elements and store none of them (HDF5 reads them as
+// fill values): refused before memory is sized by it, while deflated zeros (a ratio of hundreds)
+// still read.
+TEST(Hdf5Test, ADatasetLargerThanItsStorageCouldHoldIsRefusedBeforeReading) {
+  const std::string path = test::make_temp_dir("hdf5") + "/claims.h5";
+  const std::vector<float> zeros(1 << 18, 0.0f);
+  {
+    File file = File::create(path, CreateMode::kExclusive);
+    file.create_dataset("huge", DType::kFloat32, {size_t(1) << 20, size_t(1) << 20},
+                        {{1, 1024}, 0, false});
+    file.write_dataset<float>("zeros", zeros, {zeros.size()}, {{zeros.size()}, 9, false});
+  }
+  const File file = File::open(path);
+  EXPECT_EQ(file.read_dataset<float>("zeros"), zeros);
+  test::expect_error<Hdf5Error>(
+      [&] { file.read_dataset<float>("huge"); },
+      {path, "huge", "[1048576,1048576]", "of which the file stores 0 bytes", "damaged file"});
+}
+
 TEST(Hdf5Test, AttributesRoundTripAndReplace) {
   const std::string path = test::make_temp_dir("hdf5") + "/attrs.h5";
   {

@@ -167,11 +167,16 @@ class Object {
 class Dataset : public Object {
  public:
   DatasetInfo info() const;
+  // The number of elements, checked against what the file stores: more bytes than deflate could
+  // expand the stored ones to is a damaged file (a shape of 2^40 elements with nothing stored
+  // reads as fill values), refused before memory is sized by it.
+  size_t stored_size() const;
 
   // The whole dataset, converted to T by HDF5; throws for strings and other non-numbers.
+  // Throws for a dataset larger than its file could hold (stored_size()).
   template <class T>
   std::vector<T> read() const {
-    std::vector<T> values(info().size());
+    std::vector<T> values(stored_size());
     read_raw(dtype_of<T>(), values.data(), values.size());
     return values;
   }
