@@ -18,8 +18,10 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 # python3-matplotlib: scripts/plot.py (the pictures of a run or a sweep); chromium: the test
 # that opens its report page in a browser; python3-torch, python3-pytest: python/aeflow's
 # to_torch and its tests; python3-sklearn: plot.py --tsne.
+# clang-14, libclang-rt-14-dev, libomp-14-dev: the sanitize preset (ASan, UBSan, libFuzzer).
 PACKAGES=(
   cmake g++ make pkg-config
+  clang-14 libclang-rt-14-dev libomp-14-dev
   libdnnl-dev ocl-icd-opencl-dev
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
   libboost-program-options-dev libgtest-dev zlib1g-dev libeigen3-dev

@@ -4,7 +4,8 @@
 # tests). Suites named *SeveralRanks* need more than one rank and get no np1 entry.
 #
 # cmake -D BINARY=... -D MPIEXEC=... -D NUMPROC_FLAG=-n -D RANKS="1|2|4" -D ENVIRONMENT="A=1|B=2"
-#       -D TIMEOUT=600 -D OUTPUT=... -P mpi_discover.cmake
+#       -D TIMEOUT=600 -D OUTPUT=... [-D FILTER=REGEX] [-D LABELS="mpi|sanitize"] -P mpi_discover.cmake
+# FILTER: only the tests (Suite.Test) it matches; LABELS: their ctest labels (default mpi).
 execute_process(COMMAND "${BINARY}" --gtest_list_tests OUTPUT_VARIABLE listing
                 RESULT_VARIABLE status)
 if(NOT status EQUAL 0)
@@ -12,6 +13,10 @@ if(NOT status EQUAL 0)
 endif()
 string(REPLACE "|" ";" ranks "${RANKS}")
 string(REPLACE "|" ";" environment "${ENVIRONMENT}")
+if(NOT DEFINED LABELS)
+  set(LABELS mpi)
+endif()
+string(REPLACE "|" ";" labels "${LABELS}")
 string(REPLACE "\n" ";" lines "${listing}")
 set(tests "")
 set(suite "")
@@ -20,7 +25,9 @@ foreach(line IN LISTS lines)
   if(line MATCHES "^([^ ].*)\\.$")
     set(suite "${CMAKE_MATCH_1}")
   elseif(line MATCHES "^  +([^ ]+)$" AND NOT suite STREQUAL "")
-    list(APPEND tests "${suite}.${CMAKE_MATCH_1}")
+    if(NOT DEFINED FILTER OR "${suite}.${CMAKE_MATCH_1}" MATCHES "${FILTER}")
+      list(APPEND tests "${suite}.${CMAKE_MATCH_1}")
+    endif()
   endif()
 endforeach()
 if(tests STREQUAL "")
@@ -38,7 +45,7 @@ foreach(np IN LISTS ranks)
       "add_test([==[${name}]==] [==[${MPIEXEC}]==] ${NUMPROC_FLAG} ${np} --oversubscribe "
       "[==[${BINARY}]==] [==[--gtest_filter=${test}]==])\n"
       "set_tests_properties([==[${name}]==] PROPERTIES ENVIRONMENT [==[${environment}]==] "
-      "TIMEOUT ${TIMEOUT} PROCESSORS ${np} LABELS mpi "
+      "TIMEOUT ${TIMEOUT} PROCESSORS ${np} LABELS [==[${labels}]==] "
       "SKIP_REGULAR_EXPRESSION [==[\\[  SKIPPED \\]]==])\n")
   endforeach()
 endforeach()
