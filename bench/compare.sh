@@ -13,7 +13,8 @@
 # libopenblas0-pthread: Debian's torch runs its matmuls on whatever libblas.so.3 is, and the
 # reference BLAS (the default without OpenBLAS) makes the peer many times slower than it can be.
 # The peer runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (some environments set them,
-# which slows OpenBLAS); each table line says which BLAS and kernel it used.
+# which slows OpenBLAS), with denormals flushed, and in the fastest of PyTorch's ways to run the
+# step (bench/torch_peer.py --variant best); each table line says which BLAS, kernel and way.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 reps=${1:-5}
@@ -72,7 +73,8 @@ run_case() {  # NAME FLAGS BATCH RANKS THREADS
   fi
   rate=$(grep -o 'samples_per_s=[0-9]*' <<<"$line" | cut -d= -f2)
   echo "$name torch $rate -" | tee -a "$results"
-  echo "  (peer: $(grep -o 'blas=[^ ]*' <<<"$line"))"
+  echo "  (peer: $(grep -o 'blas=[^ ]*' <<<"$line") $(grep -o 'variant=[^ ]*' <<<"$line")" \
+    "$(grep -o 'trials=[^ ]*' <<<"$line"))"
 }
 
 echo "machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
