@@ -219,6 +219,8 @@ po::options_description train_options() {
                                                         "adam: second-moment decay")(
       "epsilon", text("1e-7"), "rmsprop, adagrad, adam: denominator guard")(
       "initial-accumulator", text("0.1"), "adagrad: starting accumulator")(
+      "weight-decay", text("0"),
+      "decoupled weight decay (AdamW's, for any optimizer): each step p *= 1 - lr * this")(
       "lr-schedule", text("cosine"), "constant, cosine or step")(
       "lr-warmup-steps", text("0"), "linear warm-up over this many steps")(
       "lr-min", text("0"), "cosine: final learning rate")(
@@ -322,6 +324,7 @@ train::TrainConfig train_config(const po::variables_map& v) {
   if (o.epsilon <= 0)  // (it guards a division: 0 lets a zero second moment make NaN)
     throw InputError("--epsilon " + get(v, "epsilon") + ": must be above 0");
   o.initial_accumulator = float(get_range(v, "initial-accumulator", 0, 1e6, false));
+  o.weight_decay = float(get_range(v, "weight-decay", 0, 1, true));
 
   c.lr.base = get_double(v, "lr");
   if (!(c.lr.base > 0)) throw InputError("--lr " + get(v, "lr") + ": must be positive");

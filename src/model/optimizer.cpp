@@ -88,7 +88,13 @@ void Optimizer::set_state(std::string_view name, std::span<const float> values) 
 
 namespace {
 
-// The update loops, one per optimizer, over [0, n) of the flat buffers.
+// The update loops, one per optimizer, over [0, n) of the flat buffers; before any of them, the
+// decoupled weight decay when there is one.
+AEFLOW_VECTORIZED void decay(float* p, size_t n, float keep) {
+#pragma omp simd
+  for (size_t k = 0; k < n; ++k) p[k] *= keep;
+}
+
 AEFLOW_VECTORIZED void sgd_update(float* p, const float* g, size_t n, float lr) {
 #pragma omp simd
   for (size_t k = 0; k < n; ++k) p[k] -= lr * g[k];
@@ -188,6 +194,7 @@ void Optimizer::update(size_t offset, std::span<float> params, std::span<const f
 void Optimizer::update_piece(size_t offset, float* p, const float* g, size_t n, float lr) {
   const float eps = config_.epsilon;
   float* first = stored_.data() + (stored_.empty() ? 0 : offset);  // one array: plain layout
+  if (config_.weight_decay > 0) decay(p, n, 1.0f - lr * config_.weight_decay);
   switch (config_.kind) {
     case OptimizerKind::kSgd:
       sgd_update(p, g, n, lr);

@@ -13,7 +13,8 @@ namespace {
 // Options added after the first sweeps, with their defaults: a run's configuration that holds
 // one at its default is the configuration it was before the option existed, so a sweep directory
 // from then keeps its run names and is not retrained.
-const std::map<std::string, std::string> kAddedLater = {{"decoder", "mirror"}};
+const std::map<std::string, std::string> kAddedLater = {{"decoder", "mirror"},
+                                                        {"weight-decay", "0"}};
 
 // "name = value" lines of an INI text, by name (comments, sections and options added later at
 // their defaults left out).

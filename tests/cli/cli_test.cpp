@@ -222,6 +222,35 @@ TEST_F(CliTest, EncoderNotMatchingThePixelsExits2) {
                                 "784");
 }
 
+// --weight-decay reaches the optimizer: the same run with a strong decay ends with smaller
+// weights (each step keeps 1 - lr * decay = 0.99 of them before Adam's update), and the resolved
+// configuration records it; a decay of 1 or more (or below 0) is refused.
+TEST_F(CliTest, WeightDecayShrinksTheWeightsAndNonsenseIsRefused) {
+  auto squared_norm = [&](const std::string& run) {
+    double sum = 0;
+    for (const auto& array : io::read_checkpoint(run + "/checkpoints/latest.h5").parameters)
+      for (float value : array.values) sum += double(value) * value;
+    return sum;
+  };
+  const std::string steps = " --steps 30 --lr 0.01 --lr-schedule constant";
+  const auto plain = train("--out " + out("plain") + steps);
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  const auto decayed =
+      train("--out " + out("decayed") + " --steps 30 --lr 0.01 --weight-decay 0.99");
+  ASSERT_EQ(decayed.exit_code, 0) << decayed.output;
+  const double ratio = squared_norm(out("decayed")) / squared_norm(out("plain"));
+  EXPECT_LT(ratio, 0.8);  // (0.99^30 of the squared norm is 0.55; Adam moves some back)
+  std::ifstream config(out("decayed") + "/config.ini");
+  std::stringstream text;
+  text << config.rdbuf();
+  EXPECT_CONTAINS(text.str(), "weight-decay = 0.99");
+  for (const char* bad : {"1", "-0.1", "abc"}) {
+    const auto r = train("--out " + out("bad") + " --weight-decay " + bad);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_CONTAINS(r.output, "error: --weight-decay");
+  }
+}
+
 TEST_F(CliTest, NegativeLearningRateExits2) {
   const auto r = train("--out " + out("run") + " --lr -1");
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -59,12 +59,15 @@ TEST(SweepPlanTest, TheHashIgnoresOutAndThreadsOnly) {
 // a sweep directory written then keeps its run names and is not retrained.
 TEST(SweepPlanTest, AnOptionAddedLaterAtItsDefaultChangesNothing) {
   const std::string before = "data = d\nencoder = 784,64,8\nlr = 0.001\n";
-  const std::string now = "data = d\nencoder = 784,64,8\ndecoder = mirror\nlr = 0.001\n";
+  const std::string now =
+      "data = d\nencoder = 784,64,8\ndecoder = mirror\nlr = 0.001\nweight-decay = 0\n";
   EXPECT_EQ(config_hash(now), config_hash(before));
   EXPECT_EQ(config_difference(before, now), "");
   const std::string other = "data = d\nencoder = 784,64,8\ndecoder = 32\nlr = 0.001\n";
   EXPECT_NE(config_hash(other), config_hash(before));
   EXPECT_EQ(config_difference(before, other), "decoder = (unset) -> 32");
+  EXPECT_EQ(config_difference(before, before + "weight-decay = 0.01\n"),
+            "weight-decay = (unset) -> 0.01");
 }
 
 TEST(SweepPlanTest, TheDifferenceNamesEveryChangedSetting) {

@@ -24,6 +24,10 @@ struct OptimizerConfig {
   float beta1 = 0.9f;                // adam
   float beta2 = 0.999f;
   float epsilon = 1e-7f;
+  // Decoupled weight decay (Loshchilov & Hutter's AdamW, for every optimizer): before its update
+  // each parameter shrinks, p *= 1 - lr * weight_decay; biases too, as PyTorch's AdamW does by
+  // default. 0: none.
+  float weight_decay = 0.0f;
 };
 
 class Optimizer {
