@@ -243,7 +243,9 @@ int wait_for(pid_t pid, double seconds) {
 
 // Waits until LOG holds TEXT (true), or PID ended or 30 s passed (false).
 bool wait_for_text(pid_t pid, const std::string& log, const std::string& text) {
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  // (a deadline only a failure reaches: 30 s was too short for mpiexec to start two ranks on a
+  // 2-core machine that also ran a 2-rank training and a build)
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
   while (Clock::now() < deadline) {
     if (read_text(log).find(text) != std::string::npos) return true;
     if (kill(pid, 0) != 0) return false;

@@ -65,7 +65,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log);
 // Waits up to SECONDS for PID; returns its exit code (128 + signal if killed), or -1 on timeout
 // (then it is killed).
 int wait_for(pid_t pid, double seconds);
-// Waits until the file LOG holds TEXT (true), or PID ended or 30 s passed (false).
+// Waits until the file LOG holds TEXT (true), or PID ended or 120 s passed (false).
 bool wait_for_text(pid_t pid, const std::string& log, const std::string& text);
 
 // The test hosts (scripts/netns-hosts.sh) are one set per machine, with fixed names, addresses
