@@ -81,7 +81,7 @@ TEST(Idx, RejectsTruncatedPayloadInsideGzip) {
                                "decompressed data holds 50"));
 }
 
-// Found by fuzzing (tests/fuzz/corpus/idx/crash-*): a gzip header claiming rows of terabytes made
+// Found by fuzzing (tests/fuzz/corpus/idx/crash-*): a gzip header claiming rows of petabytes made
 // IdxReader's callers size their buffers by it. No gzip file decompresses to more than 1032 times
 // its size (deflate's limit), so such a header is refused when the file is opened.
 TEST(Idx, RejectsGzipWhoseHeaderClaimsMoreThanDeflateCanHold) {

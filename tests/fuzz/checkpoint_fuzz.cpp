@@ -1,8 +1,9 @@
 // libFuzzer target: the checkpoint reader (io/checkpoint.hpp) on any bytes, as HDF5 opens them
-// from a file in memory. The seeds are whole checkpoints that aeflow wrote (tests/fuzz/corpus/
-// checkpoint), so the mutations reach past HDF5's signature into the groups, attributes and
-// datasets that aeflow checks. A refusal is an InputError; a crash, a leak, undefined behaviour or
-// a hang in aeflow's code is a bug.
+// from a file in memory, from seeds that are whole checkpoints aeflow wrote (tests/fuzz/corpus/
+// checkpoint). Most mutations break HDF5's own structures and libhdf5 (not instrumented) refuses
+// them before aeflow's checks run: this target guards HDF5's refusals reaching aeflow as clean
+// errors; checkpoint_edits reaches the checks themselves. A refusal is an InputError; a crash, a
+// leak, undefined behaviour or a hang in aeflow's code is a bug.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
