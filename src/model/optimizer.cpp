@@ -7,6 +7,7 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/vectorized.hpp"
+#include "bf16_rounding.hpp"
 
 namespace aeflow::model {
 
@@ -172,51 +173,66 @@ AEFLOW_VECTORIZED void adam_update(float* p, const float* g, float* mv, size_t b
 }  // namespace
 
 void Optimizer::update(size_t offset, std::span<float> params, std::span<const float> grads,
-                       float lr) {
+                       float lr, std::span<uint16_t> params16) {
   if (grads.size() != params.size()) throw RunError("Optimizer::update: sizes differ");
+  if (!params16.empty() && params16.size() != params.size())
+    throw RunError("Optimizer::update: the bf16 copy's size differs");
+  uint16_t* p16 = params16.empty() ? nullptr : params16.data();
   // With several threads per rank, each updates a contiguous piece (the arithmetic of every
   // element is the same, so the result does not depend on the thread count). Small ranges stay
   // on one thread: a parallel region costs microseconds.
   const size_t n = params.size();
   const int threads = n >= (size_t(1) << 16) ? omp_get_max_threads() : 1;
   if (threads <= 1) {
-    update_piece(offset, params.data(), grads.data(), n, lr);
+    update_piece(offset, params.data(), grads.data(), p16, n, lr);
     return;
   }
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int t = 0; t < threads; ++t) {
     const size_t begin = n * size_t(t) / size_t(threads) / 16 * 16;
     const size_t end = t + 1 == threads ? n : n * size_t(t + 1) / size_t(threads) / 16 * 16;
-    update_piece(offset + begin, params.data() + begin, grads.data() + begin, end - begin, lr);
+    update_piece(offset + begin, params.data() + begin, grads.data() + begin,
+                 p16 ? p16 + begin : nullptr, end - begin, lr);
   }
 }
 
-void Optimizer::update_piece(size_t offset, float* p, const float* g, size_t n, float lr) {
+void Optimizer::update_piece(size_t offset, float* p, const float* g, uint16_t* p16, size_t n,
+                             float lr) {
   const float eps = config_.epsilon;
-  float* first = stored_.data() + (stored_.empty() ? 0 : offset);  // one array: plain layout
-  if (config_.weight_decay > 0) decay(p, n, 1.0f - lr * config_.weight_decay);
-  switch (config_.kind) {
-    case OptimizerKind::kSgd:
-      sgd_update(p, g, n, lr);
-      break;
-    case OptimizerKind::kMomentum:
-      momentum_update(p, g, first, n, lr, config_.momentum, config_.nesterov);
-      break;
-    case OptimizerKind::kRmsprop:
-      rmsprop_update(p, g, first, n, lr, config_.rho, eps);
-      break;
-    case OptimizerKind::kAdagrad:
-      adagrad_update(p, g, first, n, lr, eps);
-      break;
-    case OptimizerKind::kAdam: {
-      // Bias corrections folded into the step size, as in Kingma & Ba's Algorithm 1 note.
-      const double t = double(steps_);
-      const float c1 = float(1.0 - std::pow(double(config_.beta1), t));
-      const float c2 = float(1.0 - std::pow(double(config_.beta2), t));
-      adam_update(p, g, stored_.data(), offset, offset + n, config_.beta1, config_.beta2, lr / c1,
-                  float(1.0 / std::sqrt(double(c2))), eps);
-      break;
+  const float keep = 1.0f - lr * config_.weight_decay;
+  // Bias corrections folded into Adam's step size, as in Kingma & Ba's Algorithm 1 note.
+  const double t = double(steps_);
+  const float c1 = float(1.0 - std::pow(double(config_.beta1), t));
+  const float c2 = float(1.0 - std::pow(double(config_.beta2), t));
+  // A cache-sized block at a time, so the decay, the update and the bf16 copy read the values
+  // from L1 rather than from memory (the loops are memory-bound). Every element's arithmetic is
+  // the same whatever the blocks.
+  constexpr size_t kBlock = 2048;  // a multiple of kStateBlock
+  for (size_t b = 0; b < n; b += kBlock) {
+    const size_t m = std::min(kBlock, n - b);
+    float* pb = p + b;
+    const float* gb = g + b;
+    float* first = stored_.data() + (stored_.empty() ? 0 : offset + b);  // one array: plain
+    if (config_.weight_decay > 0) decay(pb, m, keep);
+    switch (config_.kind) {
+      case OptimizerKind::kSgd:
+        sgd_update(pb, gb, m, lr);
+        break;
+      case OptimizerKind::kMomentum:
+        momentum_update(pb, gb, first, m, lr, config_.momentum, config_.nesterov);
+        break;
+      case OptimizerKind::kRmsprop:
+        rmsprop_update(pb, gb, first, m, lr, config_.rho, eps);
+        break;
+      case OptimizerKind::kAdagrad:
+        adagrad_update(pb, gb, first, m, lr, eps);
+        break;
+      case OptimizerKind::kAdam:
+        adam_update(pb, gb, stored_.data(), offset + b, offset + b + m, config_.beta1,
+                    config_.beta2, lr / c1, float(1.0 / std::sqrt(double(c2))), eps);
+        break;
     }
+    if (p16) kernels::round_to_bf16(pb, m, p16 + b);
   }
 }
 

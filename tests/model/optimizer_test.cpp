@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/base/random.hpp"
 
 namespace aeflow::model {
 namespace {
@@ -238,6 +241,83 @@ TEST(Optimizer, WeightDecayShrinksTheParametersBeforeTheUpdate) {
   std::vector<float> p = kStart;
   optimizer.step(p, kG1, kLr);
   expect_near(p, {0.92, -1.84, 0.46}, "p1");
+}
+
+// Round to nearest, ties to even, by its definition: of the two bf16 values around X (its bits
+// cut to the upper 16, and the next), the nearer; on a tie the one with an even last bit.
+uint16_t nearest_bf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return uint16_t((bits >> 16) | 0x40u);  // quiet NaN
+  if (std::isinf(x)) return uint16_t(bits >> 16);
+  const uint16_t below = uint16_t(bits >> 16), above = uint16_t(below + 1);
+  auto value = [](uint16_t b) {
+    const uint32_t wide = uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &wide, sizeof f);
+    return double(f);
+  };
+  const double to_below = std::fabs(double(x) - value(below));
+  const double to_above = std::isinf(value(above)) && !std::isinf(x)
+                              ? std::ldexp(1.0, 128) - std::fabs(double(x))  // (rounds to inf)
+                              : std::fabs(value(above) - double(x));
+  if (to_below != to_above) return to_below < to_above ? below : above;
+  return (below & 1) ? above : below;
+}
+
+// The bf16 copy an update writes (PARAMS16) is the updated parameters rounded to nearest even,
+// special values included, and asking for it changes nothing else: the parameters and the state
+// are the bits of an update without it. Over 5000 parameters: the update goes by cache-sized
+// blocks, which must not change the arithmetic (checked against one parameter at a time).
+TEST(Optimizer, TheBf16CopyIsTheUpdatedParametersRoundedToNearestEven) {
+  const size_t n = 5000;
+  std::vector<float> start(n), g(n);
+  RandomStream rng(17, RandomPurpose::kTest);
+  for (size_t k = 0; k < n; ++k) {
+    start[k] = (rng.uniform() - 0.5f) * 4.0f;
+    g[k] = rng.uniform() - 0.5f;
+  }
+  // Values SGD with a zero gradient and no decay leaves as they are: ties (even and odd), the
+  // largest float (rounds to infinity), infinities, a NaN, denormals, zeros.
+  const std::vector<uint32_t> special = {0x3f808000u, 0x3f818000u, 0x3f80c000u, 0x7f7fffffu,
+                                         0x7f800000u, 0xff800000u, 0x7fc00001u, 0x00012345u,
+                                         0x80008000u, 0x00000000u, 0x80000000u, 0x3f80ffffu};
+  for (OptimizerKind kind : {OptimizerKind::kSgd, OptimizerKind::kMomentum, OptimizerKind::kRmsprop,
+                             OptimizerKind::kAdagrad, OptimizerKind::kAdam}) {
+    OptimizerConfig config = make(kind);
+    config.weight_decay = 0.1f;
+    Optimizer with(config, n), without(config, n), one_at_a_time(config, n);
+    std::vector<float> p = start, q = start, r = start;
+    std::vector<uint16_t> copy(n, 0);
+    for (int step = 0; step < 2; ++step) {
+      with.step(p, g, kLr, copy);
+      without.step(q, g, kLr);
+      one_at_a_time.begin_step();
+      for (size_t k = 0; k < n; ++k)
+        one_at_a_time.update(k, std::span<float>(r).subspan(k, 1),
+                             std::span<const float>(g).subspan(k, 1), kLr);
+    }
+    EXPECT_EQ(p, q) << to_string(kind);
+    EXPECT_EQ(p, r) << to_string(kind);
+    for (size_t i = 0; i < with.state().size(); ++i)
+      EXPECT_EQ(with.state()[i].values, without.state()[i].values) << to_string(kind);
+    size_t wrong = 0;
+    for (size_t k = 0; k < n; ++k) wrong += copy[k] != nearest_bf16(p[k]);
+    EXPECT_EQ(wrong, 0u) << to_string(kind);
+  }
+  Optimizer sgd(make(OptimizerKind::kSgd), special.size());
+  std::vector<float> p(special.size());
+  std::memcpy(p.data(), special.data(), special.size() * sizeof(float));
+  const std::vector<float> zero(special.size(), 0.0f);
+  std::vector<uint16_t> copy(special.size(), 0);
+  sgd.step(p, zero, kLr, copy);
+  const std::vector<uint16_t> expected = {0x3f80, 0x3f82, 0x3f81, 0x7f80, 0x7f80, 0xff80,
+                                          0x7fc0, 0x0001, 0x8000, 0x0000, 0x8000, 0x3f81};
+  EXPECT_EQ(copy, expected);
+  for (size_t k = 0; k < special.size(); ++k)
+    EXPECT_EQ(copy[k], nearest_bf16(p[k])) << std::hex << special[k];
+  std::vector<uint16_t> short_copy(2);
+  EXPECT_THROW(sgd.step(p, zero, kLr, short_copy), RunError);
 }
 
 // Adam keeps m and v interleaved by blocks of 16 parameters; state() and set_state() speak in

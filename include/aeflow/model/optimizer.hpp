@@ -37,17 +37,21 @@ class Optimizer {
   const OptimizerConfig& config() const { return config_; }
   int64_t steps() const { return steps_; }
 
-  // One update of params with grads at learning rate lr.
-  void step(std::span<float> params, std::span<const float> grads, float lr) {
+  // One update of params with grads at learning rate lr. With PARAMS16 (as long as PARAMS), it
+  // also writes the bf16 copy of every updated parameter there, rounded as Network rounds it
+  // (the matmuls' copy under --precision bf16, made while the values are in cache).
+  void step(std::span<float> params, std::span<const float> grads, float lr,
+            std::span<uint16_t> params16 = {}) {
     begin_step();
-    update(0, params, grads, lr);
+    update(0, params, grads, lr, params16);
   }
   // The same step in pieces: begin_step(), then update() over ranges that together cover the
   // buffer once; PARAMS and GRADS are elements [offset, offset + size) of the flat buffers.
   // Every element's arithmetic is the same as step()'s, so the result is bit-for-bit equal; the
   // pieces let a rank update only its own slice, a cache-sized block at a time.
   void begin_step() { ++steps_; }
-  void update(size_t offset, std::span<float> params, std::span<const float> grads, float lr);
+  void update(size_t offset, std::span<float> params, std::span<const float> grads, float lr,
+              std::span<uint16_t> params16 = {});
 
   // Named state arrays ("velocity", "mean_square", "accumulator", "m", "v"; none for SGD), one
   // value per parameter in parameter order: what checkpoints hold. state() copies them out.
@@ -72,7 +76,8 @@ class Optimizer {
   size_t state_arrays() const { return names_.size(); }
 
  private:
-  void update_piece(size_t offset, float* params, const float* grads, size_t n, float lr);
+  void update_piece(size_t offset, float* params, const float* grads, uint16_t* params16, size_t n,
+                    float lr);
 
   OptimizerConfig config_;
   int64_t steps_ = 0;
