@@ -13,6 +13,7 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
+#include "bf16_rounding.hpp"
 #include "dropout.hpp"
 #include "layer_primitives.hpp"
 #include "loss_kernels.hpp"
@@ -34,9 +35,7 @@ std::pair<size_t, size_t> own_parameters(const LayerSpec& layer) {
 
 }  // namespace
 
-struct Network::Engine : CpuEngine {
-  dnnl::reorder to16_parameters;  // bf16: f32 parameters -> their bf16 copy
-};
+struct Network::Engine : CpuEngine {};
 
 // Everything one batch size needs: primitives with their memory descriptors, and buffers.
 struct Network::Plan {
@@ -96,12 +95,8 @@ void Network::use_buffers(std::span<float> parameters, std::span<float> gradient
 void Network::set_precision(Precision precision) {
   if (precision == precision_) return;
   if (precision == Precision::kBf16) {
-    const memory::dim n = memory::dim(own_parameters_.size());
     const dnnl::engine& eng = engine_->engine;
     try {
-      engine_->to16_parameters =
-          dnnl::reorder({eng, memory::desc({n}, dt::f32, memory::format_tag::a), eng,
-                         memory::desc({n}, dt::bf16, memory::format_tag::a)});
       // A bf16 matmul is what the CPU must support (oneDNN: AVX-512 at least).
       dnnl::matmul({{plain(1, 16, dt::bf16), plain(16, 16, dt::bf16), plain(1, 16)}, eng});
     } catch (const dnnl::error&) {
@@ -109,13 +104,33 @@ void Network::set_precision(Precision precision) {
           "--precision bf16: oneDNN has no bf16 matmul for this CPU (it needs AVX-512, and "
           "AVX512_BF16 to be fast); use --precision fp32");
     }
-    parameters16_.assign(own_parameters_.size(), 0);
+    own_parameters16_.assign(own_parameters_.size(), 0);
   } else {
-    parameters16_.clear();
+    own_parameters16_.clear();
   }
+  parameters16_ = own_parameters16_;
+  bf16_copy_kept_by_caller_ = false;
   precision_ = precision;
   plans_.clear();
   last_plan_ = nullptr;
+}
+
+void Network::use_bf16_copy(std::span<uint16_t> copy) {
+  if (precision_ != Precision::kBf16 && !copy.empty())
+    throw RunError("Network::use_bf16_copy: the network computes in fp32");
+  if (!copy.empty() && copy.size() != parameters_.size())
+    throw RunError("Network::use_bf16_copy: a copy of the wrong size");
+  parameters16_ = copy.empty() ? std::span<uint16_t>(own_parameters16_) : copy;
+  bf16_copy_kept_by_caller_ = !copy.empty();
+  plans_.clear();  // their primitives' arguments point into the old copy
+  last_plan_ = nullptr;
+}
+
+void Network::refresh_bf16_copy(size_t begin, size_t end) {
+  if (precision_ != Precision::kBf16) return;
+  if (begin > end || end > parameters_.size())
+    throw RunError("Network::refresh_bf16_copy: a range outside the parameters");
+  kernels::round_to_bf16(parameters_.data() + begin, end - begin, parameters16_.data() + begin);
 }
 
 Precision parse_precision(std::string_view name) {
@@ -284,13 +299,9 @@ void Network::run_layers(Plan& plan, const float* input, int first, int last, bo
   plan.dropout_applied = training && spec_.dropout > 0;
   const float keep = 1.0f - spec_.dropout;
   const bool half = precision_ == Precision::kBf16;
-  if (half) {  // the parameters may have changed since the last call: a fresh bf16 copy
-    const dnnl::engine& eng = engine_->engine;
-    const memory::desc flat({memory::dim(parameters_.size())}, dt::f32, memory::format_tag::a);
-    const memory::desc flat16({memory::dim(parameters_.size())}, dt::bf16, memory::format_tag::a);
-    memory from(flat, eng, parameters_.data()), to(flat16, eng, parameters16_.data());
-    engine_->to16_parameters.execute(stream, from, to);
-  }
+  // The parameters may have changed since the last call: a fresh bf16 copy, unless the
+  // caller keeps it current.
+  if (half && !bf16_copy_kept_by_caller_) refresh_bf16_copy(0, parameters_.size());
   const float* x = input;
   for (int i = first; i < last; ++i) {
     const LayerSpec& spec = layers_[i];

@@ -636,6 +636,42 @@ TEST(NetworkBf16, OutputsAndGradientsTrackFp32) {
   EXPECT_EQ(parse_precision("bf16"), Precision::kBf16);
 }
 
+// A bf16 copy the caller keeps (use_bf16_copy) is what the matmuls read: forward no longer
+// converts, so parameters changed without refresh_bf16_copy go unseen, and once refreshed the
+// output is the bits of a network converting on every forward. Skipped without a bf16 matmul.
+TEST(NetworkBf16, AKeptCopyIsWhatTheMatmulsRead) {
+  ModelSpec spec;
+  spec.encoder = {784, 64, 16};
+  Network net(spec, false);
+  try {
+    net.set_precision(Precision::kBf16);
+  } catch (const InputError& error) {
+    GTEST_SKIP() << error.what();
+  }
+  net.initialize(5);
+  const int batch = 8;
+  const auto x = random_input(batch, spec.input_width(), 9);
+  auto output = [&] {
+    const float* out = net.forward(x.data(), batch, false);
+    return std::vector<float>(out, out + x.size());
+  };
+  const std::vector<float> converted = output();
+  net.use_bf16_copy(net.own_bf16_copy());
+  net.refresh_bf16_copy(0, net.parameters().size());
+  EXPECT_EQ(output(), converted);
+  for (float& p : net.parameters()) p *= 1.5f;  // not refreshed: unseen
+  EXPECT_EQ(output(), converted);
+  net.refresh_bf16_copy(0, net.parameters().size());
+  const std::vector<float> refreshed = output();
+  EXPECT_NE(refreshed, converted);
+  net.use_bf16_copy({});  // converting on every forward again
+  EXPECT_EQ(output(), refreshed);
+  std::vector<uint16_t> wrong_size(10);
+  EXPECT_THROW(net.use_bf16_copy(wrong_size), RunError);
+  Network exact(spec, false);
+  EXPECT_THROW(exact.use_bf16_copy(net.own_bf16_copy()), RunError);
+}
+
 TEST(Network, TiedSpecHasNoDecoderWeights) {
   ModelSpec spec;
   spec.encoder = {784, 128, 10};

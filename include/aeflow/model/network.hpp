@@ -64,6 +64,18 @@ class Network {
   void set_precision(Precision precision);
   Precision precision() const { return precision_; }
 
+  // bf16: the matmuls read a bf16 copy of the parameters, which forward makes afresh from the
+  // f32 values on every call, unless use_bf16_copy(COPY) hands that job to the caller: COPY
+  // (as long as parameters(): own_bf16_copy(), or memory the node's ranks share) is then what
+  // the matmuls read, and the caller keeps it current (an optimizer step writing it as it
+  // updates, refresh_bf16_copy for any other change). A training step is spared a pass over
+  // the whole model (docs/performance.md). An empty COPY: the network's own, converted on every
+  // forward again.
+  void use_bf16_copy(std::span<uint16_t> copy);
+  std::span<uint16_t> own_bf16_copy() { return own_parameters16_; }
+  // The bf16 copy's [begin, end) = parameters()[begin, end), rounded.
+  void refresh_bf16_copy(size_t begin, size_t end);
+
   // Fills the parameters from the spec's init, from streams keyed by (seed, layer).
   void initialize(uint64_t seed);
 
@@ -106,7 +118,9 @@ class Network {
   std::span<float> parameters_;  // own_parameters_, or memory given to use_buffers
   std::span<float> gradients_;
   Precision precision_ = Precision::kFp32;
-  std::vector<uint16_t> parameters16_;  // bf16: a copy of the parameters for the matmuls
+  std::vector<uint16_t> own_parameters16_;  // bf16: a copy of the parameters for the matmuls
+  std::span<uint16_t> parameters16_;        // own_parameters16_, or memory use_bf16_copy gave
+  bool bf16_copy_kept_by_caller_ = false;
   struct Engine;
   std::unique_ptr<Engine> engine_;
   std::map<int, std::unique_ptr<Plan>> plans_;
