@@ -82,12 +82,13 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Communicator&
   int node_rank = 0, node_size = 1;
   MPI_Comm_rank(node, &node_rank);
   MPI_Comm_size(node, &node_size);
-  // Room for the node's windows: one parameter copy, every rank's gradients and the extra
-  // region (10% spare).
+  // Room for the node's windows: one parameter copy, every rank's gradients, the extra region
+  // and the bf16 copy (10% spare).
   const double segments = layout.gradient_segments ? double(node_size) : 0.0;
   const size_t extra_floats = layout.extra_floats ? layout.extra_floats(node_size) : 0;
+  const double bf16_floats = layout.bf16_parameters ? double(count) / 2 : 0.0;
   const double needed =
-      1.1 * sizeof(float) * (double(count) * (segments + 1) + double(extra_floats));
+      1.1 * sizeof(float) * (double(count) * (segments + 1) + double(extra_floats) + bf16_floats);
   const double free = free_shared_bytes();
   int enough = node_rank != 0 || free < 0 || free >= needed ? 1 : 0;
   int sizes[3] = {node_size, -node_size, enough};  // min, -max and min in one call
@@ -129,6 +130,11 @@ std::unique_ptr<NodeSharedBuffers> NodeSharedBuffers::create(const Communicator&
     buffers->extra_ = segment_of(extra, 0);
     buffers->extra_floats_ = extra_floats;
   }
+  if (layout.bf16_parameters) {
+    MPI_Win bf16 = allocate(node, node_rank == 0 ? count * sizeof(uint16_t) : 0, &base);
+    buffers->bf16_window_ = MPI_Win_c2f(bf16);
+    buffers->parameters16_ = reinterpret_cast<uint16_t*>(segment_of(bf16, 0));
+  }
   return buffers;
 }
 
@@ -148,7 +154,7 @@ NodeSharedBuffers::~NodeSharedBuffers() {
   // Freeing is collective: a rank unwinding from an error must not wait in it for ranks that
   // will never come (the job is being aborted), so it leaves the memory to the end of the job.
   if (std::uncaught_exceptions() > 0) return;
-  for (int handle : {extra_window_, gradient_window_, parameter_window_}) {
+  for (int handle : {bf16_window_, extra_window_, gradient_window_, parameter_window_}) {
     if (handle < 0) continue;
     MPI_Win window = MPI_Win_f2c(handle);
     MPI_Win_unlock_all(window);

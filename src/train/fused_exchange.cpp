@@ -12,7 +12,7 @@ void FusedExchange::backward_and_update(const StepBatch& batch, float lr) {
   comm_.allreduce_sum(network_.gradients());
   times_.reduce += seconds_since(start);
   start = std::chrono::steady_clock::now();
-  optimizer_.step(network_.parameters(), network_.gradients(), lr);
+  optimizer_.step(network_.parameters(), network_.gradients(), lr, bf16_copy_);
   times_.update += seconds_since(start);
 }
 

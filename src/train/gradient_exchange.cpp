@@ -30,7 +30,16 @@ void use_node_shared_parameters(model::Network& network, mpi::NodeSharedBuffers&
 
 GradientExchange::GradientExchange(model::Network& network, const model::Loss& loss,
                                    model::Optimizer& optimizer, const mpi::Communicator& comm)
-    : network_(network), loss_(loss), optimizer_(optimizer), comm_(comm) {}
+    : network_(network), loss_(loss), optimizer_(optimizer), comm_(comm) {
+  if (network_.precision() != model::Precision::kBf16) return;
+  bf16_copy_ = network_.own_bf16_copy();
+  network_.use_bf16_copy(bf16_copy_);
+  network_.refresh_bf16_copy(0, bf16_copy_.size());
+}
+
+GradientExchange::~GradientExchange() {
+  network_.use_bf16_copy({});  // forward converts on its own again
+}
 
 StepResult GradientExchange::forward(const StepBatch& batch) {
   const auto start = std::chrono::steady_clock::now();
@@ -99,7 +108,9 @@ std::unique_ptr<GradientExchange> make_gradient_exchange(
     note = split_why_not + ": using --grad-sync shared";
   }
   std::string why_not;
-  auto shared = mpi::NodeSharedBuffers::create(comm, count, why_not);
+  mpi::NodeSharedLayout shared_layout;
+  shared_layout.bf16_parameters = network.precision() == model::Precision::kBf16;
+  auto shared = mpi::NodeSharedBuffers::create(comm, count, why_not, shared_layout);
   if (shared)
     return std::make_unique<SharedExchange>(network, loss, optimizer, comm, std::move(shared));
   // (unequal ranks per node stop both modes: say it once)

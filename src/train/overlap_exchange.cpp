@@ -35,7 +35,7 @@ void OverlapExchange::backward_and_update(const StepBatch& batch, float lr) {
   pending_.wait();
   times_.reduce += seconds_since(start);  // the wait that overlapping did not hide
   start = std::chrono::steady_clock::now();
-  optimizer_.step(network_.parameters(), network_.gradients(), lr);
+  optimizer_.step(network_.parameters(), network_.gradients(), lr, bf16_copy_);
   times_.update += seconds_since(start);
 }
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "aeflow/base/error.hpp"
 #include "exchanges.hpp"
 
 namespace aeflow::train {
@@ -14,11 +15,20 @@ SharedExchange::SharedExchange(model::Network& network, const model::Loss& loss,
     : GradientExchange(network, loss, optimizer, comm), shared_(std::move(shared)) {
   use_node_shared_parameters(network_, *shared_);
   const size_t slice = shared_->slice_end() - shared_->slice_begin();
+  if (!bf16_copy_.empty()) {  // the node's one bf16 copy: each rank writes its slice
+    bf16_copy_ = shared_->parameters16();
+    if (bf16_copy_.empty())
+      throw RunError("SharedExchange: node shared memory without a bf16 copy");
+    network_.use_bf16_copy(bf16_copy_);
+    network_.refresh_bf16_copy(shared_->slice_begin(), shared_->slice_end());
+    shared_->sync();
+  }
   summed_.assign(shared_->nodes() == 1 ? std::clamp<size_t>(slice, 1, 4096) : slice, 0.0f);
 }
 
 SharedExchange::~SharedExchange() {
-  network_.use_own_buffers();  // before the shared memory goes
+  network_.use_bf16_copy({});  // before the shared memory goes
+  network_.use_own_buffers();
 }
 
 // Each rank writes its gradients into its own shared segment, then sums one slice over the
@@ -44,7 +54,8 @@ void SharedExchange::backward_and_update(const StepBatch& batch, float lr) {
     for (size_t block = begin; block < end; block += summed_.size()) {
       const size_t n = std::min(summed_.size(), end - block);
       shared_->sum_over_node(block, block + n, summed_.data());
-      optimizer_.update(block, parameters.subspan(block, n), {summed_.data(), n}, lr);
+      optimizer_.update(block, parameters.subspan(block, n), {summed_.data(), n}, lr,
+                        bf16_copy_.empty() ? bf16_copy_ : bf16_copy_.subspan(block, n));
     }
   } else {
     const std::span<float> slice(summed_.data(), end - begin);
@@ -54,7 +65,8 @@ void SharedExchange::backward_and_update(const StepBatch& batch, float lr) {
     const double across_seconds = seconds_since(across);
     times_.reduce += across_seconds;  // communication, not the optimizer's time
     times_.update -= across_seconds;
-    optimizer_.update(begin, parameters.subspan(begin, end - begin), slice, lr);
+    optimizer_.update(begin, parameters.subspan(begin, end - begin), slice, lr,
+                      bf16_copy_.empty() ? bf16_copy_ : bf16_copy_.subspan(begin, end - begin));
   }
   times_.update += seconds_since(start);
 

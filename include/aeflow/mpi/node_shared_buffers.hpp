@@ -28,6 +28,7 @@ namespace aeflow::mpi {
 // What create() allocates besides the one parameter copy.
 struct NodeSharedLayout {
   bool gradient_segments = true;  // one segment of COUNT floats per rank
+  bool bf16_parameters = false;   // a bf16 copy of the parameters, one per node too
   // The floats of one region the whole node shares (extra()), for a node of so many ranks.
   std::function<size_t(int node_size)> extra_floats;
 };
@@ -60,6 +61,10 @@ class NodeSharedBuffers {
     return segments_ ? std::span<float>(segments_[size_t(node_rank_)], count_) : std::span<float>();
   }
   std::span<float> extra() { return {extra_, extra_floats_}; }
+  // The node's bf16 copy of the parameters (empty unless the layout asked for it).
+  std::span<uint16_t> parameters16() {
+    return parameters16_ ? std::span<uint16_t>(parameters16_, count_) : std::span<uint16_t>();
+  }
 
   // This rank's slice [begin, end) of the flat buffers: contiguous, cache-line aligned.
   size_t slice_begin() const { return slice_begin(node_rank_); }
@@ -96,8 +101,9 @@ class NodeSharedBuffers {
   size_t count_ = 0;
   int node_rank_ = 0, node_size_ = 1, nodes_ = 1;
   int node_comm_ = -1, cross_comm_ = -1;  // Fortran handles (MPI stays out of this header)
-  int parameter_window_ = -1, gradient_window_ = -1, extra_window_ = -1;
+  int parameter_window_ = -1, gradient_window_ = -1, extra_window_ = -1, bf16_window_ = -1;
   float* parameters_ = nullptr;
+  uint16_t* parameters16_ = nullptr;
   float* extra_ = nullptr;
   size_t extra_floats_ = 0;
   std::unique_ptr<float*[]> segments_;  // every node rank's gradients

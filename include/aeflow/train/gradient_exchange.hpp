@@ -49,7 +49,7 @@ class GradientExchange {
  public:
   GradientExchange(model::Network& network, const model::Loss& loss, model::Optimizer& optimizer,
                    const mpi::Communicator& comm);
-  virtual ~GradientExchange() = default;
+  virtual ~GradientExchange();
   GradientExchange(const GradientExchange&) = delete;
   GradientExchange& operator=(const GradientExchange&) = delete;
 
@@ -71,6 +71,10 @@ class GradientExchange {
   mpi::Communicator comm_;
   std::vector<float> diff_;  // d loss / d output of this rank's rows
   StepTimes times_;
+  // bf16: the matmuls' bf16 copy of the parameters, which this exchange's optimizer steps write
+  // as they update (Network::use_bf16_copy); empty in fp32. The network's own copy unless a
+  // mode shares one among the node's ranks.
+  std::span<uint16_t> bf16_copy_;
 };
 
 // The exchange for MODE (collective; call it once the parameters are the same on every rank:
