@@ -241,7 +241,7 @@ int wait_for(pid_t pid, double seconds) {
   return -1;
 }
 
-// Waits until LOG holds TEXT (true), or PID ended or 30 s passed (false).
+// Waits until LOG holds TEXT (true), or PID ended or 120 s passed (false).
 bool wait_for_text(pid_t pid, const std::string& log, const std::string& text) {
   // (a deadline only a failure reaches: 30 s was too short for mpiexec to start two ranks on a
   // 2-core machine that also ran a 2-rank training and a build)
