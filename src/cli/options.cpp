@@ -26,11 +26,13 @@ namespace {
 
 // Boost.Program_options fills these placeholders into its error messages by replacing each until
 // none is left, so a value that holds its own placeholder loops forever (`aeflow train
-// --%canonical_option% 1` hung, found by fuzzing the job-file parser): such text is refused
-// before Boost sees it. WHERE names the argument or the job file's line.
+// --%canonical_option% 1` hung, found by fuzzing the job-file parser; later a job file's line
+// that is no `key = value` and holds `%invalid_line%`): such text is refused before Boost sees
+// it. The tokens are every key Boost 1.74 substitutes. WHERE names the argument or the job
+// file's line.
 void refuse_boost_placeholders(const std::string& text, const std::string& where) {
-  for (const char* token :
-       {"%canonical_option%", "%option%", "%value%", "%prefix%", "%original_token%"})
+  for (const char* token : {"%canonical_option%", "%option%", "%value%", "%prefix%",
+                            "%original_token%", "%invalid_line%"})
     if (text.find(token) != std::string::npos)
       throw InputError(where + " holds '" + token +
                        "', which the option parser cannot take (see --help for the options)");

@@ -288,6 +288,17 @@ TEST_F(CliTest, AnOptionOrJobFileHoldingABoostPlaceholderExits2InsteadOfHanging)
   EXPECT_CONTAINS(r.output, "error: " + job + ": line 3 holds '%canonical_option%'");
 }
 
+// A job file's line that is no `key = value` reaches Boost's "invalid line" message, whose own
+// placeholder loops the same way (found by fuzzing the job-file parser).
+TEST_F(CliTest, AJobFileLineHoldingBoostsInvalidLinePlaceholderExits2InsteadOfHanging) {
+  const std::string job = root_ + "/job.ini";
+  write_text(job, "epochs = 1\nnoise with 30%invalid_line%% on the input\n");
+  const auto r = run_command("timeout -s KILL 60 " + test::aeflow_binary() + " train --out " +
+                             out("run") + " --config " + job);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_CONTAINS(r.output, "error: " + job + ": line 2 holds '%invalid_line%'");
+}
+
 TEST_F(CliTest, MissingJobFileExits2) {
   const std::string job = root_ + "/no-such-job.ini";
   const auto r = train("--out " + out("run") + " --config " + job);
