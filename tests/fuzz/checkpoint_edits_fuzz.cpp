@@ -4,8 +4,9 @@
 // edits applied through the HDF5 API to a real checkpoint (one of tests/fuzz/corpus/checkpoint):
 // objects deleted, attributes rewritten with other types and values, datasets replaced by others
 // of any type and shape (huge ones stored as nothing), values set to NaN, infinities or
-// anything. A refusal is an InputError or a RunError with its message; a crash, a leak, undefined
-// behaviour, an allocation the file does not hold or any other exception is a bug.
+// anything. A refusal is an InputError or a RunError with its message; a crash, a leak (memory, or
+// an HDF5 object left open), undefined behaviour, an allocation the file does not hold or any
+// other exception is a bug.
 #include <fuzzer/FuzzedDataProvider.h>
 #include <hdf5.h>
 
@@ -21,7 +22,8 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/io/checkpoint.hpp"
-#include "memory_file.hpp"
+#include "hdf5_objects_open.hpp"
+#include "input_file.hpp"
 
 namespace {
 
@@ -214,11 +216,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> image(size_t(std::max<ssize_t>(H5Fget_file_image(h5, nullptr, 0), 0)));
   if (image.empty() || H5Fget_file_image(h5, image.data(), image.size()) < 0) __builtin_trap();
   H5Fclose(h5);
-  const aeflow::fuzz::MemoryFile file(image.data(), image.size());
+  const aeflow::fuzz::InputFile file(image.data(), image.size());
   try {
     (void)aeflow::io::read_checkpoint(file.path());
   } catch (const aeflow::InputError&) {
   } catch (const aeflow::RunError&) {
   }
+  if (aeflow::fuzz::hdf5_objects_open() != 0) __builtin_trap();
   return 0;
 }

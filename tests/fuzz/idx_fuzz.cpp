@@ -9,10 +9,10 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/data/idx.hpp"
-#include "memory_file.hpp"
+#include "input_file.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const aeflow::fuzz::MemoryFile file(data, size);
+  const aeflow::fuzz::InputFile file(data, size);
   for (const int rank : {1, 3}) {
     try {
       const aeflow::data::IdxArray array = aeflow::data::read_idx(file.path(), rank);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "aeflow/base/error.hpp"
-#include "memory_file.hpp"
+#include "input_file.hpp"
 #include "options.hpp"
 #include "sweep_job.hpp"
 
@@ -28,7 +28,7 @@ const aeflow::cli::po::options_description& sweep_description() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const aeflow::fuzz::MemoryFile file(data, size);
+  const aeflow::fuzz::InputFile file(data, size);
   const std::vector<std::string> args = {"--config", file.path()};
   try {
     const auto parsed = aeflow::cli::parse_options(args, train_description());
