@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Fuzz one of aeflow's readers or parsers with libFuzzer, under ASan and UBSan.
 #
-# Usage: scripts/fuzz.sh [--binary PATH] TARGET SECONDS
+# Usage: scripts/fuzz.sh [--binary PATH] [--seed N] [--seeds-only] TARGET SECONDS
 #   TARGET    idx, job_file, checkpoint, checkpoint_edits or walk (tests/fuzz/TARGET_fuzz.cpp)
 #   SECONDS   how long to fuzz (ctest runs each target for 30 s; run longer by hand)
 #   --binary  the fuzz target built elsewhere (default: build/sanitize/tests/fuzz/fuzz_TARGET,
 #             built here with the `sanitize` preset if it is missing)
+#   --seed    libFuzzer's random seed (default: a new one each run), and no guidance from the
+#             values the target compares (-use_cmp=0: they hold addresses and names that differ
+#             from run to run, and steered runs of one seed apart within a few hundred inputs).
+#             ctest passes a fixed one, so that every run of a commit tries the same inputs in
+#             the same order (job_file's coverage still differs a little between runs): a
+#             failing test is then a change's doing and fails again on any machine, where a new
+#             seed each run let any run, of any change, find an old bug (as CI runs did, in
+#             libhdf5). Looking for new bugs is done by hand, with new seeds, for longer.
+#   --seeds-only  start from the committed seeds alone and keep nothing found (ctest's runs:
+#             with --seed, the same inputs on every machine and every run)
 #
-# Starts from the committed seeds (tests/fuzz/corpus/TARGET, and jobs/ for job_file) and keeps
-# what it finds in AEFLOW_FUZZ_CORPUS/TARGET (default build/sanitize/fuzz-corpus). An input that
+# Starts from the committed seeds (tests/fuzz/corpus/TARGET, and jobs/ for job_file) and, unless
+# --seeds-only, what earlier runs found, kept in AEFLOW_FUZZ_CORPUS/TARGET (default
+# build/sanitize/fuzz-corpus), where it keeps what it finds. An input that
 # crashes, leaks, hangs (10 s) or trips UBSan is saved as build/sanitize/fuzz-crashes/TARGET-*
 # and fails the run: add it to tests/fuzz/corpus/TARGET, where every later run replays it, once
 # the bug is fixed. Prints "aeflow-count fuzz_TARGET_inputs N" and "..._cpu_seconds S" for
@@ -17,10 +28,12 @@ set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.sh"
 
-binary=''
+binary='' seed='' seeds_only=0
 while [[ ${1-} == -* ]]; do
   case $1 in
     --binary) binary=${2:?--binary needs a path}; shift 2 ;;
+    --seed) seed=${2:?--seed needs a number}; shift 2 ;;
+    --seeds-only) seeds_only=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
@@ -30,6 +43,7 @@ target=$1 seconds=$2
 [[ $target =~ ^(idx|job_file|checkpoint|checkpoint_edits|walk)$ ]] ||
   die "unknown target '$target': idx, job_file, checkpoint, checkpoint_edits or walk"
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "SECONDS must be a whole number of seconds, not '$seconds'"
+[[ -z $seed || $seed =~ ^[1-9][0-9]{0,8}$ ]] || die "--seed must be a number from 1, not '$seed'"
 
 build=$AEFLOW_ROOT/build/sanitize
 if [[ -z $binary ]]; then
@@ -51,10 +65,19 @@ mkdir -p -- "$crashes"
 memory=${TMPDIR:-/tmp}
 [[ -w /dev/shm ]] && memory=/dev/shm
 log=$(mktemp) inputs_dir=$(mktemp -d -p "$memory")
-trap 'rm -rf -- "$log" "$log.times" "$inputs_dir"' EXIT
-corpus=${AEFLOW_FUZZ_CORPUS:-$build/fuzz-corpus}/$target
-mkdir -p -- "$corpus"
-corpus=$(realpath -- "$corpus")
+corpus=
+cleanup() {
+  rm -rf -- "$log" "$log.times" "$inputs_dir"
+  if ((seeds_only)) && [[ -n $corpus ]]; then rm -rf -- "$corpus"; fi
+}
+trap cleanup EXIT
+if ((seeds_only)); then
+  corpus=$(mktemp -d)
+else
+  corpus=${AEFLOW_FUZZ_CORPUS:-$build/fuzz-corpus}/$target
+  mkdir -p -- "$corpus"
+  corpus=$(realpath -- "$corpus")
+fi
 seeds=("$AEFLOW_ROOT/tests/fuzz/corpus/$target")
 [[ $target == job_file ]] && seeds+=("$AEFLOW_ROOT/jobs")
 
@@ -77,9 +100,9 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1$
 export LSAN_OPTIONS=$suppressions
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export AEFLOW_FUZZ_INPUT=input
-say "fuzzing $target for $seconds s: $binary $corpus ${seeds[*]}"
+say "fuzzing $target for $seconds s${seed:+ from seed $seed}: $binary $corpus ${seeds[*]}"
 status=0
-(cd -- "$inputs_dir" && "$binary" -max_total_time="$seconds" \
+(cd -- "$inputs_dir" && "$binary" ${seed:+-seed="$seed" -use_cmp=0} -max_total_time="$seconds" \
   -timeout=10 -rss_limit_mb="$memory_mb" -malloc_limit_mb="$memory_mb" -print_final_stats=1 \
   -artifact_prefix="$crashes/$target-" "$corpus" "${seeds[@]}") >"$log" 2>&1 || status=$?
 # The children's user and system CPU time, from this shell's own accounting (`times` in this
