@@ -1,7 +1,7 @@
 // libFuzzer target: the checkpoint reader on whole, well-formed HDF5 files with damaged
-// contents. Bytes mutated at random mostly break HDF5's own structures, which libhdf5 refuses
-// before aeflow's checks run (the `checkpoint` target covers that); here the input is a script of
-// edits applied through the HDF5 API to a real checkpoint (one of tests/fuzz/corpus/checkpoint):
+// contents. Bytes mutated at random mostly break HDF5's own structures, which libhdf5 parses
+// before aeflow's checks run (the `checkpoint` target, by hand only); here the input is a script
+// of edits applied through the HDF5 API to a real checkpoint (one of tests/fuzz/corpus/checkpoint):
 // objects deleted, attributes rewritten with other types and values, datasets replaced by others
 // of any type and shape (huge ones stored as nothing), values set to NaN, infinities or
 // anything. A refusal is an InputError or a RunError with its message; a crash, a leak (memory, or
