@@ -37,9 +37,9 @@ class InputFile {
 
  private:
   static std::string process_path() {
-    // scripts/fuzz.sh names it, relative to a working directory of the run's own, so that no
-    // run-to-run difference (a process id, a temporary directory's name) reaches the code
-    // under test through messages that hold the path.
+    // scripts/fuzz.sh names it, relative to a working directory of the run's own, so that a
+    // process id or a temporary directory's name is not part of it (the path goes into the
+    // readers' messages; whether that alone changed a fixed-seed run was not measured).
     if (const char* path = std::getenv("AEFLOW_FUZZ_INPUT"); path != nullptr && *path != '\0')
       return path;
     const char* tmpdir = std::getenv("TMPDIR");
