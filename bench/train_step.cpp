@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "aeflow/base/denormals.hpp"
 #include "aeflow/base/error.hpp"
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
@@ -167,7 +168,8 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int provided = 0;  // as aeflow asks: only this thread calls MPI
+  aeflow::flush_denormals();  // first: the threads started later inherit it
+  int provided = 0;           // as aeflow asks: only this thread calls MPI
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   int code = 0;
   try {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "aeflow/base/denormals.hpp"
 #include "aeflow/base/error.hpp"
 #include "aeflow/train/stop_request.hpp"
 #include "commands.hpp"
@@ -66,6 +67,7 @@ int world_size() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  aeflow::flush_denormals();  // first: the threads started later inherit it
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << kUsage;
     return argc < 2 ? 2 : 0;

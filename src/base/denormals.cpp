@@ -1,0 +1,30 @@
+#include "aeflow/base/denormals.hpp"
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+namespace aeflow {
+
+#if defined(__x86_64__)
+namespace {
+constexpr unsigned kFlushToZero = 0x8000;     // results that would be subnormal become 0
+constexpr unsigned kDenormalsAreZero = 0x40;  // subnormal inputs are read as 0
+}  // namespace
+
+void flush_denormals() {
+  _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero);
+}
+
+bool denormals_flushed() {
+  const unsigned both = kFlushToZero | kDenormalsAreZero;
+  return (_mm_getcsr() & both) == both;
+}
+#else
+void flush_denormals() {}
+bool denormals_flushed() {
+  return false;
+}
+#endif
+
+}  // namespace aeflow
