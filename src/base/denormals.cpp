@@ -15,16 +15,8 @@ constexpr unsigned kDenormalsAreZero = 0x40;  // subnormal inputs are read as 0
 void flush_denormals() {
   _mm_setcsr(_mm_getcsr() | kFlushToZero | kDenormalsAreZero);
 }
-
-bool denormals_flushed() {
-  const unsigned both = kFlushToZero | kDenormalsAreZero;
-  return (_mm_getcsr() & both) == both;
-}
 #else
 void flush_denormals() {}
-bool denormals_flushed() {
-  return false;
-}
 #endif
 
 }  // namespace aeflow

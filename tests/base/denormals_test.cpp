@@ -41,7 +41,6 @@ TEST_F(DenormalsTest, SubnormalResultsAndInputsBecomeZero) {
   const float subnormal = halve(FLT_MIN);  // the smallest normal float, halved
   ASSERT_GT(subnormal, 0.0f);              // not flushed yet
   flush_denormals();
-  EXPECT_TRUE(denormals_flushed());
   EXPECT_EQ(bits(halve(FLT_MIN)), 0u);                 // a result
   EXPECT_EQ(bits(twice(subnormal)), 0u);               // an input, read as 0
   EXPECT_EQ(bits(halve(2 * FLT_MIN)), bits(FLT_MIN));  // normal values as before
@@ -49,13 +48,8 @@ TEST_F(DenormalsTest, SubnormalResultsAndInputsBecomeZero) {
 
 TEST_F(DenormalsTest, ThreadsStartedAfterwardsFlushToo) {
   flush_denormals();
-  bool flushed = false;
   float product = -1;
-  std::thread([&] {
-    flushed = denormals_flushed();
-    product = halve(FLT_MIN);
-  }).join();
-  EXPECT_TRUE(flushed);
+  std::thread([&] { product = halve(FLT_MIN); }).join();
   EXPECT_EQ(bits(product), 0u);
 }
 #else
