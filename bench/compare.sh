@@ -15,6 +15,8 @@
 # The peer runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (some environments set them,
 # which slows OpenBLAS), with denormals flushed, and in the fastest of PyTorch's ways to run the
 # step (bench/torch_peer.py --variant best); each table line says which BLAS, kernel and way.
+# With the 2-rank batch-64 case, the machine's lockstep ceiling for 2 ranks is measured in the
+# same run (bench/independent.sh, same batch and steps) and the 2-rank speed-up set against it.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 reps=${1:-5}
@@ -103,10 +105,17 @@ for rep in $(seq "$reps"); do
 done
 peak_after=$(peak)
 echo "sgemm peak (1 thread, after): $peak_after GFLOP/s"
+ceiling=-
+if [[ -z $wanted || " $wanted " == *" wide-b64-2ranks "* ]] && (($(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) >= 2)); then
+  echo "lockstep ceiling for 2 ranks (bench/independent.sh $reps 2, batch 64, $steps steps):"
+  ceiling_out=$(BUILD=$build DATA=$data BATCH=64 STEPS=$steps bench/independent.sh "$reps" 2)
+  echo "$ceiling_out" | sed 's/^/  /'
+  ceiling=$(grep -o 'lockstep: [0-9.]*x' <<<"$ceiling_out" | grep -o '[0-9.]*')
+fi
 
 echo
 echo "medians over $reps runs, $steps timed steps each (samples/s):"
-"$python" - "$results" "$peak_before" "$peak_after" <<'PY'
+"$python" - "$results" "$peak_before" "$peak_after" "$ceiling" <<'PY'
 import collections, statistics, sys
 rates, gflops = collections.defaultdict(list), collections.defaultdict(list)
 order = []
@@ -129,5 +138,9 @@ for batch in ("b64", "b256"):
     one, two = f"wide-{batch}", f"wide-{batch}-2ranks"
     if (one, "aeflow") in rates and (two, "aeflow") in rates:
         s = statistics.median(rates[(two, "aeflow")]) / statistics.median(rates[(one, "aeflow")])
-        print(f"aeflow 2 ranks x 1 thread / 1 rank x 1 thread, global {batch}: {s:.2f}x")
+        line = f"aeflow 2 ranks x 1 thread / 1 rank x 1 thread, global {batch}: {s:.2f}x"
+        if batch == "b64" and sys.argv[4] != "-":
+            c = float(sys.argv[4])
+            line += f" (the machine's lockstep ceiling {c:.2f}x: {s / c:.0%} of it)"
+        print(line)
 PY
