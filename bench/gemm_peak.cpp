@@ -2,7 +2,11 @@
 // timed on one thread, with the weights read through the same transposed view as a Network
 // layer's forward pass (stored [N, K], read as [K, N]). Prints one line:
 //   gemm M=1024 K=784 N=512: 201.3 GFLOP/s (1 thread, oneDNN 2.6.3, brg:avx512_core)
-// Usage: aeflow_gemm_peak [M K N [SECONDS]]   (defaults 1024 784 512, 2 seconds of timing)
+// Usage: aeflow_gemm_peak [M K N [SECONDS [WEIGHTS]]]   (defaults 1024 784 512, 2 seconds)
+// WEIGHTS is how the [K, N] weights lie in memory: "transposed" (the default, as above),
+// "plain" (row-major [K, N]) or "any" (the blocked layout oneDNN picks for the matmul, the
+// weights reordered into it once, before timing): what a layer would gain from keeping its
+// weights in oneDNN's own layout.
 // It is a measuring tool, not a test: it checks nothing but that the matmul runs.
 #include <omp.h>
 
@@ -10,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 
@@ -18,8 +23,11 @@ int main(int argc, char** argv) {
   const long k = argc > 3 ? std::atol(argv[2]) : 784;
   const long n = argc > 3 ? std::atol(argv[3]) : 512;
   const double seconds = argc > 4 ? std::atof(argv[4]) : 2.0;
-  if (m <= 0 || k <= 0 || n <= 0 || seconds <= 0) {
-    std::fprintf(stderr, "usage: aeflow_gemm_peak [M K N [SECONDS]]\n");
+  const char* layout = argc > 5 ? argv[5] : "transposed";
+  const bool known = !std::strcmp(layout, "transposed") || !std::strcmp(layout, "plain") ||
+                     !std::strcmp(layout, "any");
+  if (m <= 0 || k <= 0 || n <= 0 || seconds <= 0 || !known) {
+    std::fprintf(stderr, "usage: aeflow_gemm_peak [M K N [SECONDS [transposed|plain|any]]]\n");
     return 2;
   }
   omp_set_num_threads(1);
@@ -28,9 +36,16 @@ int main(int argc, char** argv) {
   const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
   const memory::desc src({m, k}, memory::data_type::f32, memory::dims{k, 1});
-  const memory::desc weights({k, n}, memory::data_type::f32, memory::dims{1, k});  // [N,K] as [K,N]
+  const memory::desc weights =
+      !std::strcmp(layout, "plain")
+          ? memory::desc({k, n}, memory::data_type::f32, memory::dims{n, 1})
+          : memory::desc({k, n}, memory::data_type::f32, memory::dims{1, k});  // [N,K] as [K,N]
   const memory::desc dst({m, n}, memory::data_type::f32, memory::dims{n, 1});
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), engine);
+  const memory::desc asked =
+      !std::strcmp(layout, "any")
+          ? memory::desc({k, n}, memory::data_type::f32, memory::format_tag::any)
+          : weights;
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, asked, dst), engine);
   const dnnl::matmul matmul(pd);
 
   std::vector<float> a(size_t(m * k)), b(size_t(k * n)), c(size_t(m * n));
@@ -38,6 +53,12 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < b.size(); ++i) b[i] = float(i % 127) / 127.0f - 0.5f;
   memory a_mem(src, engine, a.data()), b_mem(weights, engine, b.data()),
       c_mem(dst, engine, c.data());
+  if (pd.weights_desc() != weights) {  // "any": the matmul reads its own layout
+    memory blocked(pd.weights_desc(), engine);
+    dnnl::reorder(b_mem, blocked).execute(stream, b_mem, blocked);
+    stream.wait();
+    b_mem = blocked;
+  }
   auto run = [&] {
     matmul.execute(stream,
                    {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
@@ -58,7 +79,9 @@ int main(int argc, char** argv) {
     best = std::max(best, 2.0 * double(m) * double(k) * double(n) * reps / elapsed / 1e9);
   }
   const dnnl_version_t* version = dnnl_version();
-  std::printf("gemm M=%ld K=%ld N=%ld: %.1f GFLOP/s (1 thread, oneDNN %d.%d.%d, %s)\n", m, k, n,
-              best, version->major, version->minor, version->patch, pd.impl_info_str());
+  std::printf("gemm M=%ld K=%ld N=%ld: %.1f GFLOP/s (1 thread, oneDNN %d.%d.%d, %s%s%s)\n", m, k, n,
+              best, version->major, version->minor, version->patch, pd.impl_info_str(),
+              std::strcmp(layout, "transposed") ? ", weights " : "",
+              std::strcmp(layout, "transposed") ? layout : "");
   return 0;
 }
