@@ -17,6 +17,8 @@ ACTIVATIONS = {
     "relu": nn.ReLU,
     "elu": nn.ELU,  # alpha 1, as aeflow's oneDNN eltwise_elu
     "tanh": nn.Tanh,
+    "silu": nn.SiLU,  # oneDNN's swish with alpha 1
+    "gelu": nn.GELU,  # the exact (erf) form, as aeflow's oneDNN eltwise_gelu_erf
     "linear": nn.Identity,
 }
 

@@ -187,7 +187,7 @@ po::options_description model_options() {
       "decoder", text("mirror"),
       "decoder hidden widths, code side first (its output is as wide as the input): e.g. "
       "32,64; mirror (the encoder's, reversed) or none")(
-      "activation", text("elu"), "hidden layers: sigmoid, relu, elu, tanh, linear")(
+      "activation", text("elu"), "hidden layers: sigmoid, relu, elu, tanh, silu, gelu, linear")(
       "code-activation", text("linear"),
       "the bottleneck layer: as --activation's choices ('' for the same as --activation)")(
       "output-activation", text("sigmoid"), "the reconstruction: sigmoid, linear, relu")(
@@ -301,7 +301,8 @@ train::TrainConfig train_config(const po::variables_map& v) {
                   ? spec.hidden
                   : model::parse_activation(get(v, "code-activation"));
   spec.output = model::parse_activation(get(v, "output-activation"));
-  if (spec.output == model::Activation::kElu || spec.output == model::Activation::kTanh)
+  if (spec.output != model::Activation::kSigmoid && spec.output != model::Activation::kLinear &&
+      spec.output != model::Activation::kRelu)
     throw InputError("--output-activation " + get(v, "output-activation") +
                      ": expected sigmoid, linear or relu (pixels are in [0, 1])");
   spec.tied = get_bool(v, "tied");

@@ -1,6 +1,11 @@
 // What Network and SplitLayers both build their oneDNN primitives from, so that the two compute
 // a layer alike: the engine, matrix descriptors over strided memory, an activation's eltwise
 // algorithms, its fused post-op and its backward.
+//
+// Most activations' derivatives are functions of their output y (sigmoid: y(1-y)), so the
+// forward matmul applies them as a post-op and z = x W^T + b is never stored. SiLU and GELU are
+// not monotonic, so y does not determine z: their backward reads z, which the matmul then
+// writes unactivated and a separate eltwise forward turns into y.
 #pragma once
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -23,8 +28,9 @@ inline dnnl::memory::desc plain(dnnl::memory::dim rows, dnnl::memory::dim cols,
 
 struct EltwiseAlgs {
   dnnl::algorithm forward;
-  dnnl::algorithm backward;  // the variant that needs only the output y
+  dnnl::algorithm backward;  // the variant that needs only the output y, where there is one
   float alpha;
+  bool backward_reads_input = false;  // the backward needs z (backward == forward's algorithm)
 };
 
 inline EltwiseAlgs eltwise_algs(Activation activation) {
@@ -38,6 +44,10 @@ inline EltwiseAlgs eltwise_algs(Activation activation) {
       return {algorithm::eltwise_elu, algorithm::eltwise_elu_use_dst_for_bwd, 1.f};
     case Activation::kTanh:
       return {algorithm::eltwise_tanh, algorithm::eltwise_tanh_use_dst_for_bwd, 0.f};
+    case Activation::kSilu:  // oneDNN's swish z * sigmoid(alpha z), alpha 1
+      return {algorithm::eltwise_swish, algorithm::eltwise_swish, 1.f, true};
+    case Activation::kGelu:  // the exact form, z * Phi(z), as PyTorch's default
+      return {algorithm::eltwise_gelu_erf, algorithm::eltwise_gelu_erf, 0.f, true};
     case Activation::kLinear:
       break;
   }
@@ -59,8 +69,16 @@ inline dnnl::primitive_attr with_activation(const EltwiseAlgs& algs) {
   return attr;
 }
 
-// The activation's backward over [rows, cols] = MD, from its output y (use-dst variant); oneDNN
-// wants a forward descriptor as a hint for it.
+// The activation alone over [rows, cols] = MD, z to y: for those whose backward reads z.
+inline dnnl::eltwise_forward activation_forward(const EltwiseAlgs& algs,
+                                                const dnnl::memory::desc& md,
+                                                const dnnl::engine& engine) {
+  return dnnl::eltwise_forward(
+      {{dnnl::prop_kind::forward_training, algs.forward, md, algs.alpha, 0.0f}, engine});
+}
+
+// The activation's backward over [rows, cols] = MD, from its output y (use-dst variant) or,
+// where backward_reads_input, from z; oneDNN wants a forward descriptor as a hint for it.
 inline dnnl::eltwise_backward activation_backward(const EltwiseAlgs& algs,
                                                   const dnnl::memory::desc& md,
                                                   const dnnl::engine& engine) {

@@ -12,9 +12,11 @@ Activation parse_activation(std::string_view name) {
   if (name == "relu") return Activation::kRelu;
   if (name == "elu") return Activation::kElu;
   if (name == "tanh") return Activation::kTanh;
+  if (name == "silu") return Activation::kSilu;
+  if (name == "gelu") return Activation::kGelu;
   if (name == "linear") return Activation::kLinear;
   throw InputError("unknown activation '" + std::string(name) +
-                   "': expected one of sigmoid, relu, elu, tanh, linear");
+                   "': expected one of sigmoid, relu, elu, tanh, silu, gelu, linear");
 }
 
 std::string to_string(Activation activation) {
@@ -27,6 +29,10 @@ std::string to_string(Activation activation) {
       return "elu";
     case Activation::kTanh:
       return "tanh";
+    case Activation::kSilu:
+      return "silu";
+    case Activation::kGelu:
+      return "gelu";
     case Activation::kLinear:
       return "linear";
   }

@@ -1,6 +1,7 @@
 // Shapes, for a layer with `in` inputs, `out` outputs and a batch of B rows:
 //   x [B,in]   W [out,in] (a tied decoder layer reads its encoder layer's [in,out] matrix)
-//   z = x W^T + b [B,out]   y = act(z) [B,out]   (z is never stored: act is a post-op)
+//   z = x W^T + b [B,out]   y = act(z) [B,out]   (z is stored only where act's backward reads
+//   it: SiLU, GELU; otherwise act is the matmul's post-op)
 //   dz = act'(y) * dy [B,out]   db = sum_rows(dz)   dW = dz^T x   dx = dz W
 #include "aeflow/model/network.hpp"
 
@@ -41,13 +42,15 @@ struct Network::Engine : CpuEngine {};
 struct Network::Plan {
   using Args = std::unordered_map<int, memory>;
   struct Layer {
-    bool activated = false;  // an activation is applied (fused forward, eltwise backward)
+    bool activated = false;  // an activation is applied (fused or separate, eltwise backward)
     memory::desc x_md, y_md, bias_md, w_forward_md, w_backward_md;
-    memory::desc dw_a_md, dw_b_md, dw_md;  // backward weights: dW = A B
-    dnnl::matmul forward;
+    memory::desc dw_a_md, dw_b_md, dw_md;      // backward weights: dW = A B
+    dnnl::matmul forward;                      // writes y, or z where the activation is separate
+    dnnl::eltwise_forward activation_forward;  // z to y: only where the backward reads z
     dnnl::eltwise_backward activation_backward;
     dnnl::matmul backward_weights;
     dnnl::matmul backward_data;  // absent for the first layer: no one needs d loss / d input
+    std::vector<float> z;        // pre-activation: only where the backward reads it
     std::vector<float> y;        // activation output
     std::vector<float> dropped;  // y * mask, what the next layer reads (dropout layers only)
     std::vector<float> mask;     // 0 or 1/(1-rate)
@@ -57,7 +60,7 @@ struct Network::Plan {
     // gradient buffers; only the memory objects of the layer's input (x, and x^T or x in the
     // backward-weights matmul) are re-pointed per call (the input of the first layer run
     // changes). Building argument maps and memory objects per execution cost ~1 us each.
-    Args forward_args, activation_args, weights_args, data_args;
+    Args forward_args, activation_forward_args, activation_args, weights_args, data_args;
     memory x, weights_x;
     // bf16: the matmuls read bf16 copies of their operands (results and gradients stay f32).
     std::vector<uint16_t> x16;   // this layer's input [B,in]
@@ -200,7 +203,12 @@ Network::Plan& Network::plan_for(int batch) {
     dnnl::primitive_attr forward_attr;
     if (layer.activated) {
       const EltwiseAlgs algs = eltwise_algs(spec.activation);
-      forward_attr = with_activation(algs);
+      if (algs.backward_reads_input) {
+        layer.activation_forward = activation_forward(algs, layer.y_md, eng);
+        layer.z.assign(size_t(B) * size_t(out), 0.f);
+      } else {
+        forward_attr = with_activation(algs);
+      }
       layer.activation_backward = activation_backward(algs, layer.y_md, eng);
     }
     layer.forward =
@@ -274,11 +282,16 @@ Network::Plan& Network::plan_for(int batch) {
         {DNNL_ARG_SRC, half ? layer.x16_mem : layer.x},
         {DNNL_ARG_WEIGHTS, memory(layer.w_forward_md, eng, w)},
         {DNNL_ARG_BIAS, memory(layer.bias_md, eng, parameters_.data() + spec.bias_offset)},
-        {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}};
+        {DNNL_ARG_DST, memory(layer.y_md, eng, layer.z.empty() ? layer.y.data() : layer.z.data())}};
+    if (!layer.z.empty())
+      layer.activation_forward_args = {{DNNL_ARG_SRC, memory(layer.y_md, eng, layer.z.data())},
+                                       {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}};
     if (layer.activated)
-      layer.activation_args = {{DNNL_ARG_DIFF_DST, memory(layer.y_md, eng, layer.dy.data())},
-                               {DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())},
-                               {DNNL_ARG_DIFF_SRC, memory(layer.y_md, eng, dz)}};
+      layer.activation_args = {
+          {DNNL_ARG_DIFF_DST, memory(layer.y_md, eng, layer.dy.data())},
+          layer.z.empty() ? std::pair{DNNL_ARG_DST, memory(layer.y_md, eng, layer.y.data())}
+                          : std::pair{DNNL_ARG_SRC, memory(layer.y_md, eng, layer.z.data())},
+          {DNNL_ARG_DIFF_SRC, memory(layer.y_md, eng, dz)}};
     const memory dz_operand(tied ? layer.dw_b_md : layer.dw_a_md, eng, dz_operand_data);
     layer.weights_args = {{DNNL_ARG_SRC, tied ? layer.weights_x : dz_operand},
                           {DNNL_ARG_WEIGHTS, tied ? dz_operand : layer.weights_x},
@@ -309,6 +322,7 @@ void Network::run_layers(Plan& plan, const float* input, int first, int last, bo
     layer.x.set_data_handle(const_cast<float*>(x));
     if (half) layer.to16_x.execute(stream, layer.x, layer.x16_mem);
     layer.forward.execute(stream, layer.forward_args);
+    if (!layer.z.empty()) layer.activation_forward.execute(stream, layer.activation_forward_args);
     if (spec.dropout) {
       if (plan.dropout_applied) {
         const size_t out = size_t(spec.out);

@@ -62,6 +62,10 @@ struct SplitLayers::Plan {
 std::string SplitLayers::unsupported(const Network& network) {
   if (network.spec().tied) return "--grad-sync split does not support tied weights";
   if (network.precision() != Precision::kFp32) return "--grad-sync split computes in fp32 only";
+  for (const LayerSpec& layer : network.spec().layers())
+    if (eltwise_algs(layer.activation).backward_reads_input)
+      return "--grad-sync split does not support " + to_string(layer.activation) +
+             " (its backward needs the pre-activation, which this mode does not keep)";
   return "";
 }
 

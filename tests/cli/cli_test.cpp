@@ -58,11 +58,11 @@ TEST_F(CliTest, UnknownOptionExits2) {
 }
 
 TEST_F(CliTest, UnknownActivationExits2) {
-  const auto r = train("--out " + out("run") + " --activation swish");
+  const auto r = train("--out " + out("run") + " --activation softplus");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_CONTAINS(r.output,  // names the choices
-                  "error: unknown activation 'swish': expected one of sigmoid, relu, elu, tanh, "
-                  "linear");
+                  "error: unknown activation 'softplus': expected one of sigmoid, relu, elu, "
+                  "tanh, silu, gelu, linear");
 }
 
 TEST_F(CliTest, ADecoderThatTiedWeightsCannotUseOrThatIsNotWidthsExits2) {

@@ -11,11 +11,14 @@
 #include <cmath>
 #include <optional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
 #include "aeflow/model/loss.hpp"
+#include "aeflow/model/split_layers.hpp"
 
 namespace aeflow::model {
 namespace {
@@ -311,6 +314,26 @@ TEST(NetworkGradients, TanhLinearCodeMse) {  // measured 4.9e-6
                    .hidden = A::kTanh,
                    .code = A::kLinear,
                    .output = A::kLinear,
+                   .points = 4,
+                   .step = 3e-2f});
+}
+// SiLU and GELU: the backward reads the stored pre-activation, not the output.
+TEST(NetworkGradients, SiluMse) {
+  check_gradients({.name = "silu",
+                   .encoder = {12, 8, 3},
+                   .hidden = A::kSilu,
+                   .code = A::kSilu,
+                   .output = A::kLinear,
+                   .points = 4,
+                   .step = 3e-2f});
+}
+TEST(NetworkGradients, GeluLinearCodeTiedBce) {
+  check_gradients({.name = "gelu",
+                   .encoder = {12, 9, 6, 2},
+                   .hidden = A::kGelu,
+                   .code = A::kLinear,
+                   .tied = true,
+                   .loss = LossKind::kBce,
                    .points = 4,
                    .step = 3e-2f});
 }
@@ -725,6 +748,23 @@ TEST(Network, DropoutIsOffAtInferenceAndKeyedByRow) {
   for (int k = 0; k < 24; ++k) EXPECT_FLOAT_EQ(whole[24 + k], half[k]);
   EXPECT_NE(std::vector<float>(whole.begin(), whole.begin() + 24),
             a.size() ? std::vector<float>(a.begin(), a.begin() + 24) : a);
+}
+
+// --grad-sync split keeps no pre-activations, so it must refuse SiLU and GELU by name (the
+// caller then trains in another mode) and accept the output-based activations.
+TEST(SplitLayersSupport, RefusesActivationsWhoseBackwardReadsThePreActivation) {
+  for (const auto& [activation, name] :
+       {std::pair{Activation::kSilu, "silu"}, std::pair{Activation::kGelu, "gelu"}}) {
+    ModelSpec spec;
+    spec.encoder = {12, 8, 3};
+    spec.hidden = activation;
+    const std::string why = SplitLayers::unsupported(Network(spec, false));
+    EXPECT_NE(why.find(std::string("does not support ") + name), std::string::npos) << why;
+  }
+  ModelSpec elu;
+  elu.encoder = {12, 8, 3};
+  elu.hidden = Activation::kElu;
+  EXPECT_EQ(SplitLayers::unsupported(Network(elu, false)), "");
 }
 
 }  // namespace

@@ -54,6 +54,8 @@ MODELS = {
     "tied": ["--encoder", "784,24,3", "--tied", "--activation", "tanh", "--output-activation",
              "linear", "--loss", "mse"],
     "asymmetric": ["--encoder", "784,32,2", "--decoder", "8,16", "--activation", "relu"],
+    "silu-gelu": ["--encoder", "784,32,16,4", "--activation", "silu", "--code-activation",
+                  "gelu", "--loss", "bce"],
 }
 
 

@@ -12,7 +12,7 @@
 
 namespace aeflow::model {
 
-enum class Activation { kSigmoid, kRelu, kElu, kTanh, kLinear };
+enum class Activation { kSigmoid, kRelu, kElu, kTanh, kSilu, kGelu, kLinear };
 Activation parse_activation(std::string_view name);  // throws InputError naming the choices
 std::string to_string(Activation activation);
 

@@ -16,8 +16,9 @@
 //
 // The loss, gradients and the optimizer see what the data-parallel modes see (every element is
 // summed in a different order, so trajectories agree up to rounding). Dropout masks are keyed
-// by global row and column, as in Network. Tied weights and bf16 are not supported
-// (unsupported() says so; the caller uses another mode).
+// by global row and column, as in Network. Tied weights, bf16, and SiLU and GELU (whose
+// backward reads the pre-activation) are not supported (unsupported() says so; the caller uses
+// another mode).
 #pragma once
 
 #include <cstddef>
