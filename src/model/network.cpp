@@ -2,7 +2,8 @@
 //   x [B,in]   W [out,in] (a tied decoder layer reads its encoder layer's [in,out] matrix)
 //   z = x W^T + b [B,out]   y = act(z) [B,out]   (z is stored only where act's backward reads
 //   it: SiLU, GELU; otherwise act is the matmul's post-op)
-//   dz = act'(y) * dy [B,out]   db = sum_rows(dz)   dW = dz^T x   dx = dz W
+//   dz = act'(z) * dy [B,out], act' from y (from z for SiLU, GELU)   db = sum_rows(dz)
+//   dW = dz^T x   dx = dz W
 #include "aeflow/model/network.hpp"
 
 #include <algorithm>
