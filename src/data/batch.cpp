@@ -1,10 +1,12 @@
 #include "aeflow/data/batch.hpp"
 
 #include "aeflow/base/random.hpp"
+#include "aeflow/base/vectorized.hpp"
 
 namespace aeflow::data {
 
-void fill_batch(const Dataset& dataset, const uint32_t* indices, size_t count, float* out) {
+AEFLOW_VECTORIZED void fill_batch(const Dataset& dataset, const uint32_t* indices, size_t count,
+                                  float* out) {
   const size_t width = dataset.width();
   constexpr float kScale = 1.0f / 255.0f;
   // The rows are scattered over the data set (a random permutation): ask for all their cache
@@ -25,7 +27,7 @@ void fill_range(const Dataset& dataset, size_t first, size_t count, float* out) 
   scale_pixels(dataset.image(first), count * dataset.width(), out);
 }
 
-void scale_pixels(const uint8_t* pixels, size_t count, float* out) {
+AEFLOW_VECTORIZED void scale_pixels(const uint8_t* pixels, size_t count, float* out) {
   constexpr float kScale = 1.0f / 255.0f;
 #pragma omp simd
   for (size_t k = 0; k < count; ++k) out[k] = float(pixels[k]) * kScale;
