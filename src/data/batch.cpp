@@ -1,5 +1,7 @@
 #include "aeflow/data/batch.hpp"
 
+#include <vector>
+
 #include "aeflow/base/random.hpp"
 #include "aeflow/base/vectorized.hpp"
 
@@ -33,14 +35,18 @@ AEFLOW_VECTORIZED void scale_pixels(const uint8_t* pixels, size_t count, float* 
   for (size_t k = 0; k < count; ++k) out[k] = float(pixels[k]) * kScale;
 }
 
-void apply_masking_noise(float* batch, size_t width, const uint32_t* indices, size_t count,
-                         float rate, uint64_t seed, uint64_t epoch) {
+AEFLOW_VECTORIZED void apply_masking_noise(float* batch, size_t width, const uint32_t* indices,
+                                           size_t count, float rate, uint64_t seed,
+                                           uint64_t epoch) {
   if (rate <= 0) return;
+  std::vector<float> draws(width);
   for (size_t r = 0; r < count; ++r) {
-    RandomStream rng(seed, RandomPurpose::kNoise, epoch, indices[r]);
+    RandomStream(seed, RandomPurpose::kNoise, epoch, indices[r]).fill_uniform(draws.data(), width);
     float* row = batch + r * width;
-    for (size_t k = 0; k < width; ++k)
-      if (rng.uniform() < rate) row[k] = 0.0f;
+    // A select, not a branch: which pixels go is random, so a branch would be mispredicted
+    // for a tenth of them at the usual rate.
+#pragma omp simd
+    for (size_t k = 0; k < width; ++k) row[k] = draws[k] < rate ? 0.0f : row[k];
   }
 }
 

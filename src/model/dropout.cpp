@@ -12,7 +12,8 @@ void dropout_mask(const DropoutKey& key, size_t layer, uint64_t global_row, size
     rng.seek(uint64_t(first) / 4);
     for (size_t skip = 0; skip < first % 4; ++skip) rng.uniform();
   }
-  for (size_t j = 0; j < n; ++j) mask[j] = rng.uniform() < keep ? scale : 0.0f;
+  rng.fill_uniform(mask, n);
+  for (size_t j = 0; j < n; ++j) mask[j] = mask[j] < keep ? scale : 0.0f;
 }
 
 }  // namespace aeflow::model

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace aeflow {
@@ -30,6 +31,10 @@ class RandomStream {
   uint32_t next_u32();
   // Uniform in [0, 1) with 24 random bits, so it is exactly representable as a float.
   float uniform();
+  // N draws of uniform() into OUT, the same values in the same order, but whole Philox blocks
+  // are computed 16 at a time in vector registers (masking noise and dropout draw one number
+  // per pixel or unit; what one at a time cost: docs/performance.md).
+  void fill_uniform(float* out, size_t n);
   // Standard normal (Box-Muller on two uniforms).
   float normal();
   // Uniform integer in [0, n), without modulo bias.
