@@ -7,8 +7,7 @@
 
 namespace aeflow::data {
 
-AEFLOW_VECTORIZED void fill_batch(const Dataset& dataset, const uint32_t* indices, size_t count,
-                                  float* out) {
+void fill_batch(const Dataset& dataset, const uint32_t* indices, size_t count, float* out) {
   const size_t width = dataset.width();
   constexpr float kScale = 1.0f / 255.0f;
   // The rows are scattered over the data set (a random permutation): ask for all their cache
@@ -29,7 +28,7 @@ void fill_range(const Dataset& dataset, size_t first, size_t count, float* out) 
   scale_pixels(dataset.image(first), count * dataset.width(), out);
 }
 
-AEFLOW_VECTORIZED void scale_pixels(const uint8_t* pixels, size_t count, float* out) {
+void scale_pixels(const uint8_t* pixels, size_t count, float* out) {
   constexpr float kScale = 1.0f / 255.0f;
 #pragma omp simd
   for (size_t k = 0; k < count; ++k) out[k] = float(pixels[k]) * kScale;
