@@ -10,6 +10,8 @@
 #include <numeric>
 #include <vector>
 
+#include "aeflow/base/random.hpp"
+
 namespace aeflow::data {
 namespace {
 
@@ -106,6 +108,25 @@ TEST(Batch, MaskingNoiseIsKeyedBySeedEpochAndExample) {
   EXPECT_NE(masked_row(42, 7, 3), base);  // reshuffled epochs get fresh masks
   EXPECT_NE(masked_row(42, 8, 2), base);
   EXPECT_NE(masked_row(43, 7, 2), base);
+}
+
+// Which pixels go is fixed: pixel k of a row is zeroed exactly when the k-th draw of that
+// example's noise stream is below the rate. The jobs' documented results depend on these bits,
+// so the test pins them, on a row wider than the chunk the draws are made in.
+TEST(Batch, MaskingNoiseZeroesWhereTheExamplesStreamDrawsBelowTheRate) {
+  const size_t width = 2500;
+  const uint32_t example = 9;
+  const float rate = 0.25f;
+  std::vector<float> row(width, 0.5f);
+  apply_masking_noise(row.data(), width, &example, 1, rate, 11, 4);
+  RandomStream stream(11, RandomPurpose::kNoise, 4, example);
+  size_t zeroed = 0;
+  for (size_t k = 0; k < width; ++k) {
+    const bool masked = stream.uniform() < rate;
+    ASSERT_EQ(row[k], masked ? 0.0f : 0.5f) << "pixel " << k;
+    zeroed += masked;
+  }
+  EXPECT_GT(zeroed, width / 8);  // (not a vacuous pass: about a quarter of them)
 }
 
 }  // namespace
