@@ -26,42 +26,39 @@ float to_uniform(uint32_t bits) {
 
 // Blocks FIRST .. FIRST + COUNT - 1 of the stream (KEY, STREAM), as uniforms, 4 per block in
 // the order next_u32() gives them. The same rounds as philox4x32, laid out one block per
-// vector lane so that each round is a handful of vector instructions for 16 blocks. The words
-// are kept in 64-bit lanes, masked to 32 bits, so that the compiler multiplies them with
-// 32x32 -> 64-bit vector multiplies (vpmuludq) rather than full 64-bit ones.
+// vector lane so that the compiler turns each round into vector instructions for 16 blocks.
 AEFLOW_VECTORIZED void uniform_blocks(std::array<uint32_t, 2> key, uint64_t stream, uint64_t first,
                                       size_t count, float* out) {
   constexpr size_t kLanes = 16;
-  constexpr uint64_t kLow = 0xffffffffu;
   for (size_t done = 0; done < count; done += kLanes) {
-    uint64_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
+    uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
     for (size_t l = 0; l < kLanes; ++l) {
       const uint64_t block = first + done + l;
-      c0[l] = block & kLow;
-      c1[l] = block >> 32;
-      c2[l] = stream & kLow;
-      c3[l] = stream >> 32;
+      c0[l] = uint32_t(block);
+      c1[l] = uint32_t(block >> 32);
+      c2[l] = uint32_t(stream);
+      c3[l] = uint32_t(stream >> 32);
     }
-    uint64_t k0 = key[0], k1 = key[1];
+    uint32_t k0 = key[0], k1 = key[1];
     for (int round = 0; round < 10; ++round) {
       for (size_t l = 0; l < kLanes; ++l) {
-        const uint64_t p0 = (c0[l] & kLow) * kMul0;
-        const uint64_t p1 = (c2[l] & kLow) * kMul1;
-        c0[l] = ((p1 >> 32) ^ c1[l] ^ k0) & kLow;
-        c2[l] = ((p0 >> 32) ^ c3[l] ^ k1) & kLow;
-        c1[l] = p1 & kLow;
-        c3[l] = p0 & kLow;
+        const uint64_t p0 = uint64_t{kMul0} * c0[l];
+        const uint64_t p1 = uint64_t{kMul1} * c2[l];
+        c0[l] = uint32_t(p1 >> 32) ^ c1[l] ^ k0;
+        c2[l] = uint32_t(p0 >> 32) ^ c3[l] ^ k1;
+        c1[l] = uint32_t(p1);
+        c3[l] = uint32_t(p0);
       }
-      k0 = (k0 + kWeyl0) & kLow;
-      k1 = (k1 + kWeyl1) & kLow;
+      k0 += kWeyl0;
+      k1 += kWeyl1;
     }
     const size_t lanes = std::min(kLanes, count - done);
     for (size_t l = 0; l < lanes; ++l) {
       float* o = out + 4 * (done + l);
-      o[0] = to_uniform(uint32_t(c0[l]));
-      o[1] = to_uniform(uint32_t(c1[l]));
-      o[2] = to_uniform(uint32_t(c2[l]));
-      o[3] = to_uniform(uint32_t(c3[l]));
+      o[0] = to_uniform(c0[l]);
+      o[1] = to_uniform(c1[l]);
+      o[2] = to_uniform(c2[l]);
+      o[3] = to_uniform(c3[l]);
     }
   }
 }
