@@ -19,6 +19,8 @@
 # same run (bench/independent.sh, same batch and steps) and the 2-rank speed-up set against it.
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/cpu.sh
+source bench/cpu.sh
 reps=${1:-5}
 build=${BUILD:-build/release}
 data=${DATA:-data/mnist}
@@ -79,8 +81,8 @@ run_case() {  # NAME FLAGS BATCH RANKS THREADS
     "$(grep -o 'trials=[^ ]*' <<<"$line"))"
 }
 
-echo "machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-  "$(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || echo no AVX-512); torch $("$python" -c 'import torch; print(torch.__version__)')"
+echo "machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, $(cpu_line);" \
+  "torch $("$python" -c 'import torch; print(torch.__version__)')"
 # The peer at its best: none of the OpenBLAS overrides in its own environment.
 peer_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 for name in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do

@@ -14,6 +14,8 @@
 # Needs: a release build (scripts/setup.sh), data/mnist (scripts/fetch-data.sh).
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/cpu.sh
+source bench/cpu.sh
 reps=${1:-5}
 shift || true
 procs=("${@:-1 2}")
@@ -35,7 +37,7 @@ fi
 widths=$("$bin" inspect "$checkpoint" | grep -m1 -o '@encoder = \[[0-9, ]*\]' | tr -dc '0-9,')
 flops=$(awk -F, '{s = 0; for (i = 1; i < NF; i++) s += $i * $(i + 1); print 2 * s}' <<<"$widths")
 
-echo "machine: $(getconf _NPROCESSORS_ONLN) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "machine: $(getconf _NPROCESSORS_ONLN) cores, $(cpu_line)"
 gemm=$("$build/aeflow_gemm_peak")
 echo "$gemm"
 peak=$(grep -o '[0-9.]* GFLOP/s' <<<"$gemm" | cut -d' ' -f1)

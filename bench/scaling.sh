@@ -10,6 +10,8 @@
 #        Debian's python3-torch for the peer (skipped if missing).
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/cpu.sh
+source bench/cpu.sh
 reps=${1:-3}
 shift || true
 procs=("${@:-1 2}")
@@ -41,7 +43,7 @@ torch_case() {  # P BATCH
   echo "torch-ddp p=$1 batch=$2 $(sed 's/.*samples_per_s=//' <<<"$out") -"
 }
 
-echo "machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "machine: $(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) cores, $(cpu_line)"
 for rep in $(seq "$reps"); do
   for batch in "${batches[@]}"; do
     for p in "${procs[@]}"; do

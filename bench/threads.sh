@@ -11,6 +11,8 @@
 #              run only when sinfo answers; bench/slurm-one-node.sh up DIR starts one)
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/cpu.sh
+source bench/cpu.sh
 reps=${1:-3}
 bin=${AEFLOW_BIN:-build/release/aeflow}
 data=${DATA:-data/mnist}
@@ -35,7 +37,7 @@ one() {  # NAME COMMAND...
   echo "$name $(grep -m1 '^threads:' <<<"$out" | cut -d: -f2- | xargs) | $(grep '^throughput' <<<"$out" | awk '{print $2}') samples/s"
 }
 
-echo "machine: $cpus CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); 784-64-8, batch $batch, $steps steps, 2 ranks"
+echo "machine: $cpus CPUs, $(cpu_line); 784-64-8, batch $batch, $steps steps, 2 ranks"
 for rep in $(seq "$reps"); do
   echo "--- repetition $rep"
   if ((have_slurm)); then
