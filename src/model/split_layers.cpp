@@ -1,7 +1,8 @@
 // Shapes, for layer i with `in` inputs, `out` outputs, this rank's n = |own| output columns and
 // the node's batch of B rows:
-//   x [B,in] shared   W[own] [n,in] (rows of W [out,in])   y_own, dy_own, dz_own [B,n] private
-//   y [B,out] shared: every rank's y_own (after dropout), what layer i+1 reads
+//   x [B,in] shared   W[own] [n,in] (rows of W [out,in])
+//   z_own, y_own, dy_own, dz_own [B,n] private
+//   y [B,out] shared: every rank's y_own (after dropout), what layer i+1 reads (bf16 under bf16)
 //   part_r [B,in] shared: dz_own W[own], one per rank; dy of layer i-1 = sum over r
 #include "aeflow/model/split_layers.hpp"
 
@@ -12,6 +13,7 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
+#include "bf16_rounding.hpp"
 #include "dropout.hpp"
 #include "layer_primitives.hpp"
 #include "matrix_kernels.hpp"
@@ -20,6 +22,7 @@ namespace aeflow::model {
 namespace {
 
 using dnnl::memory;
+using dt = dnnl::memory::data_type;
 
 constexpr size_t kLine = 16;  // floats in a cache line: shared regions start on one
 size_t lines(size_t floats) {
@@ -27,11 +30,12 @@ size_t lines(size_t floats) {
 }
 
 // Rank q of SIZE owns columns [result[q], result[q + 1]) of OUT. Wide layers whose output is
-// shared split on multiples of 16 columns, so ranks rarely write the same cache line of a shared
-// row (never when OUT is a multiple of 16 too); the output layer (private) splits evenly: 784 as
-// 392 + 392, not 384 + 400, which made one rank wait.
-std::vector<int> split_columns(int out, int size, bool shared) {
-  const int unit = shared && out >= int(kLine) * size ? int(kLine) : 1;
+// shared split on multiples of a cache line's values (LINE: 16 f32, 32 bf16), so ranks rarely
+// write the same cache line of a shared row (never when OUT is a multiple of LINE too); the
+// output layer (private, LINE 1) splits evenly: 784 as 392 + 392, not 384 + 400, which made one
+// rank wait.
+std::vector<int> split_columns(int out, int size, int line) {
+  const int unit = out >= line * size ? line : 1;
   const int units = (out + unit - 1) / unit;
   std::vector<int> columns(size_t(size) + 1);
   for (int q = 0; q <= size; ++q) columns[size_t(q)] = std::min(out, units * q / size * unit);
@@ -46,31 +50,29 @@ struct SplitLayers::Plan {
   using Args = std::unordered_map<int, memory>;
   struct Layer {
     int begin = 0, n = 0;    // this rank's output columns [begin, begin + n)
-    bool activated = false;  // an activation is applied (fused forward, eltwise backward)
+    bool activated = false;  // an activation is applied (eltwise backward)
     dnnl::matmul forward, backward_weights, backward_data;
+    dnnl::eltwise_forward activation_forward;  // where backward reads z; else fused in forward
     dnnl::eltwise_backward activation_backward;
-    Args forward_args, activation_args, weights_args, data_args;
-    std::vector<float> y, dy, dz;  // [B, n]; dz only when activated (else dy is dz)
-    std::vector<float> mask;       // dropout: 0 or 1/(1-rate), [B, n]
+    Args forward_args, activation_forward_args, activation_args, weights_args, data_args;
+    std::vector<float> z, y, dy, dz;  // [B, n]; z only where backward reads it, dz when activated
+    std::vector<float> mask;          // dropout: 0 or 1/(1-rate), [B, n]
+    std::vector<uint16_t> dz16;       // bf16: gradient_out() as the backward matmuls read it
     float* gradient_out() { return activated ? dz.data() : dy.data(); }
   };
   size_t rows = 0;
   std::vector<Layer> layers;
+  std::vector<uint16_t> input16;  // bf16: the node's batch as layer 0 reads it, [B, width]
   bool dropout_applied = false;
 };
 
 std::string SplitLayers::unsupported(const Network& network) {
   if (network.spec().tied) return "--grad-sync split does not support tied weights";
-  if (network.precision() != Precision::kFp32) return "--grad-sync split computes in fp32 only";
-  for (const LayerSpec& layer : network.spec().layers())
-    if (eltwise_algs(layer.activation).backward_reads_input)
-      return "--grad-sync split does not support " + to_string(layer.activation) +
-             " (its backward needs the pre-activation, which this mode does not keep)";
   return "";
 }
 
 SplitLayers::SharedLayout SplitLayers::shared_layout(const ModelSpec& spec, size_t max_rows,
-                                                     int group_size) {
+                                                     int group_size, bool half) {
   const auto layers = spec.layers();
   SharedLayout at;
   size_t end = 0;
@@ -82,7 +84,8 @@ SplitLayers::SharedLayout SplitLayers::shared_layout(const ModelSpec& spec, size
   at.input = take(max_rows * size_t(spec.input_width()));
   at.target = take(max_rows * size_t(spec.input_width()));
   for (size_t i = 0; i < layers.size(); ++i) {
-    at.output.push_back(i + 1 < layers.size() ? take(max_rows * size_t(layers[i].out)) : end);
+    const size_t values = max_rows * size_t(layers[i].out);
+    at.output.push_back(i + 1 == layers.size() ? end : take(half ? (values + 1) / 2 : values));
     at.part_stride.push_back(lines(max_rows * size_t(layers[i].in)));
     at.parts.push_back(i > 0 ? take(size_t(group_size) * at.part_stride.back()) : end);
   }
@@ -90,22 +93,26 @@ SplitLayers::SharedLayout SplitLayers::shared_layout(const ModelSpec& spec, size
   return at;
 }
 
-size_t SplitLayers::shared_floats(const ModelSpec& spec, size_t max_rows, int group_size) {
-  return shared_layout(spec, max_rows, group_size).total;
+size_t SplitLayers::shared_floats(const ModelSpec& spec, size_t max_rows, int group_size,
+                                  Precision precision) {
+  return shared_layout(spec, max_rows, group_size, precision == Precision::kBf16).total;
 }
 
 SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
     : network_(network),
       group_(std::move(group)),
       max_rows_(max_rows),
+      half_(network.precision() == Precision::kBf16),
       layers_(network.layers()),
       engine_(std::make_unique<Engine>()) {
   const std::string why_not = unsupported(network);
   if (!why_not.empty()) throw RunError(why_not);
-  at_ = shared_layout(network.spec(), max_rows, group_.size);
+  at_ = shared_layout(network.spec(), max_rows, group_.size, half_);
   if (group_.shared.size() < at_.total) throw RunError("SplitLayers: too little shared memory");
+  const int line = half_ ? 2 * int(kLine) : int(kLine);
   for (size_t i = 0; i < layers_.size(); ++i)
-    columns_.push_back(split_columns(layers_[i].out, group_.size, i + 1 < layers_.size()));
+    columns_.push_back(
+        split_columns(layers_[i].out, group_.size, i + 1 < layers_.size() ? line : 1));
   // What layer i's dy sums: this rank's columns of every part of layer i+1's dx (ranks that own
   // none of layer i+1 write no part).
   parts_of_.resize(layers_.size());
@@ -145,8 +152,15 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
   const dnnl::engine& eng = engine_->engine;
   const memory::dim B = memory::dim(rows);
   const size_t count = layers_.size();
+  const dt low = half_ ? dt::bf16 : dt::f32;  // the matmuls' operand type
   float* parameters = network_.parameters().data();
   float* gradients = network_.gradients().data();
+  // The weights as the matmuls read them: the f32 parameters, or their bf16 copy.
+  auto weights_at = [&](size_t offset) -> void* {
+    if (!half_) return parameters + offset;
+    return const_cast<uint16_t*>(network_.bf16_copy().data()) + offset;
+  };
+  if (half_) plan->input16.assign(rows * size_t(network_.spec().input_width()), 0);
   plan->layers.resize(count);
   for (size_t i = 0; i < count; ++i) {
     const LayerSpec& spec = layers_[i];
@@ -155,28 +169,43 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
     layer.n = columns_[i][size_t(group_.rank) + 1] - layer.begin;
     layer.activated =
         spec.activation != Activation::kLinear && !(i + 1 == count && network_.output_logits());
+    const EltwiseAlgs algs = eltwise_algs(spec.activation);
+    const bool keeps_z = layer.activated && algs.backward_reads_input;
     const size_t own = rows * size_t(layer.n);
     layer.y.assign(own, 0.f);
     layer.dy.assign(own, 0.f);
     if (layer.activated) layer.dz.assign(own, 0.f);
+    if (keeps_z) layer.z.assign(own, 0.f);
     if (spec.dropout) layer.mask.assign(own, 0.f);
+    if (half_) layer.dz16.assign(own, 0);
     if (layer.n == 0) continue;  // (a layer narrower than the group) nothing to compute
 
     const memory::dim in = spec.in, n = layer.n;
-    float* x = i == 0 ? shared_at(at_.input) : shared_at(at_.output[i - 1]);
-    float* w = parameters + spec.weight_offset + size_t(layer.begin) * size_t(in);
-    const memory::desc x_md = plain(B, in), own_md = plain(B, n);
-    const memory::desc w_rows_md = plain(n, in);             // W[own] as stored
-    const memory::desc w_forward_md = matrix(in, n, 1, in);  // ... read as W[own]^T
+    void* x = i > 0 ? (half_ ? static_cast<void*>(shared16_at(at_.output[i - 1]))
+                             : static_cast<void*>(shared_at(at_.output[i - 1])))
+                    : (half_ ? static_cast<void*>(plan->input16.data())
+                             : static_cast<void*>(shared_at(at_.input)));
+    void* w = weights_at(spec.weight_offset + size_t(layer.begin) * size_t(in));
+    void* dz_operand = half_ ? static_cast<void*>(layer.dz16.data()) : layer.gradient_out();
+    const memory::desc x_md = plain(B, in, low), own_md = plain(B, n);
+    const memory::desc w_rows_md = plain(n, in, low);             // W[own] as stored
+    const memory::desc w_forward_md = matrix(in, n, 1, in, low);  // ... read as W[own]^T
     const memory::desc bias_md = plain(1, n);
 
     dnnl::primitive_attr forward_attr;
     if (layer.activated) {
-      const EltwiseAlgs algs = eltwise_algs(spec.activation);
-      forward_attr = with_activation(algs);
+      if (keeps_z) {
+        layer.activation_forward = activation_forward(algs, own_md, eng);
+        layer.activation_forward_args = {{DNNL_ARG_SRC, memory(own_md, eng, layer.z.data())},
+                                         {DNNL_ARG_DST, memory(own_md, eng, layer.y.data())}};
+      } else {
+        forward_attr = with_activation(algs);
+      }
       layer.activation_backward = activation_backward(algs, own_md, eng);
       layer.activation_args = {{DNNL_ARG_DIFF_DST, memory(own_md, eng, layer.dy.data())},
-                               {DNNL_ARG_DST, memory(own_md, eng, layer.y.data())},
+                               keeps_z
+                                   ? std::pair{DNNL_ARG_SRC, memory(own_md, eng, layer.z.data())}
+                                   : std::pair{DNNL_ARG_DST, memory(own_md, eng, layer.y.data())},
                                {DNNL_ARG_DIFF_SRC, memory(own_md, eng, layer.dz.data())}};
     }
     // The output goes to a private [B, n] buffer (a matmul writing a strided slice of the
@@ -186,23 +215,25 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
         {DNNL_ARG_SRC, memory(x_md, eng, x)},
         {DNNL_ARG_WEIGHTS, memory(w_forward_md, eng, w)},
         {DNNL_ARG_BIAS, memory(bias_md, eng, parameters + spec.bias_offset + size_t(layer.begin))},
-        {DNNL_ARG_DST, memory(own_md, eng, layer.y.data())}};
+        {DNNL_ARG_DST, memory(own_md, eng, keeps_z ? layer.z.data() : layer.y.data())}};
 
     // dW[own] = dz^T x, written straight into this rank's rows of the gradient buffer.
-    const memory::desc dz_t_md = matrix(n, B, 1, n);
-    layer.backward_weights = dnnl::matmul({{dz_t_md, x_md, w_rows_md}, eng});
+    const memory::desc dz_t_md = matrix(n, B, 1, n, low);
+    const memory::desc dw_md = plain(n, in);
+    layer.backward_weights = dnnl::matmul({{dz_t_md, x_md, dw_md}, eng});
     layer.weights_args = {
-        {DNNL_ARG_SRC, memory(dz_t_md, eng, layer.gradient_out())},
+        {DNNL_ARG_SRC, memory(dz_t_md, eng, dz_operand)},
         {DNNL_ARG_WEIGHTS, memory(x_md, eng, x)},
-        {DNNL_ARG_DST, memory(w_rows_md, eng,
-                              gradients + spec.weight_offset + size_t(layer.begin) * size_t(in))}};
-    // This rank's part of dx: dz[:, own] W[own].
+        {DNNL_ARG_DST,
+         memory(dw_md, eng, gradients + spec.weight_offset + size_t(layer.begin) * size_t(in))}};
+    // This rank's part of dx: dz[:, own] W[own], in f32.
     if (i > 0) {
-      layer.backward_data = dnnl::matmul({{own_md, w_rows_md, x_md}, eng});
+      const memory::desc dz_md = plain(B, n, low), dx_md = plain(B, in);
+      layer.backward_data = dnnl::matmul({{dz_md, w_rows_md, dx_md}, eng});
       float* part = shared_at(at_.parts[i] + size_t(group_.rank) * at_.part_stride[i]);
-      layer.data_args = {{DNNL_ARG_SRC, memory(own_md, eng, layer.gradient_out())},
+      layer.data_args = {{DNNL_ARG_SRC, memory(dz_md, eng, dz_operand)},
                          {DNNL_ARG_WEIGHTS, memory(w_rows_md, eng, w)},
-                         {DNNL_ARG_DST, memory(x_md, eng, part)}};
+                         {DNNL_ARG_DST, memory(dx_md, eng, part)}};
     }
   }
   Plan& result = *plan;
@@ -227,12 +258,15 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
   dnnl::stream& stream = engine_->stream;
   const float keep = 1.0f - network_.spec().dropout;
   plan.dropout_applied = network_.spec().dropout > 0;  // (forward here is always training)
+  // Every rank rounds the whole input for itself, which needs no further barrier.
+  if (half_) kernels::round_to_bf16(shared_at(at_.input), plan.input16.size(), plan.input16.data());
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec& spec = layers_[i];
     Plan::Layer& layer = plan.layers[i];
     const size_t n = size_t(layer.n), out = size_t(spec.out);
     if (n > 0) {
       layer.forward.execute(stream, layer.forward_args);
+      if (!layer.z.empty()) layer.activation_forward.execute(stream, layer.activation_forward_args);
       stream.wait();
     }
     if (i + 1 == layers_.size()) break;  // the output: only this rank's loss reads it
@@ -249,8 +283,14 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
       for (size_t k = 0; k < layer.y.size(); ++k) layer.dy[k] = layer.y[k] * layer.mask[k];
       y = layer.dy.data();
     }
-    float* shared = shared_at(at_.output[i]) + size_t(layer.begin);
-    for (size_t r = 0; r < rows && n > 0; ++r) std::memcpy(shared + r * out, y + r * n, n * 4);
+    if (half_) {
+      uint16_t* shared = shared16_at(at_.output[i]) + size_t(layer.begin);
+      for (size_t r = 0; r < rows && n > 0; ++r)
+        kernels::round_to_bf16(y + r * n, n, shared + r * out);
+    } else {
+      float* shared = shared_at(at_.output[i]) + size_t(layer.begin);
+      for (size_t r = 0; r < rows && n > 0; ++r) std::memcpy(shared + r * out, y + r * n, n * 4);
+    }
     group_.sync();  // the next layer reads every rank's columns
   }
   last_plan_ = &plan;
@@ -295,6 +335,7 @@ void SplitLayers::backward(const Network::GradientsReady& on_owned) {
         for (size_t k = 0; k < layer.dy.size(); ++k) layer.dy[k] *= layer.mask[k];
       if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);
       kernels::column_sums(layer.gradient_out(), rows, n, gradients + bias_begin);
+      if (half_) kernels::round_to_bf16(layer.gradient_out(), rows * n, layer.dz16.data());
       layer.backward_weights.execute(stream, layer.weights_args);
       if (i > 0) layer.backward_data.execute(stream, layer.data_args);
       stream.wait();

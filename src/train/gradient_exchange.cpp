@@ -79,8 +79,8 @@ std::unique_ptr<GradientExchange> make_gradient_exchange(
     // model (parameters, gradients): take the one that moves less. docs/performance.md has the
     // cases measured; this rule picks the faster in each of them.
     const int node_size = mpi::NodeSharedBuffers::ranks_per_node(comm);
-    const size_t split_floats =
-        model::SplitLayers::shared_floats(network.spec(), node_rows(node_size), node_size);
+    const size_t split_floats = model::SplitLayers::shared_floats(
+        network.spec(), node_rows(node_size), node_size, network.precision());
     const bool split = model::SplitLayers::unsupported(network).empty() && split_floats < 2 * count;
     mode = split ? GradSync::kSplit : GradSync::kShared;
     note = std::string("--grad-sync auto: ") + (split ? "split" : "shared") + " (" +
@@ -95,8 +95,10 @@ std::unique_ptr<GradientExchange> make_gradient_exchange(
     if (split_why_not.empty()) {
       mpi::NodeSharedLayout layout;
       layout.gradient_segments = false;
+      layout.bf16_parameters = network.precision() == model::Precision::kBf16;
       layout.extra_floats = [&](int node_size) {
-        return model::SplitLayers::shared_floats(network.spec(), node_rows(node_size), node_size);
+        return model::SplitLayers::shared_floats(network.spec(), node_rows(node_size), node_size,
+                                                 network.precision());
       };
       auto shared = mpi::NodeSharedBuffers::create(comm, count, split_why_not, layout);
       if (shared) {

@@ -20,11 +20,24 @@ SplitExchange::SplitExchange(model::Network& network, const model::Loss& loss,
   size_t owned = 0;
   for (const auto& [begin, end] : split_->owned()) owned += end - begin;
   summed_.assign(shared_->nodes() > 1 ? owned : 0, 0.0f);
+  if (!bf16_copy_.empty()) {  // the node's one bf16 copy: each rank writes the rows it owns
+    bf16_copy_ = shared_->parameters16();
+    if (bf16_copy_.empty()) throw RunError("SplitExchange: node shared memory without a bf16 copy");
+    network_.use_bf16_copy(bf16_copy_);
+    for (const auto& [begin, end] : split_->owned()) network_.refresh_bf16_copy(begin, end);
+    shared_->sync();
+  }
 }
 
 SplitExchange::~SplitExchange() {
   split_.reset();
-  network_.use_own_buffers();  // before the shared memory goes
+  network_.use_bf16_copy({});  // before the shared memory goes
+  network_.use_own_buffers();
+}
+
+// This rank's piece [BEGIN, BEGIN + N) of the bf16 copy (empty in fp32).
+std::span<uint16_t> SplitExchange::bf16_piece(size_t begin, size_t n) {
+  return bf16_copy_.empty() ? bf16_copy_ : bf16_copy_.subspan(begin, n);
 }
 
 // The node's ranks put their rows side by side in the shared batch (in node-rank order) and
@@ -77,7 +90,7 @@ void SplitExchange::backward_and_update(const StepBatch&, float lr) {
     split_->backward([&](size_t begin, size_t end) {
       const auto at = std::chrono::steady_clock::now();
       optimizer_.update(begin, parameters.subspan(begin, end - begin),
-                        gradients.subspan(begin, end - begin), lr);
+                        gradients.subspan(begin, end - begin), lr, bf16_piece(begin, end - begin));
       update_seconds += seconds_since(at);
     });
     times_.backward += seconds_since(start) - update_seconds;
@@ -97,7 +110,8 @@ void SplitExchange::backward_and_update(const StepBatch&, float lr) {
     at = 0;
     for (const auto& [begin, end] : split_->owned()) {
       optimizer_.update(begin, parameters.subspan(begin, end - begin),
-                        std::span<const float>(summed_).subspan(at, end - begin), lr);
+                        std::span<const float>(summed_).subspan(at, end - begin), lr,
+                        bf16_piece(begin, end - begin));
       at += end - begin;
     }
     times_.update += seconds_since(start);

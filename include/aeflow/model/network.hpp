@@ -73,6 +73,8 @@ class Network {
   // forward again.
   void use_bf16_copy(std::span<uint16_t> copy);
   std::span<uint16_t> own_bf16_copy() { return own_parameters16_; }
+  // The copy the matmuls read now (empty in fp32).
+  std::span<const uint16_t> bf16_copy() const { return parameters16_; }
   // The bf16 copy's [begin, end) = parameters()[begin, end), rounded.
   void refresh_bf16_copy(size_t begin, size_t end);
 

@@ -16,8 +16,11 @@
 //
 // The loss, gradients and the optimizer see what the data-parallel modes see (every element is
 // summed in a different order, so trajectories agree up to rounding). Dropout masks are keyed
-// by global row and column, as in Network. Tied weights, bf16, and SiLU and GELU (whose
-// backward reads the pre-activation) are not supported (unsupported() says so; the caller uses
+// by global row and column, as in Network. SiLU and GELU, whose backward reads the
+// pre-activation z, keep z[:, own] per rank. Under bf16 the shared activations are bf16 (what
+// the next layer's matmuls read, rounded once by the rank that computed them), dz[:, own] is
+// rounded per rank, and the weights are read from the network's bf16 copy, as in Network; the
+// parts of dx stay f32. Tied weights are not supported (unsupported() says so; the caller uses
 // another mode).
 #pragma once
 
@@ -55,10 +58,13 @@ class SplitLayers {
   // Why NETWORK cannot be split ("" when it can).
   static std::string unsupported(const Network& network);
   // The shared floats a group of GROUP_SIZE ranks needs for batches of up to MAX_ROWS rows.
-  static size_t shared_floats(const ModelSpec& spec, size_t max_rows, int group_size);
+  static size_t shared_floats(const ModelSpec& spec, size_t max_rows, int group_size,
+                              Precision precision);
 
   // NETWORK's parameters() must be the node's one copy (shared); its gradients() receive this
-  // rank's slices. Every rank of the group constructs one.
+  // rank's slices. Under bf16 the matmuls read network.bf16_copy() as it is when a batch size is
+  // first seen; the caller keeps this rank's rows of it current. Every rank of the group
+  // constructs one.
   SplitLayers(Network& network, SplitGroup group, size_t max_rows);
   ~SplitLayers();
   SplitLayers(const SplitLayers&) = delete;
@@ -90,19 +96,23 @@ class SplitLayers {
   struct Plan;
   struct Engine;
   // Where the shared floats go: the batch's input and target, each layer's output as the next
-  // layer reads it, and the group's parts of each layer's dx (layer 0 has none); total: the end.
+  // layer reads it (bf16 values, two to a float, under bf16), and the group's parts of each
+  // layer's dx (layer 0 has none); total: the end.
   struct SharedLayout {
     size_t input = 0, target = 0, total = 0;
     std::vector<size_t> output, parts;
     std::vector<size_t> part_stride;  // floats from one rank's part of dx to the next rank's
   };
-  static SharedLayout shared_layout(const ModelSpec& spec, size_t max_rows, int group_size);
+  static SharedLayout shared_layout(const ModelSpec& spec, size_t max_rows, int group_size,
+                                    bool half);
   Plan& plan_for(size_t rows);
   float* shared_at(size_t offset) { return group_.shared.data() + offset; }
+  uint16_t* shared16_at(size_t offset) { return reinterpret_cast<uint16_t*>(shared_at(offset)); }
 
   Network& network_;
   SplitGroup group_;
   size_t max_rows_;
+  bool half_;  // bf16 matmuls
   std::vector<LayerSpec> layers_;
   // Each layer's columns per rank: rank q owns [columns_[i][q], columns_[i][q + 1]).
   std::vector<std::vector<int>> columns_;
