@@ -223,7 +223,7 @@ void DataParallelTest::expect_same_trajectory_as_one_rank(
     std::ostringstream log;
     const train::TrainResult parallel = train::run_training(parallel_config, world_, log);
     ASSERT_EQ(parallel.steps, reference.steps) << name;
-    EXPECT_EQ(log.str().find("using --allreduce"), std::string::npos) << name << ": fell back";
+    EXPECT_EQ(log.str().find("using --grad-sync"), std::string::npos) << name << ": fell back";
 
     const auto a = flat_parameters(io::read_checkpoint(parallel.checkpoint));
     ASSERT_EQ(a.size(), b.size());
