@@ -172,7 +172,7 @@ size_t NodeSharedBuffers::slice_begin(int rank) const {
 }
 
 void NodeSharedBuffers::sync() const {
-  const int windows[3] = {parameter_window_, gradient_window_, extra_window_};
+  const int windows[4] = {parameter_window_, gradient_window_, extra_window_, bf16_window_};
   for (int handle : windows)
     if (handle >= 0) MPI_Win_sync(MPI_Win_f2c(handle));
   check_mpi(MPI_Barrier(MPI_Comm_f2c(node_comm_)), "MPI_Barrier");
