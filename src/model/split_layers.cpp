@@ -72,7 +72,7 @@ std::string SplitLayers::unsupported(const Network& network) {
 }
 
 SplitLayers::SharedLayout SplitLayers::shared_layout(const ModelSpec& spec, size_t max_rows,
-                                                     int group_size, bool half) {
+                                                     int group_size, bool bf16) {
   const auto layers = spec.layers();
   SharedLayout at;
   size_t end = 0;
@@ -85,7 +85,7 @@ SplitLayers::SharedLayout SplitLayers::shared_layout(const ModelSpec& spec, size
   at.target = take(max_rows * size_t(spec.input_width()));
   for (size_t i = 0; i < layers.size(); ++i) {
     const size_t values = max_rows * size_t(layers[i].out);
-    at.output.push_back(i + 1 == layers.size() ? end : take(half ? (values + 1) / 2 : values));
+    at.output.push_back(i + 1 == layers.size() ? end : take(bf16 ? (values + 1) / 2 : values));
     at.part_stride.push_back(lines(max_rows * size_t(layers[i].in)));
     at.parts.push_back(i > 0 ? take(size_t(group_size) * at.part_stride.back()) : end);
   }
@@ -102,14 +102,14 @@ SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
     : network_(network),
       group_(std::move(group)),
       max_rows_(max_rows),
-      half_(network.precision() == Precision::kBf16),
+      bf16_(network.precision() == Precision::kBf16),
       layers_(network.layers()),
       engine_(std::make_unique<Engine>()) {
   const std::string why_not = unsupported(network);
   if (!why_not.empty()) throw RunError(why_not);
-  at_ = shared_layout(network.spec(), max_rows, group_.size, half_);
+  at_ = shared_layout(network.spec(), max_rows, group_.size, bf16_);
   if (group_.shared.size() < at_.total) throw RunError("SplitLayers: too little shared memory");
-  const int line = half_ ? 2 * int(kLine) : int(kLine);
+  const int line = bf16_ ? 2 * int(kLine) : int(kLine);
   for (size_t i = 0; i < layers_.size(); ++i)
     columns_.push_back(
         split_columns(layers_[i].out, group_.size, i + 1 < layers_.size() ? line : 1));
@@ -152,15 +152,15 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
   const dnnl::engine& eng = engine_->engine;
   const memory::dim B = memory::dim(rows);
   const size_t count = layers_.size();
-  const dt low = half_ ? dt::bf16 : dt::f32;  // the matmuls' operand type
+  const dt low = bf16_ ? dt::bf16 : dt::f32;  // the matmuls' operand type
   float* parameters = network_.parameters().data();
   float* gradients = network_.gradients().data();
   // The weights as the matmuls read them: the f32 parameters, or their bf16 copy.
   auto weights_at = [&](size_t offset) -> void* {
-    if (!half_) return parameters + offset;
+    if (!bf16_) return parameters + offset;
     return const_cast<uint16_t*>(network_.bf16_copy().data()) + offset;
   };
-  if (half_) plan->input16.assign(rows * size_t(network_.spec().input_width()), 0);
+  if (bf16_) plan->input16.assign(rows * size_t(network_.spec().input_width()), 0);
   plan->layers.resize(count);
   for (size_t i = 0; i < count; ++i) {
     const LayerSpec& spec = layers_[i];
@@ -177,16 +177,16 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
     if (layer.activated) layer.dz.assign(own, 0.f);
     if (keeps_z) layer.z.assign(own, 0.f);
     if (spec.dropout) layer.mask.assign(own, 0.f);
-    if (half_) layer.dz16.assign(own, 0);
+    if (bf16_) layer.dz16.assign(own, 0);
     if (layer.n == 0) continue;  // (a layer narrower than the group) nothing to compute
 
     const memory::dim in = spec.in, n = layer.n;
-    void* x = i > 0 ? (half_ ? static_cast<void*>(shared16_at(at_.output[i - 1]))
+    void* x = i > 0 ? (bf16_ ? static_cast<void*>(shared16_at(at_.output[i - 1]))
                              : static_cast<void*>(shared_at(at_.output[i - 1])))
-                    : (half_ ? static_cast<void*>(plan->input16.data())
+                    : (bf16_ ? static_cast<void*>(plan->input16.data())
                              : static_cast<void*>(shared_at(at_.input)));
     void* w = weights_at(spec.weight_offset + size_t(layer.begin) * size_t(in));
-    void* dz_operand = half_ ? static_cast<void*>(layer.dz16.data()) : layer.gradient_out();
+    void* dz_operand = bf16_ ? static_cast<void*>(layer.dz16.data()) : layer.gradient_out();
     const memory::desc x_md = plain(B, in, low), own_md = plain(B, n);
     const memory::desc w_rows_md = plain(n, in, low);             // W[own] as stored
     const memory::desc w_forward_md = matrix(in, n, 1, in, low);  // ... read as W[own]^T
@@ -259,7 +259,7 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
   const float keep = 1.0f - network_.spec().dropout;
   plan.dropout_applied = network_.spec().dropout > 0;  // (forward here is always training)
   // Every rank rounds the whole input for itself, which needs no further barrier.
-  if (half_) kernels::round_to_bf16(shared_at(at_.input), plan.input16.size(), plan.input16.data());
+  if (bf16_) kernels::round_to_bf16(shared_at(at_.input), plan.input16.size(), plan.input16.data());
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerSpec& spec = layers_[i];
     Plan::Layer& layer = plan.layers[i];
@@ -283,7 +283,7 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
       for (size_t k = 0; k < layer.y.size(); ++k) layer.dy[k] = layer.y[k] * layer.mask[k];
       y = layer.dy.data();
     }
-    if (half_) {
+    if (bf16_) {
       uint16_t* shared = shared16_at(at_.output[i]) + size_t(layer.begin);
       for (size_t r = 0; r < rows && n > 0; ++r)
         kernels::round_to_bf16(y + r * n, n, shared + r * out);
@@ -335,7 +335,7 @@ void SplitLayers::backward(const Network::GradientsReady& on_owned) {
         for (size_t k = 0; k < layer.dy.size(); ++k) layer.dy[k] *= layer.mask[k];
       if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);
       kernels::column_sums(layer.gradient_out(), rows, n, gradients + bias_begin);
-      if (half_) kernels::round_to_bf16(layer.gradient_out(), rows * n, layer.dz16.data());
+      if (bf16_) kernels::round_to_bf16(layer.gradient_out(), rows * n, layer.dz16.data());
       layer.backward_weights.execute(stream, layer.weights_args);
       if (i > 0) layer.backward_data.execute(stream, layer.data_args);
       stream.wait();

@@ -63,8 +63,6 @@ class SplitExchange : public GradientExchange {
   void complete_optimizer_state() override;
 
  private:
-  std::span<uint16_t> bf16_piece(size_t begin, size_t n);
-
   std::unique_ptr<mpi::NodeSharedBuffers> shared_;
   std::unique_ptr<model::SplitLayers> split_;
   std::vector<float> summed_;                 // several nodes: the owned ranges, packed

@@ -55,7 +55,7 @@ void SharedExchange::backward_and_update(const StepBatch& batch, float lr) {
       const size_t n = std::min(summed_.size(), end - block);
       shared_->sum_over_node(block, block + n, summed_.data());
       optimizer_.update(block, parameters.subspan(block, n), {summed_.data(), n}, lr,
-                        bf16_copy_.empty() ? bf16_copy_ : bf16_copy_.subspan(block, n));
+                        bf16_piece(block, n));
     }
   } else {
     const std::span<float> slice(summed_.data(), end - begin);
@@ -66,7 +66,7 @@ void SharedExchange::backward_and_update(const StepBatch& batch, float lr) {
     times_.reduce += across_seconds;  // communication, not the optimizer's time
     times_.update -= across_seconds;
     optimizer_.update(begin, parameters.subspan(begin, end - begin), slice, lr,
-                      bf16_copy_.empty() ? bf16_copy_ : bf16_copy_.subspan(begin, end - begin));
+                      bf16_piece(begin, end - begin));
   }
   times_.update += seconds_since(start);
 

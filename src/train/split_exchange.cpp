@@ -12,6 +12,13 @@ SplitExchange::SplitExchange(model::Network& network, const model::Loss& loss,
                              std::unique_ptr<mpi::NodeSharedBuffers> shared, size_t node_rows)
     : GradientExchange(network, loss, optimizer, comm), shared_(std::move(shared)) {
   use_node_shared_parameters(network_, *shared_);
+  if (!bf16_copy_.empty()) {  // the node's one bf16 copy; each rank updates the rows it owns
+    bf16_copy_ = shared_->parameters16();
+    if (bf16_copy_.empty()) throw RunError("SplitExchange: node shared memory without a bf16 copy");
+    network_.use_bf16_copy(bf16_copy_);  // (before SplitLayers, whose matmuls read it)
+    if (shared_->node_rank() == 0) network_.refresh_bf16_copy(0, bf16_copy_.size());
+    shared_->sync();
+  }
   split_ = std::make_unique<model::SplitLayers>(
       network_,
       model::SplitGroup{shared_->node_rank(), shared_->node_size(),
@@ -20,24 +27,12 @@ SplitExchange::SplitExchange(model::Network& network, const model::Loss& loss,
   size_t owned = 0;
   for (const auto& [begin, end] : split_->owned()) owned += end - begin;
   summed_.assign(shared_->nodes() > 1 ? owned : 0, 0.0f);
-  if (!bf16_copy_.empty()) {  // the node's one bf16 copy: each rank writes the rows it owns
-    bf16_copy_ = shared_->parameters16();
-    if (bf16_copy_.empty()) throw RunError("SplitExchange: node shared memory without a bf16 copy");
-    network_.use_bf16_copy(bf16_copy_);
-    for (const auto& [begin, end] : split_->owned()) network_.refresh_bf16_copy(begin, end);
-    shared_->sync();
-  }
 }
 
 SplitExchange::~SplitExchange() {
   split_.reset();
   network_.use_bf16_copy({});  // before the shared memory goes
   network_.use_own_buffers();
-}
-
-// This rank's piece [BEGIN, BEGIN + N) of the bf16 copy (empty in fp32).
-std::span<uint16_t> SplitExchange::bf16_piece(size_t begin, size_t n) {
-  return bf16_copy_.empty() ? bf16_copy_ : bf16_copy_.subspan(begin, n);
 }
 
 // The node's ranks put their rows side by side in the shared batch (in node-rank order) and

@@ -3,7 +3,7 @@
 // computes them over the NODE's whole batch, which sits in memory all the node's ranks map:
 //
 //   forward   y[:, own] = act(x W[own]^T + b[own])     x: the previous layer's whole y (shared)
-//   backward  dz[:, own] = act'(y[:, own]) * dy[:, own]
+//   backward  dz[:, own] = act'(y[:, own]) * dy[:, own]        (act'(z[:, own]) for SiLU, GELU)
 //             dW[own] = dz[:, own]^T x,  db[own] = sum_rows dz[:, own]     (complete: no sum)
 //             part_r = dz[:, own] W[own]       dy of the layer below = the sum of all parts
 //
@@ -62,8 +62,8 @@ class SplitLayers {
                               Precision precision);
 
   // NETWORK's parameters() must be the node's one copy (shared); its gradients() receive this
-  // rank's slices. Under bf16 the matmuls read network.bf16_copy() as it is when a batch size is
-  // first seen; the caller keeps this rank's rows of it current. Every rank of the group
+  // rank's slices. Under bf16 the matmuls read network.bf16_copy(), which must not move after
+  // construction; the caller keeps this rank's rows of it current. Every rank of the group
   // constructs one.
   SplitLayers(Network& network, SplitGroup group, size_t max_rows);
   ~SplitLayers();
@@ -104,7 +104,7 @@ class SplitLayers {
     std::vector<size_t> part_stride;  // floats from one rank's part of dx to the next rank's
   };
   static SharedLayout shared_layout(const ModelSpec& spec, size_t max_rows, int group_size,
-                                    bool half);
+                                    bool bf16);
   Plan& plan_for(size_t rows);
   float* shared_at(size_t offset) { return group_.shared.data() + offset; }
   uint16_t* shared16_at(size_t offset) { return reinterpret_cast<uint16_t*>(shared_at(offset)); }
@@ -112,7 +112,7 @@ class SplitLayers {
   Network& network_;
   SplitGroup group_;
   size_t max_rows_;
-  bool half_;  // bf16 matmuls
+  bool bf16_;  // bf16 matmuls
   std::vector<LayerSpec> layers_;
   // Each layer's columns per rank: rank q owns [columns_[i][q], columns_[i][q + 1]).
   std::vector<std::vector<int>> columns_;

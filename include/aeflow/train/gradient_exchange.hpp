@@ -75,12 +75,16 @@ class GradientExchange {
   // as they update (Network::use_bf16_copy); empty in fp32. The network's own copy unless a
   // mode shares one among the node's ranks.
   std::span<uint16_t> bf16_copy_;
+  // [BEGIN, BEGIN + N) of bf16_copy_, for an update of that piece (empty in fp32).
+  std::span<uint16_t> bf16_piece(size_t begin, size_t n) const {
+    return bf16_copy_.empty() ? bf16_copy_ : bf16_copy_.subspan(begin, n);
+  }
 };
 
 // The exchange for MODE (collective; call it once the parameters are the same on every rank:
 // the node-shared modes copy them into shared memory). auto takes split or shared by which
-// moves less data between a node's cores; split falls back to shared (tied weights, bf16, too
-// little shared memory), shared to fused (unequal ranks per node, too little shared memory);
+// moves less data between a node's cores; split falls back to shared (tied weights, too little
+// shared memory), shared to fused (unequal ranks per node, too little shared memory);
 // one rank is always fused. NOTE says what auto chose or why a mode could not be had ("" if
 // nothing to tell). BUCKET_MB: overlap's bucket size; MAX_GLOBAL_ROWS: the configured batch.
 std::unique_ptr<GradientExchange> make_gradient_exchange(
