@@ -133,6 +133,15 @@ TEST(GradientExchange, Bf16StepsKeepTheMatmulsCopyCurrentInEveryMode) {
       optimizer.step(by_hand.parameters(), by_hand.gradients(), 1e-2f);
     }
     const std::vector<float> reference(by_hand.parameters().begin(), by_hand.parameters().end());
+    // The tolerance below is sharp enough to tell bf16 from f32 matmuls: a mode that computed
+    // some operand in f32 where Network rounds it would move as far as the f32 run does.
+    std::string none;
+    const std::vector<float> fp32 = train_three_steps(GradSync::kFused, mpi::Communicator::self(),
+                                                      false, none, model::Precision::kFp32, hidden);
+    double fp32_apart = 0;
+    for (size_t k = 0; k < fp32.size(); ++k)
+      fp32_apart = std::max(fp32_apart, double(std::fabs(fp32[k] - reference[k])));
+    EXPECT_GT(fp32_apart, 1e-3) << model::to_string(hidden);
     for (const auto& [mode, name] :
          {std::pair{GradSync::kFused, "fused"}, std::pair{GradSync::kOverlap, "overlap"},
           std::pair{GradSync::kShared, "shared"}, std::pair{GradSync::kSplit, "split"},
