@@ -75,7 +75,10 @@ double seconds_since(std::chrono::steady_clock::time_point start);
 // A barrier of the node's ranks (SHARED.sync()), its wait counted in TIMES.node_wait.
 void node_sync(mpi::NodeSharedBuffers& shared, StepTimes& times);
 // Collective over the node: the node's one copy of the parameters takes NETWORK's (the same on
-// every rank: broadcast or restored), and NETWORK computes in SHARED's buffers from now on.
-void use_node_shared_parameters(model::Network& network, mpi::NodeSharedBuffers& shared);
+// every rank: broadcast or restored), and NETWORK computes in SHARED's buffers from now on. Under
+// bf16 its matmuls read the node's one bf16 copy, made whole here, which is returned (for the
+// optimizer to keep current; empty in fp32).
+std::span<uint16_t> use_node_shared_parameters(model::Network& network,
+                                               mpi::NodeSharedBuffers& shared);
 
 }  // namespace aeflow::train

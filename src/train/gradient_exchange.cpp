@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "aeflow/base/error.hpp"
 #include "exchanges.hpp"
 
 namespace aeflow::train {
@@ -20,12 +21,22 @@ void node_sync(mpi::NodeSharedBuffers& shared, StepTimes& times) {
   times.node_wait += seconds_since(start);
 }
 
-void use_node_shared_parameters(model::Network& network, mpi::NodeSharedBuffers& shared) {
-  if (shared.node_rank() == 0)
+std::span<uint16_t> use_node_shared_parameters(model::Network& network,
+                                               mpi::NodeSharedBuffers& shared) {
+  const std::span<uint16_t> copy16 = network.precision() == model::Precision::kBf16
+                                         ? shared.parameters16()
+                                         : std::span<uint16_t>();
+  if (network.precision() == model::Precision::kBf16 && copy16.empty())
+    throw RunError("node shared memory without a bf16 copy of the parameters");
+  if (!copy16.empty()) network.use_bf16_copy(copy16);
+  if (shared.node_rank() == 0) {
     std::copy_n(network.parameters().data(), network.parameters().size(),
                 shared.parameters().data());
+    network.refresh_bf16_copy(0, copy16.size());
+  }
   shared.sync();
   network.use_buffers(shared.parameters(), shared.gradients());
+  return copy16;
 }
 
 GradientExchange::GradientExchange(model::Network& network, const model::Loss& loss,

@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "aeflow/base/error.hpp"
 #include "exchanges.hpp"
 
 namespace aeflow::train {
@@ -13,16 +12,8 @@ SharedExchange::SharedExchange(model::Network& network, const model::Loss& loss,
                                model::Optimizer& optimizer, const mpi::Communicator& comm,
                                std::unique_ptr<mpi::NodeSharedBuffers> shared)
     : GradientExchange(network, loss, optimizer, comm), shared_(std::move(shared)) {
-  use_node_shared_parameters(network_, *shared_);
+  bf16_copy_ = use_node_shared_parameters(network_, *shared_);  // each rank updates its slice
   const size_t slice = shared_->slice_end() - shared_->slice_begin();
-  if (!bf16_copy_.empty()) {  // the node's one bf16 copy: each rank writes its slice
-    bf16_copy_ = shared_->parameters16();
-    if (bf16_copy_.empty())
-      throw RunError("SharedExchange: node shared memory without a bf16 copy");
-    network_.use_bf16_copy(bf16_copy_);
-    network_.refresh_bf16_copy(shared_->slice_begin(), shared_->slice_end());
-    shared_->sync();
-  }
   summed_.assign(shared_->nodes() == 1 ? std::clamp<size_t>(slice, 1, 4096) : slice, 0.0f);
 }
 

@@ -11,14 +11,8 @@ SplitExchange::SplitExchange(model::Network& network, const model::Loss& loss,
                              model::Optimizer& optimizer, const mpi::Communicator& comm,
                              std::unique_ptr<mpi::NodeSharedBuffers> shared, size_t node_rows)
     : GradientExchange(network, loss, optimizer, comm), shared_(std::move(shared)) {
-  use_node_shared_parameters(network_, *shared_);
-  if (!bf16_copy_.empty()) {  // the node's one bf16 copy; each rank updates the rows it owns
-    bf16_copy_ = shared_->parameters16();
-    if (bf16_copy_.empty()) throw RunError("SplitExchange: node shared memory without a bf16 copy");
-    network_.use_bf16_copy(bf16_copy_);  // (before SplitLayers, whose matmuls read it)
-    if (shared_->node_rank() == 0) network_.refresh_bf16_copy(0, bf16_copy_.size());
-    shared_->sync();
-  }
+  // (before SplitLayers, whose matmuls bind the bf16 copy; each rank updates the rows it owns)
+  bf16_copy_ = use_node_shared_parameters(network_, *shared_);
   split_ = std::make_unique<model::SplitLayers>(
       network_,
       model::SplitGroup{shared_->node_rank(), shared_->node_size(),
