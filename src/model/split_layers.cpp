@@ -4,6 +4,9 @@
 //   z_own, y_own, dy_own, dz_own [B,n] private
 //   y [B,out] shared: every rank's y_own (after dropout), what layer i+1 reads (bf16 under bf16)
 //   part_r [B,in] shared: dz_own W[own], one per rank; dy of layer i-1 = sum over r
+// A tied layer d's W[own] is columns own of its encoder layer e's W_e [in,out] (rows: other
+// ranks'), read through strided views; its dz [B,out] is shared (every rank's dz_own), and
+// layer e adds x_d[:, own_e]^T dz_d to its rows dW_e[own_e] [n_e, in_e].
 #include "aeflow/model/split_layers.hpp"
 
 #include <algorithm>
@@ -42,6 +45,15 @@ std::vector<int> split_columns(int out, int size, int line) {
   return columns;
 }
 
+// Copies a [rows, n] matrix of BYTES-sized values into columns [begin, begin + n) of the
+// [rows, width] matrix at TO.
+void copy_into_columns(const void* from, size_t rows, size_t n, void* to, size_t begin,
+                       size_t width, size_t bytes) {
+  for (size_t r = 0; r < rows && n > 0; ++r)
+    std::memcpy(static_cast<char*>(to) + (r * width + begin) * bytes,
+                static_cast<const char*>(from) + r * n * bytes, n * bytes);
+}
+
 }  // namespace
 
 struct SplitLayers::Engine : CpuEngine {};
@@ -52,9 +64,10 @@ struct SplitLayers::Plan {
     int begin = 0, n = 0;    // this rank's output columns [begin, begin + n)
     bool activated = false;  // an activation is applied (eltwise backward)
     dnnl::matmul forward, backward_weights, backward_data;
+    dnnl::matmul tied_weights;  // an encoder layer with a tied decoder: its term of dW[own]
     dnnl::eltwise_forward activation_forward;  // where backward reads z; else fused in forward
     dnnl::eltwise_backward activation_backward;
-    Args forward_args, activation_forward_args, activation_args, weights_args, data_args;
+    Args forward_args, activation_forward_args, activation_args, weights_args, data_args, tied_args;
     std::vector<float> z, y, dy, dz;  // [B, n]; z only where backward reads it, dz when activated
     std::vector<float> mask;          // dropout: 0 or 1/(1-rate), [B, n]
     std::vector<uint16_t> dz16;       // bf16: gradient_out() as the backward matmuls read it
@@ -65,11 +78,6 @@ struct SplitLayers::Plan {
   std::vector<uint16_t> input16;  // bf16: the node's batch as layer 0 reads it, [B, width]
   bool dropout_applied = false;
 };
-
-std::string SplitLayers::unsupported(const Network& network) {
-  if (network.spec().tied) return "--grad-sync split does not support tied weights";
-  return "";
-}
 
 SplitLayers::SharedLayout SplitLayers::shared_layout(const ModelSpec& spec, size_t max_rows,
                                                      int group_size, bool bf16) {
@@ -88,6 +96,7 @@ SplitLayers::SharedLayout SplitLayers::shared_layout(const ModelSpec& spec, size
     at.output.push_back(i + 1 == layers.size() ? end : take(bf16 ? (values + 1) / 2 : values));
     at.part_stride.push_back(lines(max_rows * size_t(layers[i].in)));
     at.parts.push_back(i > 0 ? take(size_t(group_size) * at.part_stride.back()) : end);
+    at.dz.push_back(layers[i].tied_to >= 0 ? take(bf16 ? (values + 1) / 2 : values) : end);
   }
   at.total = end;
   return at;
@@ -104,9 +113,10 @@ SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
       max_rows_(max_rows),
       bf16_(network.precision() == Precision::kBf16),
       layers_(network.layers()),
+      tied_from_(network.layers().size(), -1),
       engine_(std::make_unique<Engine>()) {
-  const std::string why_not = unsupported(network);
-  if (!why_not.empty()) throw RunError(why_not);
+  for (size_t d = 0; d < layers_.size(); ++d)
+    if (layers_[d].tied_to >= 0) tied_from_[size_t(layers_[d].tied_to)] = int(d);
   at_ = shared_layout(network.spec(), max_rows, group_.size, bf16_);
   if (group_.shared.size() < at_.total) throw RunError("SplitLayers: too little shared memory");
   const int line = bf16_ ? 2 * int(kLine) : int(kLine);
@@ -128,8 +138,11 @@ SplitLayers::SplitLayers(Network& network, SplitGroup group, size_t max_rows)
     const LayerSpec& layer = layers_[i];
     const size_t begin = size_t(columns_[i][size_t(group_.rank)]);
     const size_t end = size_t(columns_[i][size_t(group_.rank) + 1]);
-    owned_.push_back({layer.weight_offset + begin * size_t(layer.in),
-                      layer.weight_offset + end * size_t(layer.in)});
+    if (layer.tied_to >= 0)  // (its encoder layer's rows)
+      owned_.push_back({layer.bias_offset, layer.bias_offset});
+    else
+      owned_.push_back({layer.weight_offset + begin * size_t(layer.in),
+                        layer.weight_offset + end * size_t(layer.in)});
     owned_.push_back({layer.bias_offset + begin, layer.bias_offset + end});
   }
 }
@@ -180,16 +193,19 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
     if (bf16_) layer.dz16.assign(own, 0);
     if (layer.n == 0) continue;  // (a layer narrower than the group) nothing to compute
 
-    const memory::dim in = spec.in, n = layer.n;
+    const memory::dim in = spec.in, out = spec.out, n = layer.n;
+    const bool tied = spec.tied_to >= 0;
     void* x = i > 0 ? (bf16_ ? static_cast<void*>(shared16_at(at_.output[i - 1]))
                              : static_cast<void*>(shared_at(at_.output[i - 1])))
                     : (bf16_ ? static_cast<void*>(plan->input16.data())
                              : static_cast<void*>(shared_at(at_.input)));
-    void* w = weights_at(spec.weight_offset + size_t(layer.begin) * size_t(in));
+    // W[own] [n, in]: rows of W, or (tied) columns of the encoder's W_e [in, out].
+    void* w = weights_at(spec.weight_offset + size_t(layer.begin) * (tied ? 1 : size_t(in)));
     void* dz_operand = bf16_ ? static_cast<void*>(layer.dz16.data()) : layer.gradient_out();
     const memory::desc x_md = plain(B, in, low), own_md = plain(B, n);
-    const memory::desc w_rows_md = plain(n, in, low);             // W[own] as stored
-    const memory::desc w_forward_md = matrix(in, n, 1, in, low);  // ... read as W[own]^T
+    const memory::desc w_rows_md = tied ? matrix(n, in, 1, out, low) : plain(n, in, low);
+    const memory::desc w_forward_md =  // ... read as W[own]^T
+        tied ? matrix(in, n, out, 1, low) : matrix(in, n, 1, in, low);
     const memory::desc bias_md = plain(1, n);
 
     dnnl::primitive_attr forward_attr;
@@ -217,15 +233,35 @@ SplitLayers::Plan& SplitLayers::plan_for(size_t rows) {
         {DNNL_ARG_BIAS, memory(bias_md, eng, parameters + spec.bias_offset + size_t(layer.begin))},
         {DNNL_ARG_DST, memory(own_md, eng, keeps_z ? layer.z.data() : layer.y.data())}};
 
-    // dW[own] = dz^T x, written straight into this rank's rows of the gradient buffer.
-    const memory::desc dz_t_md = matrix(n, B, 1, n, low);
+    // dW[own] = dz^T x, written straight into this rank's rows of the gradient buffer (a tied
+    // layer's term is its encoder layer's to compute, below).
     const memory::desc dw_md = plain(n, in);
-    layer.backward_weights = dnnl::matmul({{dz_t_md, x_md, dw_md}, eng});
-    layer.weights_args = {
-        {DNNL_ARG_SRC, memory(dz_t_md, eng, dz_operand)},
-        {DNNL_ARG_WEIGHTS, memory(x_md, eng, x)},
-        {DNNL_ARG_DST,
-         memory(dw_md, eng, gradients + spec.weight_offset + size_t(layer.begin) * size_t(in))}};
+    float* dw = gradients + spec.weight_offset + size_t(layer.begin) * size_t(in);
+    if (!tied) {
+      const memory::desc dz_t_md = matrix(n, B, 1, n, low);
+      layer.backward_weights = dnnl::matmul({{dz_t_md, x_md, dw_md}, eng});
+      layer.weights_args = {{DNNL_ARG_SRC, memory(dz_t_md, eng, dz_operand)},
+                            {DNNL_ARG_WEIGHTS, memory(x_md, eng, x)},
+                            {DNNL_ARG_DST, memory(dw_md, eng, dw)}};
+    }
+    // The tied decoder layer d's term, added to the same rows: x_d[:, own]^T dz_d, where x_d is
+    // layer d-1's shared output (out wide) and dz_d the shared [B, in].
+    if (const int d = tied_from_[i]; d >= 0) {
+      const size_t x_d = at_.output[size_t(d) - 1];
+      void* x_d_own = bf16_ ? static_cast<void*>(shared16_at(x_d) + layer.begin)
+                            : static_cast<void*>(shared_at(x_d) + layer.begin);
+      void* dz_d = bf16_ ? static_cast<void*>(shared16_at(at_.dz[size_t(d)]))
+                         : static_cast<void*>(shared_at(at_.dz[size_t(d)]));
+      const memory::desc x_d_t_md = matrix(n, B, 1, out, low), dz_d_md = plain(B, in, low);
+      dnnl::post_ops sum;
+      sum.append_sum(1.0f);
+      dnnl::primitive_attr accumulate;
+      accumulate.set_post_ops(sum);
+      layer.tied_weights = dnnl::matmul({{x_d_t_md, dz_d_md, dw_md}, accumulate, eng});
+      layer.tied_args = {{DNNL_ARG_SRC, memory(x_d_t_md, eng, x_d_own)},
+                         {DNNL_ARG_WEIGHTS, memory(dz_d_md, eng, dz_d)},
+                         {DNNL_ARG_DST, memory(dw_md, eng, dw)}};
+    }
     // This rank's part of dx: dz[:, own] W[own], in f32.
     if (i > 0) {
       const memory::desc dz_md = plain(B, n, low), dx_md = plain(B, in);
@@ -288,8 +324,7 @@ double SplitLayers::forward(std::span<const RowBlock> blocks, const DropoutKey& 
       for (size_t r = 0; r < rows && n > 0; ++r)
         kernels::round_to_bf16(y + r * n, n, shared + r * out);
     } else {
-      float* shared = shared_at(at_.output[i]) + size_t(layer.begin);
-      for (size_t r = 0; r < rows && n > 0; ++r) std::memcpy(shared + r * out, y + r * n, n * 4);
+      copy_into_columns(y, rows, n, shared_at(at_.output[i]), size_t(layer.begin), out, 4);
     }
     group_.sync();  // the next layer reads every rank's columns
   }
@@ -336,12 +371,22 @@ void SplitLayers::backward(const Network::GradientsReady& on_owned) {
       if (layer.activated) layer.activation_backward.execute(stream, layer.activation_args);
       kernels::column_sums(layer.gradient_out(), rows, n, gradients + bias_begin);
       if (bf16_) kernels::round_to_bf16(layer.gradient_out(), rows * n, layer.dz16.data());
-      layer.backward_weights.execute(stream, layer.weights_args);
+      if (spec.tied_to >= 0) {  // its encoder layer reads every rank's columns, a barrier later
+        if (bf16_)
+          copy_into_columns(layer.dz16.data(), rows, n, shared16_at(at_.dz[i]), size_t(layer.begin),
+                            size_t(spec.out), 2);
+        else
+          copy_into_columns(layer.gradient_out(), rows, n, shared_at(at_.dz[i]),
+                            size_t(layer.begin), size_t(spec.out), 4);
+      } else {
+        layer.backward_weights.execute(stream, layer.weights_args);
+      }
+      if (tied_from_[i] >= 0) layer.tied_weights.execute(stream, layer.tied_args);
       if (i > 0) layer.backward_data.execute(stream, layer.data_args);
       stream.wait();
     }
     if (on_owned) {
-      on_owned(weights_begin, weights_end);
+      if (weights_end > weights_begin) on_owned(weights_begin, weights_end);
       on_owned(bias_begin, bias_end);
     }
   }

@@ -92,7 +92,7 @@ std::unique_ptr<GradientExchange> make_gradient_exchange(
     const int node_size = mpi::NodeSharedBuffers::ranks_per_node(comm);
     const size_t split_floats = model::SplitLayers::shared_floats(
         network.spec(), node_rows(node_size), node_size, network.precision());
-    const bool split = model::SplitLayers::unsupported(network).empty() && split_floats < 2 * count;
+    const bool split = split_floats < 2 * count;
     mode = split ? GradSync::kSplit : GradSync::kShared;
     note = std::string("--grad-sync auto: ") + (split ? "split" : "shared") + " (" +
            std::to_string(node_rows(node_size)) +
@@ -102,21 +102,18 @@ std::unique_ptr<GradientExchange> make_gradient_exchange(
   }
   std::string split_why_not;
   if (mode == GradSync::kSplit) {
-    split_why_not = model::SplitLayers::unsupported(network);
-    if (split_why_not.empty()) {
-      mpi::NodeSharedLayout layout;
-      layout.gradient_segments = false;
-      layout.bf16_parameters = network.precision() == model::Precision::kBf16;
-      layout.extra_floats = [&](int node_size) {
-        return model::SplitLayers::shared_floats(network.spec(), node_rows(node_size), node_size,
-                                                 network.precision());
-      };
-      auto shared = mpi::NodeSharedBuffers::create(comm, count, split_why_not, layout);
-      if (shared) {
-        const size_t rows = node_rows(shared->node_size());
-        return std::make_unique<SplitExchange>(network, loss, optimizer, comm, std::move(shared),
-                                               rows);
-      }
+    mpi::NodeSharedLayout layout;
+    layout.gradient_segments = false;
+    layout.bf16_parameters = network.precision() == model::Precision::kBf16;
+    layout.extra_floats = [&](int node_size) {
+      return model::SplitLayers::shared_floats(network.spec(), node_rows(node_size), node_size,
+                                               network.precision());
+    };
+    auto shared = mpi::NodeSharedBuffers::create(comm, count, split_why_not, layout);
+    if (shared) {
+      const size_t rows = node_rows(shared->node_size());
+      return std::make_unique<SplitExchange>(network, loss, optimizer, comm, std::move(shared),
+                                             rows);
     }
     note = split_why_not + ": using --grad-sync shared";
   }

@@ -18,7 +18,6 @@
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
 #include "aeflow/model/loss.hpp"
-#include "aeflow/model/split_layers.hpp"
 
 namespace aeflow::model {
 namespace {
@@ -748,31 +747,6 @@ TEST(Network, DropoutIsOffAtInferenceAndKeyedByRow) {
   for (int k = 0; k < 24; ++k) EXPECT_FLOAT_EQ(whole[24 + k], half[k]);
   EXPECT_NE(std::vector<float>(whole.begin(), whole.begin() + 24),
             a.size() ? std::vector<float>(a.begin(), a.begin() + 24) : a);
-}
-
-// --grad-sync split computes every activation (SiLU and GELU keep their pre-activation per
-// rank) in fp32 and bf16; it refuses tied weights by name (the caller then trains in another
-// mode), since a tied decoder's rows are the encoder's columns.
-TEST(SplitLayersSupport, RefusesTiedWeightsOnly) {
-  for (Activation activation : {Activation::kSigmoid, Activation::kRelu, Activation::kElu,
-                                Activation::kTanh, Activation::kSilu, Activation::kGelu}) {
-    ModelSpec spec;
-    spec.encoder = {12, 8, 3};
-    spec.hidden = activation;
-    Network network(spec, false);
-    EXPECT_EQ(SplitLayers::unsupported(network), "") << to_string(activation);
-    try {
-      network.set_precision(Precision::kBf16);
-    } catch (const InputError&) {
-      continue;  // (no bf16 matmul on this CPU: nothing more to ask)
-    }
-    EXPECT_EQ(SplitLayers::unsupported(network), "") << to_string(activation) << ", bf16";
-  }
-  ModelSpec tied;
-  tied.encoder = {12, 8, 3};
-  tied.tied = true;
-  EXPECT_EQ(SplitLayers::unsupported(Network(tied, false)),
-            "--grad-sync split does not support tied weights");
 }
 
 }  // namespace

@@ -14,14 +14,21 @@
 // data parallelism. The matmuls keep the node's full batch as their M, so small batches split
 // better too. The cost: a barrier after every layer, forward and backward.
 //
+// A tied decoder layer d reads its encoder layer e's W_e [out_e, in_e] transposed, so its own
+// output columns are columns of W_e, whose rows other ranks own. Its forward and its part of dx
+// read those columns of the node's one copy. W_e's gradient has two terms,
+//   dW_e[own_e] = dz_e[:, own_e]^T x_e  +  x_d[:, own_e]^T dz_d        (dz_d: every column)
+// so each rank shares its dz_d[:, own_d] as it shares its outputs, and layer e adds the second
+// term when backward reaches it (a barrier later). Tying still moves activations, not
+// parameters.
+//
 // The loss, gradients and the optimizer see what the data-parallel modes see (every element is
 // summed in a different order, so trajectories agree up to rounding). Dropout masks are keyed
 // by global row and column, as in Network. SiLU and GELU, whose backward reads the
 // pre-activation z, keep z[:, own] per rank. Under bf16 the shared activations are bf16 (what
 // the next layer's matmuls read, rounded once by the rank that computed them), dz[:, own] is
-// rounded per rank, and the weights are read from the network's bf16 copy, as in Network; the
-// parts of dx stay f32. Tied weights are not supported (unsupported() says so; the caller uses
-// another mode).
+// rounded per rank (and shared rounded, for a tied layer), and the weights are read from the
+// network's bf16 copy, as in Network; the parts of dx stay f32.
 #pragma once
 
 #include <cstddef>
@@ -30,7 +37,6 @@
 #include <map>
 #include <memory>
 #include <span>
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -55,8 +61,6 @@ struct RowBlock {
 
 class SplitLayers {
  public:
-  // Why NETWORK cannot be split ("" when it can).
-  static std::string unsupported(const Network& network);
   // The shared floats a group of GROUP_SIZE ranks needs for batches of up to MAX_ROWS rows.
   static size_t shared_floats(const ModelSpec& spec, size_t max_rows, int group_size,
                               Precision precision);
@@ -84,11 +88,12 @@ class SplitLayers {
   void loss_gradient(const Loss& loss, double global_sum, double global_count);
   // Collective. Writes this rank's slices of network.gradients() (summed over the node's
   // batch), calling ON_OWNED(begin, end) for each as soon as it is final and no later part of
-  // this pass reads those parameters (so it may update them): a layer's weight rows, then its
-  // bias entries, last layer first.
+  // this pass reads those parameters (so it may update them): a layer's weight rows (none for a
+  // tied layer: its encoder layer's, with both terms), then its bias entries, last layer first.
   void backward(const Network::GradientsReady& on_owned);
 
-  // The ranges of the flat parameter buffer this rank owns, as backward reports them.
+  // The ranges of the flat parameter buffer this rank owns, as backward reports them (two per
+  // layer, last layer first; a tied layer's weight range is empty).
   const std::vector<std::pair<size_t, size_t>>& owned() const { return owned_; }
   size_t max_rows() const { return max_rows_; }
 
@@ -96,11 +101,11 @@ class SplitLayers {
   struct Plan;
   struct Engine;
   // Where the shared floats go: the batch's input and target, each layer's output as the next
-  // layer reads it (bf16 values, two to a float, under bf16), and the group's parts of each
-  // layer's dx (layer 0 has none); total: the end.
+  // layer reads it (bf16 values, two to a float, under bf16), the group's parts of each layer's
+  // dx (layer 0 has none), and a tied layer's dz (bf16 under bf16); total: the end.
   struct SharedLayout {
     size_t input = 0, target = 0, total = 0;
-    std::vector<size_t> output, parts;
+    std::vector<size_t> output, parts, dz;
     std::vector<size_t> part_stride;  // floats from one rank's part of dx to the next rank's
   };
   static SharedLayout shared_layout(const ModelSpec& spec, size_t max_rows, int group_size,
@@ -114,6 +119,7 @@ class SplitLayers {
   size_t max_rows_;
   bool bf16_;  // bf16 matmuls
   std::vector<LayerSpec> layers_;
+  std::vector<int> tied_from_;  // layer e: the decoder layer tied to it, or -1
   // Each layer's columns per rank: rank q owns [columns_[i][q], columns_[i][q + 1]).
   std::vector<std::vector<int>> columns_;
   std::vector<std::vector<const float*>> parts_of_;  // layer i: what its dy sums (shared)

@@ -83,8 +83,8 @@ class GradientExchange {
 
 // The exchange for MODE (collective; call it once the parameters are the same on every rank:
 // the node-shared modes copy them into shared memory). auto takes split or shared by which
-// moves less data between a node's cores; split falls back to shared (tied weights, too little
-// shared memory), shared to fused (unequal ranks per node, too little shared memory);
+// moves less data between a node's cores; split falls back to shared (too little shared
+// memory), shared to fused (unequal ranks per node, too little shared memory);
 // one rank is always fused. NOTE says what auto chose or why a mode could not be had ("" if
 // nothing to tell). BUCKET_MB: overlap's bucket size; MAX_GLOBAL_ROWS: the configured batch.
 std::unique_ptr<GradientExchange> make_gradient_exchange(
