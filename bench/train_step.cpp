@@ -2,12 +2,12 @@
 // on MNIST after a warm-up, on one rank or, under mpirun, data-parallel over several, and counts
 // the FLOPs of the matmuls really done (forward, backward-weights, and backward-data for every
 // layer but the first). Prints one line that bench/compare.sh parses:
-//   aeflow_step encoder=784,512,128,10 activation=sigmoid loss=mse batch=64 ranks=1 threads=1
+//   aeflow_step encoder=784,512,128,10 tied=0 activation=sigmoid loss=mse batch=64 ranks=1 threads=1
 //     steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816 forward=31.0% ...
 // Usage: aeflow_train_bench [--encoder W,..] [--activation A] [--loss L] [--batch N]
 //          [--steps N] [--warmup N] [--data DIR] [--grad-sync
 //          auto|split|shared|fused|overlap]
-//          [--precision fp32|bf16]
+//          [--precision fp32|bf16] [--tied false|true]
 // A measuring tool, not a test: it checks nothing but that training runs.
 #include <mpi.h>
 #include <omp.h>
@@ -37,7 +37,8 @@ struct Options {
   std::string grad_sync = "auto";  // aeflow train's default
   std::string data = "data/mnist";
   std::string precision = "fp32";
-  int batch = 64;  // global
+  bool tied = false;  // the decoder's weights are the encoder's, transposed
+  int batch = 64;     // global
   int steps = 400;
   int warmup = 30;
 };
@@ -64,6 +65,8 @@ Options parse(int argc, char** argv) {
       o.steps = std::atoi(value.c_str());
     else if (key == "--warmup")
       o.warmup = std::atoi(value.c_str());
+    else if (key == "--tied" && (value == "true" || value == "false"))
+      o.tied = value == "true";
     else
       throw InputError("unknown option " + key + " (see the comment atop bench/train_step.cpp)");
   }
@@ -89,6 +92,7 @@ int run(int argc, char** argv) {
 
   model::ModelSpec spec;
   spec.encoder = model::parse_widths(options.encoder);
+  spec.tied = options.tied;
   spec.validate();
   spec.hidden = spec.code = model::parse_activation(options.activation);
   spec.output = model::Activation::kSigmoid;
@@ -154,14 +158,16 @@ int run(int argc, char** argv) {
   const double flops = flops_per_sample(spec);
   if (comm.is_root())
     std::printf(
-        "aeflow_step encoder=%s activation=%s loss=%s precision=%s batch=%d ranks=%d threads=%d "
+        "aeflow_step encoder=%s tied=%d activation=%s loss=%s precision=%s batch=%d ranks=%d "
+        "threads=%d "
         "steps=%d "
         "samples_per_s=%.0f gflops=%.1f mflop_per_sample=%.3f forward=%.1f%% backward=%.1f%% "
         "allreduce=%.1f%% optimizer=%.1f%% node_wait=%.1f%%..%.1f%%\n",
-        options.encoder.c_str(), options.activation.c_str(), options.loss.c_str(),
-        options.precision.c_str(), options.batch, comm.size(), omp_get_max_threads(), options.steps,
-        rate, rate * flops / 1e9, flops / 1e6, 100 * phases[0] / seconds, 100 * phases[1] / seconds,
-        100 * phases[2] / seconds, 100 * phases[3] / seconds, wait_min, wait_max);
+        options.encoder.c_str(), int(options.tied), options.activation.c_str(),
+        options.loss.c_str(), options.precision.c_str(), options.batch, comm.size(),
+        omp_get_max_threads(), options.steps, rate, rate * flops / 1e9, flops / 1e6,
+        100 * phases[0] / seconds, 100 * phases[1] / seconds, 100 * phases[2] / seconds,
+        100 * phases[3] / seconds, wait_min, wait_max);
   return 0;
 }
 
