@@ -373,22 +373,31 @@ TEST_F(DataParallelTest, TwoRunsOnTheSameRanksAreBitwiseEqual) {
 
 // --grad-sync auto takes split when the node's batch (activations, parts of dx) is less data
 // to share between the cores than the model's parameters and gradients, shared otherwise: a wide
-// model at a small batch splits, a narrow one at a large batch does not.
+// model at a small batch splits, tied or not, a narrow one at a large batch does not.
 TEST_F(DataParallelSeveralRanksTest, AutoChoosesByWhatCrossesBetweenCores) {
-  const std::pair<std::vector<int>, int64_t> cases[] = {{{784, 512, 64}, 16}, {{784, 32, 8}, 128}};
-  for (const auto& [encoder, batch] : cases) {
-    train::TrainConfig c = config(root_ + "/auto-" + std::to_string(batch));
-    c.spec.encoder = encoder;
-    c.batch_size = batch;
+  struct Case {
+    std::vector<int> encoder;
+    int64_t batch;
+    bool tied;
+    const char* expected;
+  };
+  const Case cases[] = {{{784, 512, 64}, 16, false, "split"},
+                        {{784, 512, 64}, 16, true, "split"},
+                        {{784, 32, 8}, 128, false, "shared"}};
+  for (const Case& one : cases) {
+    train::TrainConfig c =
+        config(root_ + "/auto-" + std::to_string(one.batch) + (one.tied ? "-tied" : ""));
+    c.spec.encoder = one.encoder;
+    c.spec.tied = one.tied;
+    c.batch_size = one.batch;
     c.steps = 2;
     c.grad_sync = train::GradSync::kAuto;
     std::ostringstream log;
     const train::TrainResult result = train::run_training(c, world_, log);
     EXPECT_EQ(result.steps, 2);
-    const std::string expected =
-        std::string("--grad-sync auto: ") + (batch == 16 ? "split" : "shared");
     if (world_.is_root()) {
-      EXPECT_NE(log.str().find(expected), std::string::npos) << log.str();
+      EXPECT_NE(log.str().find(std::string("--grad-sync auto: ") + one.expected), std::string::npos)
+          << log.str();
     }
   }
 }
