@@ -237,18 +237,20 @@ TEST_F(DataParallelTest, Bf16GeluFollowsOneRankUnderSplitAndShared) {
 
 // Tied weights: under split a tied decoder layer's own columns are rows of its encoder layer's
 // weight that other ranks own, so its gradient reaches them through the shared dz, and a rank
-// updates its rows only once both layers' terms are in. With the fixture's dropout and noise,
-// and with a code of 3 at 4 ranks, where one rank owns none of the code layer's rows and so none
-// of the first decoder layer's columns. (In f32: over 20 steps bf16 turns the order of sums
-// into rounding flips that Adam amplifies, in shared as in split: up to 5e-5 measured. The
-// gradient-exchange test holds split's tied bf16 steps to one rank's within 1e-5.)
+// updates its rows only once both layers' terms are in. With the fixture's dropout and noise;
+// at 4 ranks a code of 3 leaves one rank none of the code layer's rows (it adds no decoder term,
+// but shares its columns of the first decoder layer's dz), and 784-3-2 leaves one rank none of
+// a tied decoder layer's columns (it shares no dz there). (In f32: over 20 steps bf16 turns the
+// order of sums into rounding flips that Adam amplifies, in shared as in split: up to 5e-5
+// measured. The gradient-exchange test holds split's tied bf16 steps to one rank's within 1e-5.)
 TEST_F(DataParallelTest, TiedWeightsFollowOneRankUnderSplit) {
-  for (const int code : {8, 3})
+  for (const std::vector<int>& encoder :
+       {std::vector<int>{784, 32, 8}, std::vector<int>{784, 32, 3}, std::vector<int>{784, 3, 2}})
     expect_same_trajectory_as_one_rank(
-        [code](train::TrainConfig& c) {
-          c.spec.encoder = {784, 32, code};
+        [&encoder](train::TrainConfig& c) {
+          c.spec.encoder = encoder;
           c.spec.tied = true;
-          c.force = true;  // (the second case trains in the first one's directories)
+          c.force = true;  // (the later cases train in the first one's directories)
         },
         {"split", "shared"});
 }

@@ -8,8 +8,9 @@
 //             part_r = dz[:, own] W[own]       dy of the layer below = the sum of all parts
 //
 // Every gradient a rank computes is already summed over the node's batch, so nothing is
-// all-reduced inside a node, and a rank reads and updates only its own rows of the parameters:
-// what crosses between the cores per step is the layers' activations and the parts of dx
+// all-reduced inside a node, and a rank reads and updates only its own rows of the parameters
+// (tied weights aside, below): what crosses between the cores per step is the layers'
+// activations and the parts of dx
 // (~0.9 MB at batch 128 for 784-512-128-10), not the parameters and gradients (7.4 MB) as in
 // data parallelism. The matmuls keep the node's full batch as their M, so small batches split
 // better too. The cost: a barrier after every layer, forward and backward.
@@ -19,8 +20,8 @@
 // read those columns of the node's one copy. W_e's gradient has two terms,
 //   dW_e[own_e] = dz_e[:, own_e]^T x_e  +  x_d[:, own_e]^T dz_d        (dz_d: every column)
 // so each rank shares its dz_d[:, own_d] as it shares its outputs, and layer e adds the second
-// term when backward reaches it (a barrier later). Tying still moves activations, not
-// parameters.
+// term when backward reaches it (a barrier later). So tied weights do cross between the cores,
+// as reads of rows other ranks updated; their gradients still do not.
 //
 // The loss, gradients and the optimizer see what the data-parallel modes see (every element is
 // summed in a different order, so trajectories agree up to rounding). Dropout masks are keyed

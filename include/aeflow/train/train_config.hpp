@@ -21,7 +21,7 @@ enum class Monitor { kNone, kValLoss, kTrainLoss };
 // shared by the ranks of a node, each rank summing and updating one slice (shared:
 // mpi/node_shared_buffers.hpp; fused where nodes hold different numbers of ranks), or with no sum
 // inside a node at all: its ranks split every layer's outputs over the node's batch (split:
-// model/split_layers.hpp; shared for tied weights). auto, the default, takes split or
+// model/split_layers.hpp). auto, the default, takes split or
 // shared by which moves less data between a node's cores (DataParallelStep).
 enum class GradSync { kFused, kOverlap, kShared, kSplit, kAuto };
 
