@@ -1,5 +1,6 @@
 // Training across two test hosts (network namespaces joined by veth links, OpenMPI over TCP)
-// gives the model one rank gives; a sweep across them claims its runs over TCP (MPI one-sided)
+// gives the model one rank gives, with one rank a host and with split's two (its only test
+// across nodes); a sweep across them claims its runs over TCP (MPI one-sided)
 // and keeps each group of ranks within one host. Needs root and iproute2; reports skipped where
 // namespaces cannot be made.
 #include <gtest/gtest.h>
@@ -30,18 +31,47 @@ class MultiHost : public ::testing::Test {
     if (!script_.empty()) test::run_command(script_ + " down");
     turn_.reset();
   }
+  // Trains ARGS on one rank here and on RANKS ranks placed alternately on the two hosts, and
+  // expects the same model up to the order of float sums (a shard's partial sums, then the
+  // sums across the ranks). Returns the hosts' output.
+  std::string expect_hosts_train_what_one_rank_trains(int ranks, const std::string& args) {
+    const std::string dir = test::make_temp_dir("multihost");
+    test::write_synthetic_mnist(dir + "/data", 1200, 200);
+    const std::string train = " train --data " + dir + "/data" + args + " --force";
+    const auto one = test::run_command(test::aeflow_binary() + train + " --out " + dir + "/one");
+    EXPECT_EQ(one.exit_code, 0) << one.output;
+    const auto hosts =
+        test::run_command("timeout 300 " + script_ + " mpirun -n " + std::to_string(ranks) +
+                          " --map-by node --oversubscribe -x OMPI_ALLOW_RUN_AS_ROOT"
+                          " -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM -x OMP_NUM_THREADS=1 " +
+                          test::aeflow_binary() + train + " --out " + dir + "/hosts");
+    EXPECT_EQ(hosts.exit_code, 0) << hosts.output;
+    if (one.exit_code != 0 || hosts.exit_code != 0) return hosts.output;
+    EXPECT_NE(hosts.output.find("on " + std::to_string(ranks) + " rank(s)"), std::string::npos)
+        << hosts.output;
+
+    const auto a = io::read_checkpoint(dir + "/one/checkpoints/latest.h5");
+    const auto b = io::read_checkpoint(dir + "/hosts/checkpoints/latest.h5");
+    EXPECT_EQ(b.state.world_size, ranks);
+    EXPECT_EQ(a.parameters.size(), b.parameters.size());
+    float max_diff = 0;
+    for (size_t i = 0; i < std::min(a.parameters.size(), b.parameters.size()); ++i) {
+      EXPECT_EQ(a.parameters[i].values.size(), b.parameters[i].values.size());
+      for (size_t k = 0; k < std::min(a.parameters[i].values.size(), b.parameters[i].values.size());
+           ++k)
+        max_diff =
+            std::max(max_diff, std::fabs(a.parameters[i].values[k] - b.parameters[i].values[k]));
+    }
+    EXPECT_LT(max_diff, 1e-4f);
+    EXPECT_NEAR(a.history.back().val_loss, b.history.back().val_loss, 1e-5);
+    return hosts.output;
+  }
+
   std::string script_;
   std::unique_ptr<test::TestHostsTurn> turn_;
 };
 
 TEST_F(MultiHost, TwoRanksOnTwoHostsTrainTheModelOneRankTrains) {
-  const std::string dir = test::make_temp_dir("multihost");
-  test::write_synthetic_mnist(dir + "/data", 1200, 200);
-  const std::string args = " train --data " + dir +
-                           "/data --encoder 784,32,8 --batch-size 64"
-                           " --steps 30 --validation 100 --seed 5 --force";
-  const auto one = test::run_command(test::aeflow_binary() + args + " --out " + dir + "/one");
-  ASSERT_EQ(one.exit_code, 0) << one.output;
   const auto hosts = test::run_command(
       "timeout 120 " + script_ +
       " mpirun -n 2 --map-by node -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"
@@ -49,28 +79,20 @@ TEST_F(MultiHost, TwoRanksOnTwoHostsTrainTheModelOneRankTrains) {
   ASSERT_EQ(hosts.exit_code, 0) << hosts.output;
   EXPECT_NE(hosts.output.find("aefh1"), std::string::npos) << hosts.output;
   EXPECT_NE(hosts.output.find("aefh2"), std::string::npos) << hosts.output;
-  const auto two = test::run_command(
-      "timeout 300 " + script_ +
-      " mpirun -n 2 --map-by node -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"
-      " -x OMP_NUM_THREADS=1 " +
-      test::aeflow_binary() + args + " --out " + dir + "/two");
-  ASSERT_EQ(two.exit_code, 0) << two.output;
-  EXPECT_NE(two.output.find("on 2 rank(s)"), std::string::npos) << two.output;
+  expect_hosts_train_what_one_rank_trains(
+      2, " --encoder 784,32,8 --batch-size 64 --steps 30 --validation 100 --seed 5");
+}
 
-  const auto a = io::read_checkpoint(dir + "/one/checkpoints/latest.h5");
-  const auto b = io::read_checkpoint(dir + "/two/checkpoints/latest.h5");
-  ASSERT_EQ(a.parameters.size(), b.parameters.size());
-  EXPECT_EQ(b.state.world_size, 2);
-  float max_diff = 0;
-  for (size_t i = 0; i < a.parameters.size(); ++i) {
-    ASSERT_EQ(a.parameters[i].values.size(), b.parameters[i].values.size());
-    for (size_t k = 0; k < a.parameters[i].values.size(); ++k)
-      max_diff =
-          std::max(max_diff, std::fabs(a.parameters[i].values[k] - b.parameters[i].values[k]));
-  }
-  // Only the order of float sums differs (a shard's partial sums, then the all-reduce).
-  EXPECT_LT(max_diff, 1e-4f);
-  EXPECT_NEAR(a.history.back().val_loss, b.history.back().val_loss, 1e-5);
+// --grad-sync split across nodes: the 2 ranks of each host split the layers over the host's
+// rows, and the ranks owning the same slice on the two hosts sum it over TCP before updating.
+// With tied weights, each host's owner of an encoder layer's rows adds its decoder's term
+// before that sum.
+TEST_F(MultiHost, SplitWithTiedWeightsAcrossTwoHostsTrainsTheModelOneRankTrains) {
+  const std::string output = expect_hosts_train_what_one_rank_trains(
+      4,
+      " --encoder 784,32,8 --tied --grad-sync split --batch-size 64 --steps 30"
+      " --validation 100 --seed 5");
+  EXPECT_EQ(output.find("using --grad-sync"), std::string::npos) << output;
 }
 
 // 4 ranks on 2 hosts, placed alternately (--map-by node): the sweep's groups of 2 are still
