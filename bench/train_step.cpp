@@ -2,8 +2,8 @@
 // on MNIST after a warm-up, on one rank or, under mpirun, data-parallel over several, and counts
 // the FLOPs of the matmuls really done (forward, backward-weights, and backward-data for every
 // layer but the first). Prints one line that bench/compare.sh parses:
-//   aeflow_step encoder=784,512,128,10 tied=0 activation=sigmoid loss=mse batch=64 ranks=1 threads=1
-//     steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816 forward=31.0% ...
+//   aeflow_step encoder=784,512,128,10 tied=0 activation=sigmoid loss=mse batch=64 ranks=1
+//     threads=1 steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816 forward=31.0% ...
 // Usage: aeflow_train_bench [--encoder W,..] [--activation A] [--loss L] [--batch N]
 //          [--steps N] [--warmup N] [--data DIR] [--grad-sync
 //          auto|split|shared|fused|overlap]
@@ -159,10 +159,9 @@ int run(int argc, char** argv) {
   if (comm.is_root())
     std::printf(
         "aeflow_step encoder=%s tied=%d activation=%s loss=%s precision=%s batch=%d ranks=%d "
-        "threads=%d "
-        "steps=%d "
-        "samples_per_s=%.0f gflops=%.1f mflop_per_sample=%.3f forward=%.1f%% backward=%.1f%% "
-        "allreduce=%.1f%% optimizer=%.1f%% node_wait=%.1f%%..%.1f%%\n",
+        "threads=%d steps=%d samples_per_s=%.0f gflops=%.1f mflop_per_sample=%.3f "
+        "forward=%.1f%% backward=%.1f%% allreduce=%.1f%% optimizer=%.1f%% "
+        "node_wait=%.1f%%..%.1f%%\n",
         options.encoder.c_str(), int(options.tied), options.activation.c_str(),
         options.loss.c_str(), options.precision.c_str(), options.batch, comm.size(),
         omp_get_max_threads(), options.steps, rate, rate * flops / 1e9, flops / 1e6,
