@@ -26,6 +26,7 @@
 
 #include "aeflow/base/error.hpp"
 #include "aeflow/base/progress_line.hpp"
+#include "aeflow/data/augmentation.hpp"
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/sharder.hpp"
@@ -133,6 +134,13 @@ void Trainer::load_data() {
                      " but the images in " + all.source + " have " + std::to_string(all.width()) +
                      " pixels (" + std::to_string(all.rows) + "x" + std::to_string(all.cols) +
                      "): start it with " + std::to_string(all.width()));
+  // A shift of half the image or more can move the whole image out of view.
+  if (2.0 * config_.augmentation.shift >= double(std::min(all.rows, all.cols))) {
+    std::ostringstream message;
+    message << "--augment-shift " << config_.augmentation.shift
+            << ": must be less than half the images' " << all.rows << "x" << all.cols << " pixels";
+    throw InputError(message.str());
+  }
   data::TrainingSplit split =
       data::split_training(all, size_t(config_.validation), size_t(config_.train_limit));
   validation_ = std::move(split.validation);
@@ -315,7 +323,13 @@ bool Trainer::train_step(const std::vector<uint32_t>& permutation) {
   const size_t width = train_.width();
   const size_t rows = shard.local_size, elements = rows * width;
   const uint32_t* indices = permutation.data() + shard.local_begin;
-  data::fill_batch(train_, indices, rows, target_.data());
+  if (config_.augmentation.enabled()) {
+    data::fill_batch(train_, indices, rows, input_.data());
+    data::apply_augmentation(input_.data(), target_.data(), train_.rows, train_.cols, indices, rows,
+                             config_.augmentation, state_.seed, uint64_t(state_.epoch));
+  } else {
+    data::fill_batch(train_, indices, rows, target_.data());
+  }
   const float* input = target_.data();
   if (config_.noise > 0) {
     std::copy_n(target_.data(), elements, input_.data());

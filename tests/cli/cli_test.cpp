@@ -255,6 +255,42 @@ TEST_F(CliTest, WeightDecayShrinksTheWeightsAndNonsenseIsRefused) {
   }
 }
 
+// The augmentation options reach the trainer (a run with them ends elsewhere than one without,
+// and the resolved configuration records them); nonsense is refused before any training, and
+// so is a shift that could move a 28x28 image out of view.
+TEST_F(CliTest, AugmentationChangesTheRunAndNonsenseIsRefused) {
+  const std::string steps = " --steps 20 --lr 0.01";
+  const auto plain = train("--out " + out("plain") + steps);
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  const auto augmented = train("--out " + out("augmented") + steps +
+                               " --augment-rotate 10 --augment-scale 0.1 --augment-shift 1.5");
+  ASSERT_EQ(augmented.exit_code, 0) << augmented.output;
+  const auto parameters = [&](const std::string& run) {
+    std::vector<float> values;
+    for (const auto& array : io::read_checkpoint(run + "/checkpoints/latest.h5").parameters)
+      values.insert(values.end(), array.values.begin(), array.values.end());
+    return values;
+  };
+  EXPECT_NE(parameters(out("augmented")), parameters(out("plain")));
+  std::ifstream config(out("augmented") + "/config.ini");
+  std::stringstream text;
+  text << config.rdbuf();
+  EXPECT_CONTAINS(text.str(), "augment-rotate = 10");
+  EXPECT_CONTAINS(text.str(), "augment-scale = 0.1");
+  EXPECT_CONTAINS(text.str(), "augment-shift = 1.5");
+  for (const std::string& bad : std::vector<std::string>{
+           "--augment-rotate -1", "--augment-rotate 181", "--augment-scale 0.6",
+           "--augment-scale nan", "--augment-shift -2", "--augment-shift x"}) {
+    const auto r = train("--out " + out("bad") + " " + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
+    EXPECT_CONTAINS(r.output, "error: " + bad.substr(0, bad.find(' ')));
+  }
+  const auto far = train("--out " + out("far") + " --augment-shift 14");
+  EXPECT_EQ(far.exit_code, 2) << far.output;
+  EXPECT_CONTAINS(far.output,
+                  "error: --augment-shift 14: must be less than half the images' 28x28 pixels");
+}
+
 TEST_F(CliTest, NegativeLearningRateExits2) {
   const auto r = train("--out " + out("run") + " --lr -1");
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -50,8 +50,8 @@ class DataParallelTest : public ::testing::Test {
     if (world_.is_root() && !HasFailure()) fs::remove_all(root_, ignored);
   }
 
-  // 784-32-8 with noise and dropout (their masks must follow global positions), 20 steps of a
-  // global batch of 64: 16 rows per rank at 4 ranks.
+  // 784-32-8 with noise, dropout and augmentation (their masks and distortions must follow
+  // global positions), 20 steps of a global batch of 64: 16 rows per rank at 4 ranks.
   train::TrainConfig config(const std::string& out) const {
     train::TrainConfig c;
     c.data = root_ + "/data";
@@ -62,6 +62,7 @@ class DataParallelTest : public ::testing::Test {
     c.spec.code = model::Activation::kRelu;
     c.spec.dropout = 0.1f;
     c.noise = 0.2f;
+    c.augmentation = {8.0f, 0.05f, 1.0f};
     c.lr.base = 3e-3;
     c.batch_size = 64;
     c.steps = 20;

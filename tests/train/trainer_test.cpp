@@ -285,12 +285,14 @@ TEST_F(TrainerTest, ResumeMidEpochIsBitwiseEqualToUninterruptedRun) {
   expect_same_model_bits(ra.checkpoint, rb.checkpoint);
 }
 
-// Mid-epoch again, with masking noise and dropout: their streams are keyed by (seed, epoch,
-// example) and (seed, step, row), so resume regenerates exactly the same masks.
-TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
+// Mid-epoch again, with masking noise, dropout and augmentation: their streams are keyed by
+// (seed, epoch, example) and (seed, step, row), so resume regenerates exactly the same masks
+// and distortions.
+TEST_F(TrainerTest, ResumeWithNoiseDropoutAndAugmentationIsBitwiseEqualToUninterruptedRun) {
   TrainConfig a = config("a");
   a.noise = 0.25f;
   a.spec.dropout = 0.2f;
+  a.augmentation = {10.0f, 0.1f, 1.5f};
   a.steps = 2 * kStepsPerEpoch + 5;
   const TrainResult ra = train(a);
   TrainConfig b = a;
@@ -304,8 +306,8 @@ TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
   const io::Snapshots frames = io::read_checkpoint(ra.checkpoint).snapshots;
   EXPECT_EQ(frames.epoch, (std::vector<int64_t>{1, 2, 3}));
   EXPECT_EQ(io::read_checkpoint(rb.checkpoint).snapshots, frames);
-  // Noise and dropout are each really on: the same run without either one ends elsewhere (so
-  // the resume above regenerated both streams, not one stream and a no-op).
+  // Noise, dropout and augmentation are each really on: the same run without any one of them
+  // ends elsewhere (so the resume above regenerated every stream, not one and a no-op).
   TrainConfig no_noise = a;
   no_noise.out = root_ + "/no_noise";
   no_noise.noise = 0;
@@ -314,6 +316,10 @@ TEST_F(TrainerTest, ResumeWithNoiseAndDropoutIsBitwiseEqualToUninterruptedRun) {
   no_dropout.out = root_ + "/no_dropout";
   no_dropout.spec.dropout = 0;
   EXPECT_FALSE(same_parameters(ra.checkpoint, train(no_dropout).checkpoint));
+  TrainConfig no_augmentation = a;
+  no_augmentation.out = root_ + "/no_augmentation";
+  no_augmentation.augmentation = {};
+  EXPECT_FALSE(same_parameters(ra.checkpoint, train(no_augmentation).checkpoint));
 }
 
 // A decoder that does not mirror the encoder (784-32-8 then 8-16-24-784), with dropout on its

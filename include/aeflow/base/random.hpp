@@ -1,7 +1,7 @@
 // Counter-based random numbers (Philox4x32-10). Every random stream in aeflow (initialization,
-// shuffling, masking noise, dropout) is a pure function of (seed, purpose, a, b) and a position,
-// so results do not depend on the order in which ranks or threads draw, and a resumed run
-// regenerates exactly the numbers the uninterrupted run would have drawn.
+// shuffling, masking noise, dropout, augmentation) is a pure function of (seed, purpose, a, b) and
+// a position, so results do not depend on the order in which ranks or threads draw, and a resumed
+// run regenerates exactly the numbers the uninterrupted run would have drawn.
 #pragma once
 
 #include <array>
@@ -17,6 +17,7 @@ enum class RandomPurpose : uint32_t {
   kNoise = 3,
   kDropout = 4,
   kSample = 5,
+  kAugment = 6,
   kTest = 99,
 };
 

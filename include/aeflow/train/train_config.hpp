@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "aeflow/data/augmentation.hpp"
 #include "aeflow/model/loss.hpp"
 #include "aeflow/model/model_spec.hpp"
 #include "aeflow/model/network.hpp"
@@ -38,11 +39,12 @@ struct TrainConfig {
 
   int64_t batch_size = 64;  // global, across ranks
   int64_t epochs = 10;
-  int64_t steps = 0;          // > 0: stop after this many optimizer steps instead
-  int64_t validation = 5000;  // the first N training images
-  int64_t train_limit = 0;    // > 0: train on at most this many images (quick runs, tests)
-  int64_t test_limit = 0;     // > 0: evaluate on at most this many test images
-  float noise = 0;            // masking noise rate on inputs
+  int64_t steps = 0;                // > 0: stop after this many optimizer steps instead
+  int64_t validation = 5000;        // the first N training images
+  int64_t train_limit = 0;          // > 0: train on at most this many images (quick runs, tests)
+  int64_t test_limit = 0;           // > 0: evaluate on at most this many test images
+  float noise = 0;                  // masking noise rate on inputs
+  data::Augmentation augmentation;  // random affine distortions of the training images
   uint64_t seed = 1;
   int64_t eval_every = 0;  // > 0: also evaluate on the validation split every N steps
 
