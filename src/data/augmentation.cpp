@@ -1,9 +1,12 @@
 #include "aeflow/data/augmentation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 #include "aeflow/base/random.hpp"
+#include "aeflow/base/vectorized.hpp"
 
 namespace aeflow::data {
 
@@ -18,38 +21,80 @@ AffineMap draw_affine_map(const Augmentation& augmentation, uint64_t seed, uint6
           right * augmentation.shift, down * augmentation.shift};
 }
 
-void resample_affine(const float* in, float* out, size_t rows, size_t cols, const AffineMap& map) {
+namespace {
+
+// IMAGE [rows, cols] into PADDED [rows + 2, cols + 2] with a border of zeros one pixel wide:
+// every bilinear sample that touches the image then reads its four neighbours from PADDED
+// without a bounds check of its own.
+void pad_with_zeros(const float* image, size_t rows, size_t cols, float* padded) {
+  const size_t padded_cols = cols + 2;
+  std::fill_n(padded, padded_cols, 0.0f);
+  for (size_t i = 0; i < rows; ++i) {
+    float* row = padded + (i + 1) * padded_cols;
+    row[0] = 0.0f;
+    std::copy_n(image + i * cols, cols, row + 1);
+    row[cols + 1] = 0.0f;
+  }
+  std::fill_n(padded + (rows + 1) * padded_cols, padded_cols, 0.0f);
+}
+
+// std::floor(v), exactly, for |v| < 2^31 (std::floor is a call to libm on baseline x86-64, and
+// one a pixel kept the loop from being vectorized).
+inline float floor_of(float v) {
+  const float truncated = float(int(v));
+  return truncated - float(truncated > v);
+}
+
+AEFLOW_VECTORIZED void resample_padded(const float* padded, float* out, size_t rows, size_t cols,
+                                       const AffineMap& map) {
   // Output pixel (i, j) is the input at the inverse map of its offset from the center: turned
   // back, shrunk back, shifted back.
   const float center_x = 0.5f * float(cols - 1), center_y = 0.5f * float(rows - 1);
   const float cos_a = std::cos(map.angle) / map.scale, sin_a = std::sin(map.angle) / map.scale;
-  const auto pixel = [&](long y, long x) {
-    return y >= 0 && x >= 0 && y < long(rows) && x < long(cols) ? in[size_t(y) * cols + size_t(x)]
-                                                                : 0.0f;
-  };
+  const int padded_cols = int(cols) + 2;
+  const float width = float(cols), height = float(rows);
   for (size_t i = 0; i < rows; ++i) {
-    const float dy = float(i) - center_y - map.shift_y;
-    for (size_t j = 0; j < cols; ++j) {
+    const float dy = float(int(i)) - center_y - map.shift_y;
+    float* out_row = out + i * cols;
+    // A select, not a branch, for the pixels whose four neighbours all lie outside the image
+    // (and so in no part of the border): their sample is zero. The loop then vectorizes, with
+    // gathers for the neighbours.
+#pragma omp simd
+    for (int j = 0; j < int(cols); ++j) {
       const float dx = float(j) - center_x - map.shift_x;
       const float x = cos_a * dx + sin_a * dy + center_x;
       const float y = -sin_a * dx + cos_a * dy + center_y;
-      const float x0 = std::floor(x), y0 = std::floor(y);
-      const float fx = x - x0, fy = y - y0;
-      const long xi = long(x0), yi = long(y0);
-      const float top = (1.0f - fx) * pixel(yi, xi) + fx * pixel(yi, xi + 1);
-      const float bottom = (1.0f - fx) * pixel(yi + 1, xi) + fx * pixel(yi + 1, xi + 1);
-      out[i * cols + j] = (1.0f - fy) * top + fy * bottom;
+      const float inside = float((x >= -1.0f) & (y >= -1.0f) & (x < width) & (y < height));
+      const float x_in = inside * x, y_in = inside * y;  // (outside: any pixel's place will do)
+      const float x0 = floor_of(x_in), y0 = floor_of(y_in);
+      const float fx = x_in - x0, fy = y_in - y0;
+      const int above = (int(y0) + 1) * padded_cols + int(x0) + 1;
+      const int below = above + padded_cols;
+      const float top = (1.0f - fx) * padded[above] + fx * padded[above + 1];
+      const float bottom = (1.0f - fx) * padded[below] + fx * padded[below + 1];
+      out_row[j] = inside * ((1.0f - fy) * top + fy * bottom);
     }
   }
+}
+
+}  // namespace
+
+void resample_affine(const float* in, float* out, size_t rows, size_t cols, const AffineMap& map) {
+  std::vector<float> padded((rows + 2) * (cols + 2));
+  pad_with_zeros(in, rows, cols, padded.data());
+  resample_padded(padded.data(), out, rows, cols, map);
 }
 
 void apply_augmentation(const float* in, float* out, size_t rows, size_t cols,
                         const uint32_t* indices, size_t count, const Augmentation& augmentation,
                         uint64_t seed, uint64_t epoch) {
   const size_t width = rows * cols;
-  for (size_t r = 0; r < count; ++r)
-    resample_affine(in + r * width, out + r * width, rows, cols,
+  std::vector<float> padded((rows + 2) * (cols + 2));
+  for (size_t r = 0; r < count; ++r) {
+    pad_with_zeros(in + r * width, rows, cols, padded.data());
+    resample_padded(padded.data(), out + r * width, rows, cols,
                     draw_affine_map(augmentation, seed, epoch, indices[r]));
+  }
 }
 
 }  // namespace aeflow::data
