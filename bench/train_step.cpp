@@ -3,11 +3,12 @@
 // the FLOPs of the matmuls really done (forward, backward-weights, and backward-data for every
 // layer but the first). Prints one line that bench/compare.sh parses:
 //   aeflow_step encoder=784,512,128,10 tied=0 activation=sigmoid loss=mse batch=64 ranks=1
-//     threads=1 steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816 forward=31.0% ...
+//     augment=0,0,0 threads=1 steps=400 samples_per_s=24733 gflops=119.1 mflop_per_sample=4.816
+//     forward=31.0% ...
 // Usage: aeflow_train_bench [--encoder W,..] [--activation A] [--loss L] [--batch N]
 //          [--steps N] [--warmup N] [--data DIR] [--grad-sync
 //          auto|split|shared|fused|overlap]
-//          [--precision fp32|bf16] [--tied false|true]
+//          [--precision fp32|bf16] [--tied false|true] [--augment DEGREES,SCALE,SHIFT]
 // A measuring tool, not a test: it checks nothing but that training runs.
 #include <mpi.h>
 #include <omp.h>
@@ -21,6 +22,7 @@
 
 #include "aeflow/base/denormals.hpp"
 #include "aeflow/base/error.hpp"
+#include "aeflow/data/augmentation.hpp"
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/data/sharder.hpp"
@@ -37,11 +39,20 @@ struct Options {
   std::string grad_sync = "auto";  // aeflow train's default
   std::string data = "data/mnist";
   std::string precision = "fp32";
-  bool tied = false;  // the decoder's weights are the encoder's, transposed
-  int batch = 64;     // global
+  bool tied = false;           // the decoder's weights are the encoder's, transposed
+  data::Augmentation augment;  // as aeflow train's --augment-rotate, -scale, -shift
+  int batch = 64;              // global
   int steps = 400;
   int warmup = 30;
 };
+
+data::Augmentation parse_augment(const std::string& value) {
+  data::Augmentation a;
+  char end = 0;
+  if (std::sscanf(value.c_str(), "%f,%f,%f%c", &a.rotate_degrees, &a.scale, &a.shift, &end) != 3)
+    throw InputError("--augment " + value + ": expected DEGREES,SCALE,SHIFT");
+  return a;
+}
 
 Options parse(int argc, char** argv) {
   Options o;
@@ -67,6 +78,8 @@ Options parse(int argc, char** argv) {
       o.warmup = std::atoi(value.c_str());
     else if (key == "--tied" && (value == "true" || value == "false"))
       o.tied = value == "true";
+    else if (key == "--augment")
+      o.augment = parse_augment(value);
     else
       throw InputError("unknown option " + key + " (see the comment atop bench/train_step.cpp)");
   }
@@ -115,7 +128,7 @@ int run(int argc, char** argv) {
   const data::Sharder sharder(images.count, size_t(options.batch), 1, comm.rank(), comm.size());
   const size_t width = images.width();
   const size_t max_rows = size_t(options.batch + comm.size() - 1) / size_t(comm.size());
-  std::vector<float> batch(max_rows * width);
+  std::vector<float> batch(max_rows * width), augmented(max_rows * width);
 
   using Clock = std::chrono::steady_clock;
   Clock::time_point start;
@@ -138,8 +151,13 @@ int run(int argc, char** argv) {
       step_in_epoch = 0;
     }
     const data::Shard shard = sharder.shard(step_in_epoch++);
-    data::fill_batch(images, permutation.data() + shard.local_begin, shard.local_size,
-                     batch.data());
+    const uint32_t* indices = permutation.data() + shard.local_begin;
+    data::fill_batch(images, indices, shard.local_size, batch.data());
+    if (options.augment.enabled()) {
+      data::apply_augmentation(batch.data(), augmented.data(), images.rows, images.cols, indices,
+                               shard.local_size, options.augment, 1, epoch);
+      std::swap(batch, augmented);
+    }
     step.run(batch.data(), batch.data(), int(shard.local_size), shard.global_size,
              {1, uint64_t(s), shard.local_begin}, 1e-3f);
     if (s >= options.warmup) samples += int64_t(shard.global_size);
@@ -159,14 +177,15 @@ int run(int argc, char** argv) {
   if (comm.is_root())
     std::printf(
         "aeflow_step encoder=%s tied=%d activation=%s loss=%s precision=%s batch=%d ranks=%d "
-        "threads=%d steps=%d samples_per_s=%.0f gflops=%.1f mflop_per_sample=%.3f "
+        "augment=%g,%g,%g threads=%d steps=%d samples_per_s=%.0f gflops=%.1f mflop_per_sample=%.3f "
         "forward=%.1f%% backward=%.1f%% allreduce=%.1f%% optimizer=%.1f%% "
         "node_wait=%.1f%%..%.1f%%\n",
         options.encoder.c_str(), int(options.tied), options.activation.c_str(),
         options.loss.c_str(), options.precision.c_str(), options.batch, comm.size(),
-        omp_get_max_threads(), options.steps, rate, rate * flops / 1e9, flops / 1e6,
-        100 * phases[0] / seconds, 100 * phases[1] / seconds, 100 * phases[2] / seconds,
-        100 * phases[3] / seconds, wait_min, wait_max);
+        double(options.augment.rotate_degrees), double(options.augment.scale),
+        double(options.augment.shift), omp_get_max_threads(), options.steps, rate,
+        rate * flops / 1e9, flops / 1e6, 100 * phases[0] / seconds, 100 * phases[1] / seconds,
+        100 * phases[2] / seconds, 100 * phases[3] / seconds, wait_min, wait_max);
   return 0;
 }
 
