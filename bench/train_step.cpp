@@ -9,6 +9,7 @@
 //          [--steps N] [--warmup N] [--data DIR] [--grad-sync
 //          auto|split|shared|fused|overlap]
 //          [--precision fp32|bf16] [--tied false|true] [--augment DEGREES,SCALE,SHIFT]
+// With --augment, distorting the batch counts in samples_per_s but in none of the phases.
 // A measuring tool, not a test: it checks nothing but that training runs.
 #include <mpi.h>
 #include <omp.h>
@@ -125,6 +126,7 @@ int run(int argc, char** argv) {
                                1.0, size_t(options.batch));
 
   const data::Dataset images = data::load_split(options.data, data::Split::kTrain);
+  data::check_augmentation(options.augment, images.rows, images.cols);
   const data::Sharder sharder(images.count, size_t(options.batch), 1, comm.rank(), comm.size());
   const size_t width = images.width();
   const size_t max_rows = size_t(options.batch + comm.size() - 1) / size_t(comm.size());
@@ -155,7 +157,7 @@ int run(int argc, char** argv) {
     data::fill_batch(images, indices, shard.local_size, batch.data());
     if (options.augment.enabled()) {
       data::apply_augmentation(batch.data(), augmented.data(), images.rows, images.cols, indices,
-                               shard.local_size, options.augment, 1, epoch);
+                               shard.local_size, options.augment, 1, epoch - 1);
       std::swap(batch, augmented);
     }
     step.run(batch.data(), batch.data(), int(shard.local_size), shard.global_size,

@@ -236,12 +236,14 @@ po::options_description train_options() {
       "test-limit", text("0"), "evaluate on at most N test images (0: all)")(
       "noise", text("0"), "masking noise: fraction of input pixels set to zero")(
       "augment-rotate", text("0"),
-      "augmentation: turn each training image by a random angle of at most this many degrees")(
+      "augmentation: turn each training image by a random angle of at most this many degrees "
+      "(0-180)")(
       "augment-scale", text("0"),
-      "augmentation: scale each training image by a random factor within 1 +- this")(
+      "augmentation: scale each training image by a random factor within 1 +- this (0-0.5)")(
       "augment-shift", text("0"),
-      "augmentation: move each training image by at most this many pixels along each axis")(
-      "eval-every", text("0"), "also evaluate on the validation split every N steps")(
+      "augmentation: move each training image by at most this many pixels along each axis "
+      "(below half the image)")("eval-every", text("0"),
+                                "also evaluate on the validation split every N steps")(
       "early-stopping", text("none"), "monitor: none, val_loss or train_loss")(
       "patience", text("10"), "early stopping: epochs without improvement")(
       "min-delta", text("0"), "early stopping: the improvement that counts")(
@@ -352,11 +354,10 @@ train::TrainConfig train_config(const po::variables_map& v) {
   c.train_limit = get_int(v, "train-limit", 0);
   c.test_limit = get_int(v, "test-limit", 0);
   c.noise = float(get_range(v, "noise", 0, 1, true));
-  c.augmentation.rotate_degrees = float(get_range(v, "augment-rotate", 0, 180, false));
-  c.augmentation.scale = float(get_range(v, "augment-scale", 0, 0.5, false));
+  // (Checked against the images' size by the trainer: data::check_augmentation.)
+  c.augmentation.rotate_degrees = float(get_double(v, "augment-rotate"));
+  c.augmentation.scale = float(get_double(v, "augment-scale"));
   c.augmentation.shift = float(get_double(v, "augment-shift"));
-  if (c.augmentation.shift < 0)
-    throw InputError("--augment-shift " + get(v, "augment-shift") + ": must not be negative");
   c.eval_every = get_int(v, "eval-every", 0);
   const std::string monitor = get(v, "early-stopping");
   if (monitor == "none")

@@ -3,12 +3,35 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <sstream>
+#include <string>
 #include <vector>
 
+#include "aeflow/base/error.hpp"
 #include "aeflow/base/random.hpp"
 #include "aeflow/base/vectorized.hpp"
 
 namespace aeflow::data {
+
+void check_augmentation(const Augmentation& augmentation, size_t rows, size_t cols) {
+  const auto refuse = [](const char* option, float value, const std::string& bounds) {
+    std::ostringstream message;
+    message << "--augment-" << option << " " << value << ": must be " << bounds;
+    throw InputError(message.str());
+  };
+  // (Written so that NaN fails every check.)
+  if (!(augmentation.rotate_degrees >= 0 && augmentation.rotate_degrees <= 180))
+    refuse("rotate", augmentation.rotate_degrees, "in [0, 180] degrees");
+  if (!(augmentation.scale >= 0 && augmentation.scale <= 0.5f))
+    refuse("scale", augmentation.scale, "in [0, 0.5]");
+  const size_t shorter = std::min(rows, cols);
+  if (!(augmentation.shift >= 0 && 2 * double(augmentation.shift) < double(shorter))) {
+    std::ostringstream bounds;
+    bounds << "at least 0 and below " << 0.5 * double(shorter) << " (half the shorter side of the "
+           << rows << "x" << cols << " images)";
+    refuse("shift", augmentation.shift, bounds.str());
+  }
+}
 
 AffineMap draw_affine_map(const Augmentation& augmentation, uint64_t seed, uint64_t epoch,
                           uint32_t index) {
@@ -56,16 +79,17 @@ AEFLOW_VECTORIZED void resample_padded(const float* padded, float* out, size_t r
   for (size_t i = 0; i < rows; ++i) {
     const float dy = float(int(i)) - center_y - map.shift_y;
     float* out_row = out + i * cols;
-    // A select, not a branch, for the pixels whose four neighbours all lie outside the image
-    // (and so in no part of the border): their sample is zero. The loop then vectorizes, with
-    // gathers for the neighbours.
+    // The pixels whose four neighbours all lie outside the image sample zero: they read
+    // somewhere in the padded image and are then zeroed. No branch: the loop vectorizes, with
+    // gathers.
 #pragma omp simd
     for (int j = 0; j < int(cols); ++j) {
       const float dx = float(j) - center_x - map.shift_x;
       const float x = cos_a * dx + sin_a * dy + center_x;
       const float y = -sin_a * dx + cos_a * dy + center_y;
       const float inside = float((x >= -1.0f) & (y >= -1.0f) & (x < width) & (y < height));
-      const float x_in = inside * x, y_in = inside * y;  // (outside: any pixel's place will do)
+      // Outside: (0, 0), any pixel's place will do. (x and y are finite: the map's contract.)
+      const float x_in = inside * x, y_in = inside * y;
       const float x0 = floor_of(x_in), y0 = floor_of(y_in);
       const float fx = x_in - x0, fy = y_in - y0;
       const int above = (int(y0) + 1) * padded_cols + int(x0) + 1;

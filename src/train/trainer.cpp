@@ -134,13 +134,7 @@ void Trainer::load_data() {
                      " but the images in " + all.source + " have " + std::to_string(all.width()) +
                      " pixels (" + std::to_string(all.rows) + "x" + std::to_string(all.cols) +
                      "): start it with " + std::to_string(all.width()));
-  // A shift of half the image or more can move the whole image out of view.
-  if (2.0 * config_.augmentation.shift >= double(std::min(all.rows, all.cols))) {
-    std::ostringstream message;
-    message << "--augment-shift " << config_.augmentation.shift
-            << ": must be less than half the images' " << all.rows << "x" << all.cols << " pixels";
-    throw InputError(message.str());
-  }
+  data::check_augmentation(config_.augmentation, all.rows, all.cols);
   data::TrainingSplit split =
       data::split_training(all, size_t(config_.validation), size_t(config_.train_limit));
   validation_ = std::move(split.validation);

@@ -19,6 +19,11 @@ struct Augmentation {
   bool enabled() const { return rotate_degrees > 0 || scale > 0 || shift > 0; }
 };
 
+// Throws InputError (naming the --augment-* option) unless rotate_degrees is in [0, 180], scale
+// in [0, 0.5] and shift in [0, half the shorter side of ROWS x COLS images): beyond those a
+// distortion is no longer small, and the maps stay finite and invertible.
+void check_augmentation(const Augmentation& augmentation, size_t rows, size_t cols);
+
 // One example's distortion: the image is turned by `angle` radians, scaled by `scale` and moved
 // by (shift_x, shift_y) pixels (right and down).
 struct AffineMap {
@@ -34,7 +39,8 @@ AffineMap draw_affine_map(const Augmentation& augmentation, uint64_t seed, uint6
                           uint32_t index);
 
 // OUT = IN [rows, cols] under MAP: each output pixel samples the input at the map's inverse,
-// bilinearly, with zero outside the image. IN and OUT must not overlap.
+// bilinearly, with zero outside the image. MAP is finite with a scale of at least 0.5 (as
+// check_augmentation's bounds give); IN and OUT may be the same memory.
 void resample_affine(const float* in, float* out, size_t rows, size_t cols, const AffineMap& map);
 
 // Row r of OUT = row r of IN under draw_affine_map(..., indices[r]), for COUNT rows of
