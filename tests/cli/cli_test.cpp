@@ -278,9 +278,10 @@ TEST_F(CliTest, AugmentationChangesTheRunAndNonsenseIsRefused) {
   EXPECT_CONTAINS(text.str(), "augment-rotate = 10");
   EXPECT_CONTAINS(text.str(), "augment-scale = 0.1");
   EXPECT_CONTAINS(text.str(), "augment-shift = 1.5");
-  for (const std::string& bad : std::vector<std::string>{
-           "--augment-rotate -1", "--augment-rotate 181", "--augment-scale 0.6",
-           "--augment-scale nan", "--augment-shift -2", "--augment-shift x"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"--augment-rotate -1", "--augment-rotate 181",
+                                "--augment-scale 0.6", "--augment-scale nan", "--augment-shift -2",
+                                "--augment-shift x", "--augment-shift 1e300"}) {
     const auto r = train("--out " + out("bad") + " " + bad);
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
     EXPECT_CONTAINS(r.output, "error: " + bad.substr(0, bad.find(' ')));
@@ -288,7 +289,10 @@ TEST_F(CliTest, AugmentationChangesTheRunAndNonsenseIsRefused) {
   const auto far = train("--out " + out("far") + " --augment-shift 14");
   EXPECT_EQ(far.exit_code, 2) << far.output;
   EXPECT_CONTAINS(far.output,
-                  "error: --augment-shift 14: must be less than half the images' 28x28 pixels");
+                  "error: --augment-shift 14: must be at least 0 and below 14 (half the shorter "
+                  "side of the 28x28 images)");
+  const auto near = train("--out " + out("near") + " --steps 1 --augment-shift 13.9");
+  EXPECT_EQ(near.exit_code, 0) << near.output;
 }
 
 TEST_F(CliTest, NegativeLearningRateExits2) {

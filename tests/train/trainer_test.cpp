@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "aeflow/base/error.hpp"
+#include "aeflow/data/augmentation.hpp"
 #include "aeflow/data/batch.hpp"
 #include "aeflow/data/dataset.hpp"
 #include "aeflow/eval/load_model.hpp"
@@ -895,6 +896,49 @@ TEST_F(TrainerTest, MaskingNoiseCorruptsTheInputAndNotTheTarget) {
   EXPECT_NEAR(history[2].train_loss, expected, tolerance);
   EXPECT_GT(std::abs(loss_of(noisy, noisy) - expected), 100 * tolerance);
   EXPECT_GT(std::abs(loss_of(clean, clean) - expected), 100 * tolerance);
+}
+
+// Augmentation distorts both: the same setup as above with strong distortions on (and the noise
+// after them): the third epoch's train loss must be the model's loss on the masked, distorted
+// images against the distorted ones; not against the undistorted images, nor with no
+// distortion at all (both checked to be far off).
+TEST_F(TrainerTest, AugmentationDistortsTheInputAndTheTarget) {
+  TrainConfig c = config("run");
+  c.train_limit = 200;
+  train(c);
+  c.resume = "auto";
+  c.epochs = 3;
+  c.lr.base = 0;
+  c.noise = 0.2f;
+  c.augmentation = {20.0f, 0.2f, 3.0f};
+  const TrainResult result = train(c);
+  const auto history = io::read_checkpoint(result.checkpoint).history;
+  ASSERT_EQ(history.size(), 3u);
+
+  const eval::LoadedModel trained = eval::load_model(checkpoint_at(c.out, 2 * 4));
+  const model::Loss loss(c.loss);
+  const data::Dataset training = data::load_split(c.data, data::Split::kTrain)
+                                     .slice(size_t(c.validation), size_t(c.validation + 200));
+  const size_t n = training.count, width = training.width();
+  std::vector<float> clean(n * width), distorted(n * width);
+  data::fill_range(training, 0, n, clean.data());
+  std::vector<uint32_t> examples(n);
+  for (size_t i = 0; i < n; ++i) examples[i] = uint32_t(i);
+  data::apply_augmentation(clean.data(), distorted.data(), training.rows, training.cols,
+                           examples.data(), n, c.augmentation, c.seed, 2);
+  const auto masked = [&](std::vector<float> images) {
+    data::apply_masking_noise(images.data(), width, examples.data(), n, c.noise, c.seed, 2);
+    return images;
+  };
+  auto loss_of = [&](const std::vector<float>& input, const std::vector<float>& target) {
+    const float* output = trained.network->forward(input.data(), int(n), false);
+    return loss.value(loss.sum(output, target.data(), n * width), double(n) * double(width));
+  };
+  const double expected = loss_of(masked(distorted), distorted);
+  const double tolerance = 1e-6 * expected;  // (the loop sums batch by batch)
+  EXPECT_NEAR(history[2].train_loss, expected, tolerance);
+  EXPECT_GT(std::abs(loss_of(masked(distorted), clean) - expected), 100 * tolerance);
+  EXPECT_GT(std::abs(loss_of(masked(clean), clean) - expected), 100 * tolerance);
 }
 
 // --- evaluation and checkpoint cadence ------------------------------------------------------
