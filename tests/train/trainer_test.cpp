@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iomanip>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -79,6 +80,25 @@ class TrainerTest : public ::testing::Test {
     log_ = log.str();
     return result;
   }
+
+  // What the model saw in a training epoch: C trained 2 epochs on 200 images, then resumed for
+  // a third at a learning rate of 0 (so it stays put) with C's noise and augmentation on. An
+  // untrained model, whose output hardly depends on its input, could not tell inputs apart.
+  struct EpochAtRest {
+    double train_loss = 0;  // the third epoch's
+    eval::LoadedModel model;
+    data::Dataset images;            // the 200 training images
+    std::vector<float> clean;        // as the model reads them, undistorted and unmasked
+    std::vector<uint32_t> examples;  // their indices in the training split: 0, 1, ...
+    model::Loss loss{model::LossKind::kBce};
+    // The loss of the model's reconstruction of INPUT against TARGET over the 200 images.
+    double loss_of(const std::vector<float>& input, const std::vector<float>& target) const {
+      const size_t n = images.count, width = images.width();
+      const float* output = model.network->forward(input.data(), int(n), false);
+      return loss.value(loss.sum(output, target.data(), n * width), double(n) * double(width));
+    }
+  };
+  EpochAtRest third_epoch_at_rest(TrainConfig c);
 
   // The test-set evaluation of the network as run_training initializes it (before any step).
   eval::Evaluation initial_evaluation(const TrainConfig& c) const {
@@ -854,91 +874,74 @@ TEST_F(TrainerScheduleTest, CosineResumesBitwiseAndFollowsTheCosine) {
               std::bit_cast<uint64_t>(history_lr(hb, step)));
 }
 
-// --- masking noise --------------------------------------------------------------------------
+// --- masking noise and augmentation ---------------------------------------------------------
 
-// A denoising autoencoder learns to reconstruct the CLEAN image from the masked one. A model
-// trained 2 epochs, then resumed for a third with a learning rate of 0 (so it stays put) and
-// noise on: that epoch's train loss must be the model's loss on the masked training images
-// against the clean ones, not against the masked images, nor on clean inputs (both checked to
-// be far off, so the comparison can tell; an untrained model, whose output hardly depends on
-// its input, could not).
-TEST_F(TrainerTest, MaskingNoiseCorruptsTheInputAndNotTheTarget) {
-  TrainConfig c = config("run");
-  c.train_limit = 200;
-  train(c);
+TrainerTest::EpochAtRest TrainerTest::third_epoch_at_rest(TrainConfig c) {
+  TrainConfig first = c;
+  first.train_limit = c.train_limit = 200;
+  first.noise = 0;
+  first.augmentation = {};
+  train(first);
   c.resume = "auto";
   c.epochs = 3;
   c.lr.base = 0;
-  c.noise = 0.5f;
   const TrainResult result = train(c);
   const auto history = io::read_checkpoint(result.checkpoint).history;
-  ASSERT_EQ(history.size(), 3u);
-
-  const eval::LoadedModel trained =
-      eval::load_model(checkpoint_at(c.out, 2 * 4));  // (200 images: 4 steps)
-  ASSERT_TRUE(same_parameters(checkpoint_at(c.out, 2 * 4), result.checkpoint));
-  const model::Loss loss(c.loss);
-  const data::Dataset training = data::load_split(c.data, data::Split::kTrain)
-                                     .slice(size_t(c.validation), size_t(c.validation + 200));
-  const size_t n = training.count, width = training.width();
-  std::vector<float> clean(n * width);
-  data::fill_range(training, 0, n, clean.data());
-  std::vector<float> noisy = clean;
-  std::vector<uint32_t> examples(n);
-  for (size_t i = 0; i < n; ++i) examples[i] = uint32_t(i);
-  data::apply_masking_noise(noisy.data(), width, examples.data(), n, c.noise, c.seed, 2);
-  auto loss_of = [&](const std::vector<float>& input, const std::vector<float>& target) {
-    const float* output = trained.network->forward(input.data(), int(n), false);
-    return loss.value(loss.sum(output, target.data(), n * width), double(n) * double(width));
-  };
-  const double expected = loss_of(noisy, clean);
-  const double tolerance = 1e-6 * expected;  // (the loop sums batch by batch)
-  EXPECT_NEAR(history[2].train_loss, expected, tolerance);
-  EXPECT_GT(std::abs(loss_of(noisy, noisy) - expected), 100 * tolerance);
-  EXPECT_GT(std::abs(loss_of(clean, clean) - expected), 100 * tolerance);
+  EpochAtRest epoch;
+  EXPECT_EQ(history.size(), 3u);
+  if (!history.empty()) epoch.train_loss = history.back().train_loss;
+  const std::string trained = checkpoint_at(c.out, 2 * 4);   // (200 images: 4 steps an epoch)
+  EXPECT_TRUE(same_parameters(trained, result.checkpoint));  // (the lr was 0)
+  epoch.model = eval::load_model(trained);
+  epoch.loss = model::Loss(c.loss);
+  epoch.images = data::load_split(c.data, data::Split::kTrain)
+                     .slice(size_t(c.validation), size_t(c.validation + 200));
+  epoch.clean.resize(epoch.images.count * epoch.images.width());
+  data::fill_range(epoch.images, 0, epoch.images.count, epoch.clean.data());
+  epoch.examples.resize(epoch.images.count);
+  std::iota(epoch.examples.begin(), epoch.examples.end(), 0u);
+  return epoch;
 }
 
-// Augmentation distorts both: the same setup as above with strong distortions on (and the noise
-// after them): the third epoch's train loss must be the model's loss on the masked, distorted
-// images against the distorted ones; not against the undistorted images, nor with no
-// distortion at all (both checked to be far off).
+// A denoising autoencoder learns to reconstruct the CLEAN image from the masked one: the epoch's
+// train loss must be the model's loss on the masked training images against the clean ones, not
+// against the masked images, nor on clean inputs (both checked to be far off, so the comparison
+// can tell).
+TEST_F(TrainerTest, MaskingNoiseCorruptsTheInputAndNotTheTarget) {
+  TrainConfig c = config("run");
+  c.noise = 0.5f;
+  const EpochAtRest epoch = third_epoch_at_rest(c);
+  const size_t n = epoch.images.count, width = epoch.images.width();
+  std::vector<float> noisy = epoch.clean;
+  data::apply_masking_noise(noisy.data(), width, epoch.examples.data(), n, c.noise, c.seed, 2);
+  const double expected = epoch.loss_of(noisy, epoch.clean);
+  const double tolerance = 1e-6 * expected;  // (the loop sums batch by batch)
+  EXPECT_NEAR(epoch.train_loss, expected, tolerance);
+  EXPECT_GT(std::abs(epoch.loss_of(noisy, noisy) - expected), 100 * tolerance);
+  EXPECT_GT(std::abs(epoch.loss_of(epoch.clean, epoch.clean) - expected), 100 * tolerance);
+}
+
+// Augmentation distorts both: with strong distortions on (and the noise after them), the epoch's
+// train loss must be the model's loss on the masked, distorted images against the distorted
+// ones; not against the undistorted images, nor with no distortion at all (both far off).
 TEST_F(TrainerTest, AugmentationDistortsTheInputAndTheTarget) {
   TrainConfig c = config("run");
-  c.train_limit = 200;
-  train(c);
-  c.resume = "auto";
-  c.epochs = 3;
-  c.lr.base = 0;
   c.noise = 0.2f;
   c.augmentation = {20.0f, 0.2f, 3.0f};
-  const TrainResult result = train(c);
-  const auto history = io::read_checkpoint(result.checkpoint).history;
-  ASSERT_EQ(history.size(), 3u);
-
-  const eval::LoadedModel trained = eval::load_model(checkpoint_at(c.out, 2 * 4));
-  const model::Loss loss(c.loss);
-  const data::Dataset training = data::load_split(c.data, data::Split::kTrain)
-                                     .slice(size_t(c.validation), size_t(c.validation + 200));
-  const size_t n = training.count, width = training.width();
-  std::vector<float> clean(n * width), distorted(n * width);
-  data::fill_range(training, 0, n, clean.data());
-  std::vector<uint32_t> examples(n);
-  for (size_t i = 0; i < n; ++i) examples[i] = uint32_t(i);
-  data::apply_augmentation(clean.data(), distorted.data(), training.rows, training.cols,
-                           examples.data(), n, c.augmentation, c.seed, 2);
+  const EpochAtRest epoch = third_epoch_at_rest(c);
+  const size_t n = epoch.images.count, width = epoch.images.width();
+  std::vector<float> distorted(n * width);
+  data::apply_augmentation(epoch.clean.data(), distorted.data(), epoch.images.rows,
+                           epoch.images.cols, epoch.examples.data(), n, c.augmentation, c.seed, 2);
   const auto masked = [&](std::vector<float> images) {
-    data::apply_masking_noise(images.data(), width, examples.data(), n, c.noise, c.seed, 2);
+    data::apply_masking_noise(images.data(), width, epoch.examples.data(), n, c.noise, c.seed, 2);
     return images;
   };
-  auto loss_of = [&](const std::vector<float>& input, const std::vector<float>& target) {
-    const float* output = trained.network->forward(input.data(), int(n), false);
-    return loss.value(loss.sum(output, target.data(), n * width), double(n) * double(width));
-  };
-  const double expected = loss_of(masked(distorted), distorted);
+  const double expected = epoch.loss_of(masked(distorted), distorted);
   const double tolerance = 1e-6 * expected;  // (the loop sums batch by batch)
-  EXPECT_NEAR(history[2].train_loss, expected, tolerance);
-  EXPECT_GT(std::abs(loss_of(masked(distorted), clean) - expected), 100 * tolerance);
-  EXPECT_GT(std::abs(loss_of(masked(clean), clean) - expected), 100 * tolerance);
+  EXPECT_NEAR(epoch.train_loss, expected, tolerance);
+  EXPECT_GT(std::abs(epoch.loss_of(masked(distorted), epoch.clean) - expected), 100 * tolerance);
+  EXPECT_GT(std::abs(epoch.loss_of(masked(epoch.clean), epoch.clean) - expected), 100 * tolerance);
 }
 
 // --- evaluation and checkpoint cadence ------------------------------------------------------
