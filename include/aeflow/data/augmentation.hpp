@@ -24,8 +24,9 @@ struct Augmentation {
 // distortion is no longer small, and the maps stay finite and invertible.
 void check_augmentation(const Augmentation& augmentation, size_t rows, size_t cols);
 
-// One example's distortion: the image is turned by `angle` radians, scaled by `scale` and moved
-// by (shift_x, shift_y) pixels (right and down).
+// One example's distortion: the image is turned by `angle` radians (a positive angle turns it
+// clockwise as it is shown, rows running down), scaled by `scale` about its center and moved by
+// (shift_x, shift_y) pixels (right and down).
 struct AffineMap {
   float angle = 0;
   float scale = 1;
