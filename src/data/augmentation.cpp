@@ -113,7 +113,10 @@ void apply_augmentation(const float* in, float* out, size_t rows, size_t cols,
                         const uint32_t* indices, size_t count, const Augmentation& augmentation,
                         uint64_t seed, uint64_t epoch) {
   const size_t width = rows * cols;
-  std::vector<float> padded((rows + 2) * (cols + 2));
+  // Called on every training step: the padded copy's memory is kept from one call to the next
+  // (per thread), so a step allocates nothing once the first has run.
+  thread_local std::vector<float> padded;
+  padded.resize((rows + 2) * (cols + 2));
   for (size_t r = 0; r < count; ++r) {
     pad_with_zeros(in + r * width, rows, cols, padded.data());
     resample_padded(padded.data(), out + r * width, rows, cols,
